@@ -1,0 +1,49 @@
+import { type Check, formatAge, unavailableEvidence } from '../check';
+import { nodeCondition } from '../kube-objects';
+import { finding } from '../model';
+
+const NETWORK_NOT_READY = /network plugin (is )?not ready|NetworkReady=false|cni plugin not initialized|cni config uninitialized/i;
+
+export const kubeletReady: Check = {
+  id: 'kubelet-ready',
+  title: 'Kubelet is running and posting status',
+  needs: ['node', 'swaps', 'kubeletConfig'],
+  seenBest: 'api',
+  evaluate(facts) {
+    const ready = nodeCondition(facts.node, 'Ready');
+    if (!facts.node) return finding.unknown(`node ${facts.nodeName} could not be read`, unavailableEvidence(facts, ['node']));
+    if (!ready) return finding.unknown('the node has no Ready condition yet', ['status.conditions has no Ready entry']);
+    const heartbeat = ready.lastHeartbeatTime ? formatAge(facts.now - new Date(ready.lastHeartbeatTime).getTime()) : 'unknown';
+    const evidence = [`node condition Ready=${ready.status} (${ready.reason ?? 'no reason'}: ${ready.message ?? ''}), last heartbeat ${heartbeat} ago`];
+    if (ready.status === 'True') return finding.ok(`kubelet is Ready, heartbeat ${heartbeat} ago`, evidence);
+    if (ready.status === 'False') {
+      if (NETWORK_NOT_READY.test(ready.message ?? '')) {
+        return finding.fail('kubelet is running but reports the network plugin not ready', evidence, 'The kubelet is fine; fix the CNI (see cni-ready).');
+      }
+      return finding.fail(`kubelet reports NotReady: ${ready.message ?? ready.reason}`, evidence, `On ${facts.nodeName}: journalctl -u kubelet -n 50 --no-pager`);
+    }
+    // Unknown: the node lifecycle controller gave up on the kubelet's heartbeats.
+    const network = nodeCondition(facts.node, 'NetworkUnavailable');
+    if (network?.lastHeartbeatTime) {
+      evidence.push(
+        `NetworkUnavailable=${network.status} (${network.reason}) was last set ${formatAge(facts.now - new Date(network.lastHeartbeatTime).getTime())} ago by the CNI and may be stale while the kubelet is down`,
+      );
+    }
+    const swaps = facts.host?.swaps;
+    const failSwapOn = facts.host?.kubeletConfig?.failSwapOn ?? true;
+    if (swaps?.length && failSwapOn) {
+      evidence.push(`swap is on (${swaps.map((s) => s.filename).join(', ')}) and the kubelet runs with failSwapOn: true`);
+      return finding.fail(
+        'kubelet stopped posting node status: it refuses to start with swap on',
+        evidence,
+        `On ${facts.nodeName}: swapoff -a && systemctl restart kubelet; then make it last (see swap).`,
+      );
+    }
+    return finding.fail(
+      `kubelet stopped posting node status ${heartbeat} ago`,
+      evidence,
+      `On ${facts.nodeName}: systemctl status kubelet; journalctl -u kubelet -n 50 --no-pager. ` +
+        'A common cause after a reboot is swap turned back on ("running with swap on is not supported"): swapoff -a && systemctl restart kubelet.',
+    );
+  },
+};

@@ -1,0 +1,68 @@
+// Root-cause signatures read from CNI logs and events: the lines the seed incidents turned on.
+import type { NodeFacts } from './facts';
+
+export interface Clues {
+  apiUnreachable?: string; // "10.96.0.1:443"
+  noDefaultRoute?: boolean;
+  podCidrNotAssigned?: boolean;
+  subnetEnvMissing?: { pods: string[]; count: number };
+  bgpNotEstablished?: string[]; // peer addresses
+  evidence: Partial<Record<Exclude<keyof Clues, 'evidence'>, string>>;
+}
+
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = new RegExp(`${OCTET}(?:\\.${OCTET}){3}`, 'g');
+
+function firstLine(text: string, pattern: RegExp): string | undefined {
+  return text.split('\n').find((l) => pattern.test(l));
+}
+
+/** Trim a log line to what a person needs, keeping the message. */
+function quote(line: string): string {
+  const trimmed = line.trim();
+  return trimmed.length > 240 ? `${trimmed.slice(0, 237)}...` : trimmed;
+}
+
+const cache = new WeakMap<NodeFacts, Clues>();
+
+export function cluesOf(facts: NodeFacts): Clues {
+  const cached = cache.get(facts);
+  if (cached) return cached;
+  const clues: Clues = { evidence: {} };
+  for (const [pod, log] of Object.entries(facts.cniLogs ?? {})) {
+    const unreachable = firstLine(log, /dial tcp [\d.]+:\d+: connect: network is unreachable/);
+    if (unreachable) {
+      clues.apiUnreachable = /dial tcp ([\d.]+:\d+)/.exec(unreachable)![1];
+      clues.evidence.apiUnreachable = `log of ${pod}: ${quote(unreachable)}`;
+    }
+    const noRoute = firstLine(log, /Unable to find default route|failed to get default interface/);
+    if (noRoute) {
+      clues.noDefaultRoute = true;
+      clues.evidence.noDefaultRoute = `log of ${pod}: ${quote(noRoute)}`;
+    }
+    const noCidr = firstLine(log, /pod cidr not assigned/);
+    if (noCidr) {
+      clues.podCidrNotAssigned = true;
+      clues.evidence.podCidrNotAssigned = `log of ${pod}: ${quote(noCidr)}`;
+    }
+  }
+  // The fact sources hand over only events about this node and its pods.
+  for (const event of facts.events ?? []) {
+    const about = `${event.involvedObject?.namespace}/${event.involvedObject?.name}`;
+    const message = event.message ?? '';
+    const count = event.count ?? 1;
+    if (/open \/run\/flannel\/subnet\.env: no such file or directory/.test(message)) {
+      const missing = (clues.subnetEnvMissing ??= { pods: [], count: 0 });
+      if (!missing.pods.includes(about)) missing.pods.push(about);
+      missing.count += count;
+      clues.evidence.subnetEnvMissing = `${missing.count} FailedCreatePodSandBox events on ${missing.pods.join(', ')}: "open /run/flannel/subnet.env: no such file or directory"`;
+    }
+    const bgp = /BGP not established with ([^\n]*)/.exec(message);
+    if (bgp) {
+      clues.bgpNotEstablished = [...new Set(bgp[1].match(IPV4) ?? [])];
+      clues.evidence.bgpNotEstablished = `${event.reason ?? 'event'} on ${about} (x${count}): ${quote(bgp[0])}`;
+    }
+  }
+  cache.set(facts, clues);
+  return clues;
+}

@@ -1,0 +1,33 @@
+import { CHECKS } from './checks';
+import type { NodeFacts } from './facts';
+import { type CheckResult, type NodeReport, nodeReport, severity } from './model';
+
+/** Runs every check on one node's facts. A check that throws becomes `unknown`; the rest still run. */
+export function evaluateNode(facts: NodeFacts): NodeReport {
+  const results: CheckResult[] = CHECKS.map((check) => {
+    try {
+      return { id: check.id, ...check.evaluate(facts) };
+    } catch (e) {
+      return { id: check.id, status: 'unknown', summary: `could not evaluate: ${(e as Error).message}`, evidence: [] };
+    }
+  });
+  return nodeReport(facts.nodeName, results);
+}
+
+/**
+ * Joins the plugin's API view of a node with the agent's host view of it, check by check: the view
+ * the check trusts (`seenBest`) wins when it could answer; for checks both views can judge, the worse.
+ */
+export function mergeAgentReport(api: NodeReport, agent: NodeReport): NodeReport {
+  const fromAgent = new Map(agent.checks.map((c) => [c.id, c]));
+  const merged = api.checks.map((apiResult): CheckResult => {
+    const hostResult = fromAgent.get(apiResult.id);
+    if (!hostResult || hostResult.status === 'unknown') return apiResult;
+    if (apiResult.status === 'unknown') return hostResult;
+    const seenBest = CHECKS.find((c) => c.id === apiResult.id)!.seenBest;
+    if (seenBest === 'host') return hostResult;
+    if (seenBest === 'api') return apiResult;
+    return severity(hostResult.status) > severity(apiResult.status) ? hostResult : apiResult;
+  });
+  return nodeReport(api.node, merged);
+}

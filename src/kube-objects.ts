@@ -1,0 +1,101 @@
+// Small readers over Kubernetes objects, shared by the checks and the fact sources.
+import type { V1Container, V1Node, V1NodeCondition, V1Pod } from '@kubernetes/client-node';
+
+export function nodeCondition(node: V1Node | undefined, type: string): V1NodeCondition | undefined {
+  return node?.status?.conditions?.find((c) => c.type === type);
+}
+
+export function internalIP(node: V1Node | undefined): string | undefined {
+  return node?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+}
+
+export function podCIDRs(node: V1Node | undefined): string[] {
+  const spec = node?.spec;
+  if (!spec) return [];
+  if (spec.podCIDRs?.length) return spec.podCIDRs;
+  return spec.podCIDR ? [spec.podCIDR] : [];
+}
+
+export const FLANNEL_PUBLIC_IP = 'flannel.alpha.coreos.com/public-ip';
+export const CALICO_IPV4_ADDRESS = 'projectcalico.org/IPv4Address';
+
+/** The address the CNI chose for this node, from the annotation the CNI writes on the Node. */
+export function cniAddress(node: V1Node | undefined): { address: string; annotation: string } | undefined {
+  const annotations = node?.metadata?.annotations ?? {};
+  for (const annotation of [FLANNEL_PUBLIC_IP, CALICO_IPV4_ADDRESS]) {
+    const value = annotations[annotation];
+    if (value) return { address: value.split('/')[0], annotation };
+  }
+  return undefined;
+}
+
+export function podRef(pod: V1Pod): string {
+  return `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+}
+
+export function podReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** "CrashLoopBackOff, 9 restarts" — why a pod is not Ready, in kubectl's words. */
+export function podState(pod: V1Pod): string {
+  const statuses = pod.status?.containerStatuses ?? [];
+  const waiting = statuses.map((s) => s.state?.waiting?.reason).find(Boolean);
+  const terminated = statuses.map((s) => s.state?.terminated?.reason).find(Boolean);
+  const restarts = statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0);
+  const state = waiting ?? terminated ?? (podReady(pod) ? 'Running, Ready' : `${pod.status?.phase ?? 'Unknown'}, not Ready`);
+  return restarts ? `${state}, ${restarts} restarts` : state;
+}
+
+export function mainContainer(pod: V1Pod | undefined): V1Container | undefined {
+  return pod?.spec?.containers?.[0];
+}
+
+export function containerEnv(pod: V1Pod | undefined, name: string): string | undefined {
+  return mainContainer(pod)?.env?.find((e) => e.name === name)?.value;
+}
+
+export function containerArgv(pod: V1Pod | undefined): string[] {
+  const c = mainContainer(pod);
+  return [...(c?.command ?? []), ...(c?.args ?? [])];
+}
+
+export type CniKind = 'flannel' | 'calico' | 'other';
+
+const CNI_AGENTS: { kind: CniKind; name: string; match: RegExp }[] = [
+  { kind: 'flannel', name: 'flannel', match: /flannel/ },
+  { kind: 'calico', name: 'calico', match: /^calico-node/ },
+  { kind: 'other', name: 'cilium', match: /^cilium(-agent)?$|^cilium-[a-z0-9]{5}$/ },
+  { kind: 'other', name: 'weave', match: /^weave-net/ },
+  { kind: 'other', name: 'kube-router', match: /^kube-router/ },
+  { kind: 'other', name: 'antrea', match: /^antrea-agent/ },
+];
+
+/** Label selectors that find each CNI's node agent pods, for cluster-wide lists. */
+export const CNI_POD_SELECTORS = ['app=flannel', 'k8s-app=calico-node'];
+
+export interface CniAgent {
+  kind: CniKind;
+  name: string;
+  pod: V1Pod;
+}
+
+/** Which CNI runs on a node, recognised from its agent pod (by app label or pod name). */
+export function cniAgent(pods: V1Pod[] | undefined): CniAgent | undefined {
+  for (const pod of pods ?? []) {
+    const labels = pod.metadata?.labels ?? {};
+    const key = labels['k8s-app'] ?? labels['app'] ?? labels['app.kubernetes.io/name'] ?? '';
+    const name = pod.metadata?.name ?? '';
+    const agent = CNI_AGENTS.find((a) => a.match.test(key) || a.match.test(name));
+    if (agent) return { kind: agent.kind, name: agent.name, pod };
+  }
+  return undefined;
+}
+
+/** The CNI named by a config file in /etc/cni/net.d (e.g. 10-flannel.conflist). */
+export function cniFromConfigFiles(files: string[] | undefined): CniKind | undefined {
+  const names = (files ?? []).join(' ');
+  if (/flannel/.test(names)) return 'flannel';
+  if (/calico/.test(names)) return 'calico';
+  return files?.length ? 'other' : undefined;
+}

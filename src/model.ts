@@ -1,0 +1,71 @@
+// The shapes every front shares: what a check returns and how reports are assembled.
+
+export const STATUSES = ['ok', 'warn', 'fail', 'unknown', 'skip'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const CHECK_IDS = [
+  'kubelet-ready',
+  'cni-ready',
+  'flannel-subnet-env',
+  'bgp-established',
+  'swap',
+  'pod-cidr-assigned',
+  'default-route',
+  'node-address',
+  'cluster-cidr',
+] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
+
+export interface Finding {
+  status: Status;
+  summary: string;
+  evidence: string[];
+  remedy?: string;
+}
+
+export interface CheckResult extends Finding {
+  id: CheckId;
+}
+
+export interface NodeReport {
+  apiVersion: 'netcheck/v1';
+  kind: 'NodeReport';
+  node: string;
+  status: Status;
+  checks: CheckResult[];
+}
+
+export interface ClusterReport {
+  apiVersion: 'netcheck/v1';
+  kind: 'ClusterReport';
+  status: Status;
+  nodes: NodeReport[];
+}
+
+// Severity order used to pick a report's headline status. `unknown` ranks above `ok`:
+// a report we could not complete must not read as healthy.
+const SEVERITY: Record<Status, number> = { skip: 0, ok: 1, unknown: 2, warn: 3, fail: 4 };
+
+export function worstStatus(statuses: Status[]): Status {
+  return statuses.reduce<Status>((worst, s) => (SEVERITY[s] > SEVERITY[worst] ? s : worst), 'skip');
+}
+
+export function severity(status: Status): number {
+  return SEVERITY[status];
+}
+
+export function nodeReport(node: string, checks: CheckResult[]): NodeReport {
+  return { apiVersion: 'netcheck/v1', kind: 'NodeReport', node, status: worstStatus(checks.map((c) => c.status)), checks };
+}
+
+export function clusterReport(nodes: NodeReport[]): ClusterReport {
+  return { apiVersion: 'netcheck/v1', kind: 'ClusterReport', status: worstStatus(nodes.map((n) => n.status)), nodes };
+}
+
+export const finding = {
+  ok: (summary: string, evidence: string[] = []): Finding => ({ status: 'ok', summary, evidence }),
+  skip: (summary: string, evidence: string[] = []): Finding => ({ status: 'skip', summary, evidence }),
+  unknown: (summary: string, evidence: string[] = [], remedy?: string): Finding => ({ status: 'unknown', summary, evidence, remedy }),
+  warn: (summary: string, evidence: string[], remedy: string): Finding => ({ status: 'warn', summary, evidence, remedy }),
+  fail: (summary: string, evidence: string[], remedy: string): Finding => ({ status: 'fail', summary, evidence, remedy }),
+};
