@@ -17,10 +17,13 @@ function firstLine(text: string, pattern: RegExp): string | undefined {
   return text.split('\n').find((l) => pattern.test(l));
 }
 
-/** Trim a log line to what a person needs, keeping the message. */
+/**
+ * A log line as evidence: without the klog header, and when long, its start and its end, since Go
+ * errors wrap outward and the innermost cause ("connect: network is unreachable") comes last.
+ */
 function quote(line: string): string {
-  const trimmed = line.trim();
-  return trimmed.length > 240 ? `${trimmed.slice(0, 237)}...` : trimmed;
+  const message = line.trim().replace(/^[IWEF]\d{4} [\d:.]+\s+\d+ [\w.-]+:\d+\] /, '');
+  return message.length > 200 ? `${message.slice(0, 70)} ... ${message.slice(-120)}` : message;
 }
 
 const cache = new WeakMap<NodeFacts, Clues>();

@@ -1,6 +1,6 @@
 import { CHECKS } from './checks';
 import type { NodeFacts } from './facts';
-import { type CheckResult, type NodeReport, nodeReport, severity } from './model';
+import { type CheckId, type CheckResult, type NodeReport, nodeReport, severity } from './model';
 
 /** Runs every check on one node's facts. A check that throws becomes `unknown`; the rest still run. */
 export function evaluateNode(facts: NodeFacts): NodeReport {
@@ -30,4 +30,29 @@ export function mergeAgentReport(api: NodeReport, agent: NodeReport): NodeReport
     return severity(hostResult.status) > severity(apiResult.status) ? hostResult : apiResult;
   });
   return nodeReport(api.node, merged);
+}
+
+// Causes before symptoms: a down NIC explains a crashing flannel, which explains a missing
+// subnet.env, which explains pods stuck in ContainerCreating.
+const CAUSAL_ORDER: CheckId[] = [
+  'default-route',
+  'swap',
+  'kubelet-ready',
+  'cluster-cidr',
+  'pod-cidr-assigned',
+  'node-address',
+  'bgp-established',
+  'flannel-subnet-env',
+  'cni-ready',
+];
+
+/** The failing check that explains the others: the first failure in causal order. */
+export function rootCause(report: NodeReport): CheckResult | undefined {
+  for (const status of ['fail', 'warn'] as const) {
+    for (const id of CAUSAL_ORDER) {
+      const result = report.checks.find((c) => c.id === id && c.status === status);
+      if (result) return result;
+    }
+  }
+  return undefined;
 }

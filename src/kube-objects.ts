@@ -72,7 +72,7 @@ const CNI_AGENTS: { kind: CniKind; name: string; match: RegExp }[] = [
 ];
 
 /** Label selectors that find each CNI's node agent pods, for cluster-wide lists. */
-export const CNI_POD_SELECTORS = ['app=flannel', 'k8s-app=calico-node'];
+export const CNI_POD_SELECTORS = ['app=flannel', 'k8s-app=calico-node', 'k8s-app=cilium'];
 
 export interface CniAgent {
   kind: CniKind;

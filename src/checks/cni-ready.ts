@@ -45,7 +45,7 @@ export const cniReady: Check = {
       else evidence.push(`/etc/cni/net.d: ${files.join(', ')}`);
     }
     const sandboxFailures = (facts.events ?? []).filter((e) => e.reason === 'FailedCreatePodSandBox');
-    if (sandboxFailures.length) {
+    if (sandboxFailures.length && !clues.subnetEnvMissing) {
       const count = sandboxFailures.reduce((n, e) => n + (e.count ?? 1), 0);
       evidence.push(`${count} FailedCreatePodSandBox events for pods on this node`);
     }

@@ -18,7 +18,8 @@ export const kubeletReady: Check = {
     if (ready.status === 'True') return finding.ok(`kubelet is Ready, heartbeat ${heartbeat} ago`, evidence);
     if (ready.status === 'False') {
       if (NETWORK_NOT_READY.test(ready.message ?? '')) {
-        return finding.fail('kubelet is running but reports the network plugin not ready', evidence, 'The kubelet is fine; fix the CNI (see cni-ready).');
+        // The kubelet itself is healthy; the network is the cause, and cni-ready reports it.
+        return finding.warn('kubelet is posting status; the node is NotReady only because the network plugin is not ready', evidence, 'Fix the CNI (see cni-ready).');
       }
       return finding.fail(`kubelet reports NotReady: ${ready.message ?? ready.reason}`, evidence, `On ${facts.nodeName}: journalctl -u kubelet -n 50 --no-pager`);
     }

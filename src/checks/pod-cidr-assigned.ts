@@ -53,8 +53,11 @@ export const podCidrAssigned: Check = {
       let cause: string;
       if (kcm) {
         evidence.push(`kube-controller-manager flags (${kcm.source}): --allocate-node-cidrs=${kcm.flags['allocate-node-cidrs'] ?? '(unset)'} --cluster-cidr=${kcm.flags['cluster-cidr'] ?? '(unset)'}`);
-        if (allocates !== true) cause = 'kube-controller-manager does not allocate node CIDRs (--allocate-node-cidrs is not true)';
-        else if (!clusterCidr) cause = 'kube-controller-manager allocates node CIDRs but has no --cluster-cidr';
+        if (allocates !== true) {
+          cause = 'kube-controller-manager does not allocate node CIDRs (--allocate-node-cidrs is not true)';
+          // kubeadm turns --pod-network-cidr into exactly these two flags.
+          if (!clusterCidr && /\/etc\/kubernetes\//.test(kcm.flags.kubeconfig ?? '')) cause += '; kubeadm init ran without --pod-network-cidr';
+        } else if (!clusterCidr) cause = 'kube-controller-manager allocates node CIDRs but has no --cluster-cidr';
         else cause = `kube-controller-manager allocates from ${clusterCidr} but has not given this node one`;
       } else {
         evidence.push(...unavailableEvidence(facts, ['controllerManager']));
@@ -63,7 +66,7 @@ export const podCidrAssigned: Check = {
       const kubeadm = facts.cluster?.kubeadm;
       if (kubeadm) {
         evidence.push(`kubeadm-config networking.podSubnet: ${kubeadm.podSubnet ?? '(unset)'}`);
-        if (!kubeadm.podSubnet) cause += '; kubeadm init ran without --pod-network-cidr';
+        if (!kubeadm.podSubnet && !cause.includes('kubeadm')) cause += '; kubeadm init ran without --pod-network-cidr';
       }
       if (flannelNetwork) {
         evidence.push(`flannel Network: ${flannelNetwork}`);

@@ -1,0 +1,100 @@
+import Table from 'cli-table3';
+import yaml from 'js-yaml';
+import { createColors } from 'picocolors';
+import { rootCause } from '../src/engine';
+import { CHECK_IDS, type CheckId, type ClusterReport, type NodeReport, type Status } from '../src/model';
+
+export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml';
+
+/**
+ * Report text can carry anything a log line or a node name holds; strip control characters so
+ * nothing can repaint the user's terminal.
+ */
+export function sanitize(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+const SHORT: Record<CheckId, string> = {
+  'kubelet-ready': 'KUBELET',
+  'cni-ready': 'CNI',
+  'flannel-subnet-env': 'SUBNET-ENV',
+  'bgp-established': 'BGP',
+  swap: 'SWAP',
+  'pod-cidr-assigned': 'POD-CIDR',
+  'default-route': 'ROUTE',
+  'node-address': 'ADDRESS',
+  'cluster-cidr': 'CLUSTER-CIDR',
+};
+
+// kubectl's look: no borders, upper-case headers, three spaces between columns.
+function kubectlTable(head: string[]): Table.Table {
+  return new Table({
+    head,
+    chars: {
+      top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+      left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '   ',
+    },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
+  });
+}
+
+// cli-table3 pads the last column too; kubectl does not.
+function trimLines(text: string): string {
+  return text.replace(/ +$/gm, '');
+}
+
+export class Renderer {
+  private readonly colors;
+
+  constructor(color: boolean) {
+    this.colors = createColors(color);
+  }
+
+  status(status: Status): string {
+    const c = this.colors;
+    const paint = { ok: c.green, warn: c.yellow, fail: (s: string) => c.bold(c.red(s)), unknown: c.magenta, skip: c.dim }[status];
+    return paint(status);
+  }
+
+  node(report: NodeReport, format: OutputFormat): string {
+    if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
+    if (format === 'yaml') return yaml.dump(report, { noRefs: true, lineWidth: -1 });
+    const c = this.colors;
+    const table = kubectlTable(['CHECK', 'STATUS', 'SUMMARY']);
+    for (const check of report.checks) table.push([check.id, this.status(check.status), sanitize(check.summary)]);
+    const lines = [`NODE ${sanitize(report.node)}: ${this.status(report.status)}`];
+    const cause = rootCause(report);
+    if (cause) lines.push(`${c.bold('root cause')}: ${cause.id}: ${sanitize(cause.summary)}`);
+    lines.push('', trimLines(table.toString()), '');
+    const detailed = report.checks.filter((ch) => format === 'wide' || ch.status === 'fail' || ch.status === 'warn' || ch.status === 'unknown');
+    for (const check of detailed) {
+      lines.push(`${c.bold(check.id)} (${this.status(check.status)}): ${sanitize(check.summary)}`);
+      for (const e of check.evidence) lines.push(`  - ${sanitize(e)}`);
+      if (check.remedy) lines.push(`  ${c.bold('fix')}: ${sanitize(check.remedy)}`);
+      lines.push('');
+    }
+    return lines.join('\n');
+  }
+
+  cluster(report: ClusterReport, format: OutputFormat): string {
+    if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
+    if (format === 'yaml') return yaml.dump(report, { noRefs: true, lineWidth: -1 });
+    const head = ['NODE', 'STATUS', ...CHECK_IDS.map((id) => SHORT[id]), format === 'wide' ? 'ROOT CAUSE' : undefined].filter((h): h is string => !!h);
+    const table = kubectlTable(head);
+    for (const node of report.nodes) {
+      const byId = new Map(node.checks.map((ch) => [ch.id, ch.status]));
+      const row = [sanitize(node.node), this.status(node.status), ...CHECK_IDS.map((id) => this.status(byId.get(id) ?? 'unknown'))];
+      if (format === 'wide') {
+        const cause = rootCause(node);
+        row.push(cause ? sanitize(`${cause.id}: ${cause.summary}`) : '');
+      }
+      table.push(row);
+    }
+    const failing = report.nodes.filter((n) => n.status === 'fail');
+    const footer = failing.length
+      ? `\n${failing.length} of ${report.nodes.length} nodes failing; see why with: kubectl netcheck node ${sanitize(failing[0].node)}\n`
+      : `\n${report.nodes.length} nodes, none failing\n`;
+    return trimLines(table.toString()) + '\n' + footer;
+  }
+}

@@ -1,0 +1,61 @@
+import type { Store } from './store';
+
+/**
+ * A large healthy flannel cluster for benchmarks: `nodes` nodes with a podCIDR each and
+ * `podsPerNode` pods on every node (one of them the flannel pod).
+ */
+export function generateCluster(store: Store, nodes: number, podsPerNode: number): void {
+  const created = new Date(Date.now() - 30 * 86400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const heartbeat = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  for (let i = 0; i < nodes; i++) {
+    const name = `node-${String(i).padStart(5, '0')}`;
+    const ip = `10.${20 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+    const cidr = `10.${(i >> 8) + 64}.${i & 255}.0/24`;
+    store.add({
+      kind: 'Node',
+      metadata: {
+        name,
+        creationTimestamp: created,
+        labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'topology.kubernetes.io/zone': `zone-${i % 3}` },
+        annotations: { 'flannel.alpha.coreos.com/public-ip': ip, 'flannel.alpha.coreos.com/backend-type': 'vxlan', 'node.alpha.kubernetes.io/ttl': '0' },
+      },
+      spec: { podCIDR: cidr, podCIDRs: [cidr] },
+      status: {
+        conditions: [
+          { type: 'NetworkUnavailable', status: 'False', reason: 'FlannelIsUp', message: 'Flannel is running on this node', lastHeartbeatTime: created, lastTransitionTime: created },
+          { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', lastHeartbeatTime: heartbeat, lastTransitionTime: created },
+          { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: heartbeat, lastTransitionTime: created },
+        ],
+        addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }],
+        capacity: { cpu: '8', memory: '32Gi', pods: '110' },
+        allocatable: { cpu: '8', memory: '31Gi', pods: '110' },
+        nodeInfo: { kubeletVersion: 'v1.32.4', containerRuntimeVersion: 'containerd://1.7.24', osImage: 'Debian GNU/Linux 12', kernelVersion: '6.1.0', architecture: 'amd64', operatingSystem: 'linux' },
+      },
+    });
+    for (let p = 0; p < podsPerNode; p++) {
+      const flannel = p === 0;
+      const podName = flannel ? `kube-flannel-ds-${i.toString(36).padStart(5, '0')}` : `app-${i}-${p}`;
+      store.add({
+        kind: 'Pod',
+        metadata: {
+          name: podName,
+          namespace: flannel ? 'kube-flannel' : `team-${p % 10}`,
+          creationTimestamp: created,
+          labels: flannel ? { app: 'flannel', 'k8s-app': 'flannel', tier: 'node' } : { app: `app-${p}` },
+          ...(flannel ? { generateName: 'kube-flannel-ds-' } : {}),
+        },
+        spec: {
+          nodeName: name,
+          containers: [{ name: flannel ? 'kube-flannel' : 'app', image: flannel ? 'docker.io/flannel/flannel:v0.26.1' : 'registry.example/app:1.0' }],
+          volumes: flannel ? [{ name: 'flannel-cfg', configMap: { name: 'kube-flannel-cfg' } }] : [],
+        },
+        status: {
+          phase: 'Running',
+          podIP: flannel ? ip : `10.${(i >> 8) + 64}.${i & 255}.${p + 2}`,
+          conditions: [{ type: 'Ready', status: 'True' }],
+          containerStatuses: [{ name: 'c', ready: true, restartCount: 0, state: { running: { startedAt: created } } }],
+        },
+      });
+    }
+  }
+}
