@@ -136,7 +136,13 @@ export async function gatherNode(client: KubeClient, name: string, opts: AgentOp
   // sandbox failures are only told in events.
   const troubled = !!pods?.some((p) => !podReady(p) && p.status?.phase !== 'Succeeded' && !(p === cni?.pod && cni.kind === 'flannel'));
   const chosen = cniAddress(node)?.address;
-  const needPeers = podCIDRs(node).length === 0 || (chosen !== undefined && chosen !== internalIP(node)) || [chosen, internalIP(node)].includes('10.0.2.15');
+  // Other nodes are listed only to explain this one: to find a free podCIDR, to see who else uses
+  // its address, or to name the owner of each BGP peer address Calico cannot reach.
+  const needPeers =
+    podCIDRs(node).length === 0 ||
+    (chosen !== undefined && chosen !== internalIP(node)) ||
+    [chosen, internalIP(node)].includes('10.0.2.15') ||
+    (cni?.kind === 'calico' && !podReady(cni.pod));
   const agentPod = opts.useAgent ? pods?.find((p) => isAgentPod(p, opts.agentNamespace) && p.status?.phase === 'Running') : undefined;
 
   const [cluster, events, log, peers, agent] = await Promise.all([

@@ -1,0 +1,97 @@
+// Runs the built programs as users do: the simulated cluster as a process, `kubectl netcheck`
+// through the real kubectl with bin/ on PATH.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const CLUSTERS = path.join(ROOT, 'test/fixtures/clusters');
+
+export interface Sim {
+  url: string;
+  kubeconfig: string;
+  requests(): Promise<{ method: string; path: string }[]>;
+  resetRequests(): Promise<void>;
+  upsert(obj: object): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function tmpdir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'netcheck-'));
+}
+
+/** Starts `dist/sim.mjs` on a free port and waits for its kubeconfig. */
+export async function startSim(fixtures: string[], extraArgs: string[] = []): Promise<Sim> {
+  const dir = tmpdir();
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  const files = fixtures.map((f) => (path.isAbsolute(f) ? f : path.join(CLUSTERS, f)));
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist/sim.mjs'), '--fixtures', files.join(','), '--kubeconfig-out', kubeconfig, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c) => {
+      out += c;
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`simulated cluster exited with ${code}`)));
+  });
+  return {
+    url,
+    kubeconfig,
+    async requests() {
+      return ((await (await adminFetch(url, '/sim/requests')).json()) as { requests: { method: string; path: string }[] }).requests;
+    },
+    async resetRequests() {
+      await adminFetch(url, '/sim/requests', 'DELETE');
+    },
+    async upsert(obj) {
+      await adminFetch(url, '/sim/objects', 'PUT', JSON.stringify(obj));
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** The simulated cluster serves TLS with a test CA; admin calls trust it explicitly. */
+async function adminFetch(url: string, p: string, method = 'GET', body?: string): Promise<Response> {
+  const https = await import('node:https');
+  const ca = fs.readFileSync(path.join(ROOT, 'test/fixtures/tls/ca.crt'));
+  return new Promise((resolve, reject) => {
+    const req = https.request(`${url}${p}`, { method, ca }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode })));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** `kubectl netcheck ARGS` with bin/ first on PATH, as an installed plugin runs. */
+export function kubectlNetcheck(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30000): Run {
+  const started = Date.now();
+  const result = spawnSync('kubectl', ['netcheck', ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, NO_COLOR: '1', PATH: `${path.join(ROOT, 'bin')}${path.delimiter}${process.env.PATH}`, ...env },
+  });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, ms: Date.now() - started };
+}
+
+export function kubectl(args: string[], kubeconfig: string): Run {
+  const started = Date.now();
+  const result = spawnSync('kubectl', args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfig } });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, ms: Date.now() - started };
+}

@@ -1,0 +1,62 @@
+// Builders for the Kubernetes objects and facts the check unit tests evaluate.
+import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { ClusterFacts, HostFacts, NodeFacts } from '../../src/facts';
+
+export const NOW = Date.parse('2026-11-23T12:00:00Z');
+export const ago = (seconds: number) => new Date(NOW - seconds * 1000);
+
+export function node(opts: { name?: string; ip?: string; podCIDR?: string; ready?: 'True' | 'False' | 'Unknown'; readyMessage?: string; annotations?: Record<string, string>; heartbeatAgo?: number } = {}): V1Node {
+  const ready = opts.ready ?? 'True';
+  return {
+    metadata: { name: opts.name ?? 'n1', annotations: opts.annotations ?? {} },
+    spec: opts.podCIDR ? { podCIDR: opts.podCIDR, podCIDRs: [opts.podCIDR] } : {},
+    status: {
+      addresses: [{ type: 'InternalIP', address: opts.ip ?? '192.168.1.10' }],
+      conditions: [
+        { type: 'NetworkUnavailable', status: 'False', reason: 'FlannelIsUp', lastHeartbeatTime: ago(86400 * 3) },
+        {
+          type: 'Ready',
+          status: ready,
+          reason: ready === 'True' ? 'KubeletReady' : ready === 'Unknown' ? 'NodeStatusUnknown' : 'KubeletNotReady',
+          message: opts.readyMessage ?? (ready === 'Unknown' ? 'Kubelet stopped posting node status.' : 'kubelet is posting ready status'),
+          lastHeartbeatTime: ago(opts.heartbeatAgo ?? 10),
+        },
+      ],
+    },
+  } as V1Node;
+}
+
+export function cniPod(kind: 'flannel' | 'calico', opts: { ready?: boolean; env?: Record<string, string>; waiting?: string; restarts?: number } = {}): V1Pod {
+  const ready = opts.ready ?? true;
+  const name = kind === 'flannel' ? 'kube-flannel-ds-abcde' : 'calico-node-abcde';
+  return {
+    metadata: { name, namespace: kind === 'flannel' ? 'kube-flannel' : 'kube-system', generateName: kind === 'flannel' ? 'kube-flannel-ds-' : 'calico-node-', labels: kind === 'flannel' ? { app: 'flannel' } : { 'k8s-app': 'calico-node' } },
+    spec: { nodeName: 'n1', containers: [{ name: kind, env: Object.entries(opts.env ?? {}).map(([n, value]) => ({ name: n, value })) }] },
+    status: {
+      phase: 'Running',
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+      containerStatuses: [{ name: kind, image: '', imageID: '', ready, restartCount: opts.restarts ?? 0, state: opts.waiting ? { waiting: { reason: opts.waiting } } : { running: {} } }],
+    },
+  } as V1Pod;
+}
+
+export function event(about: { namespace: string; name: string }, reason: string, message: string, count = 1): CoreV1Event {
+  return { metadata: {}, involvedObject: { kind: 'Pod', ...about }, reason, message, count, type: 'Warning' } as CoreV1Event;
+}
+
+export function facts(parts: { node?: V1Node; pods?: V1Pod[]; events?: CoreV1Event[]; cniLogs?: Record<string, string>; cluster?: ClusterFacts; host?: HostFacts; unavailable?: NodeFacts['unavailable'] } = {}): NodeFacts {
+  return { nodeName: parts.node?.metadata?.name ?? 'n1', now: NOW, unavailable: {}, ...parts };
+}
+
+export const healthyHost: HostFacts = {
+  subnetEnv: { network: '10.244.0.0/16', subnet: '10.244.1.1/24', mtu: 1450, ipMasq: true },
+  swaps: [],
+  fstabSwaps: [],
+  kubeletConfig: { failSwapOn: true },
+  routes: [
+    { iface: 'eth0', destination: '0.0.0.0', gateway: '192.168.1.1', mask: '0.0.0.0', prefix: 0, up: true },
+    { iface: 'eth0', destination: '192.168.1.0', gateway: '0.0.0.0', mask: '255.255.255.0', prefix: 24, up: true },
+  ],
+  interfaces: { lo: 'unknown', eth0: 'up', 'flannel.1': 'unknown', cni0: 'up' },
+  cniConfigFiles: ['10-flannel.conflist'],
+};

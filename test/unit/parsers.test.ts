@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { parseBirdProtocols } from '../../src/parsers/bird';
+import { parseCommandFlags } from '../../src/parsers/command-flags';
+import { parseFlannelNetConf } from '../../src/parsers/flannel-net-conf';
+import { parseFstabSwaps } from '../../src/parsers/fstab';
+import { parseKubeadmClusterConfiguration } from '../../src/parsers/kubeadm-config';
+import { parseKubeletConfig } from '../../src/parsers/kubelet-config';
+import { ParseError } from '../../src/parsers/parse-error';
+import { isDefaultRoute, parseProcNetRoute } from '../../src/parsers/proc-net-route';
+import { parseProcSwaps } from '../../src/parsers/proc-swaps';
+import { formatSubnetEnv, parseSubnetEnv } from '../../src/parsers/subnet-env';
+
+const bird = (name: string) => fs.readFileSync(path.join(__dirname, '../fixtures/bird', name), 'utf8');
+
+/** Random text must either parse or raise ParseError: never a TypeError or RangeError. */
+function onlyParseErrors(parse: (text: string) => unknown) {
+  fc.assert(
+    fc.property(fc.string({ maxLength: 400 }), (text) => {
+      try {
+        parse(text);
+      } catch (e) {
+        if (!(e instanceof ParseError)) throw e;
+      }
+    }),
+    { numRuns: 500 },
+  );
+}
+
+describe('parsers of outside text', () => {
+  test('subnet.env as flanneld writes it, and it round-trips', () => {
+    const env = parseSubnetEnv('FLANNEL_NETWORK=172.18.0.0/16\nFLANNEL_SUBNET=172.18.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n');
+    expect(env).toEqual({ network: '172.18.0.0/16', subnet: '172.18.1.1/24', mtu: 1450, ipMasq: true });
+    expect(parseSubnetEnv(formatSubnetEnv(env))).toEqual(env);
+    expect(() => parseSubnetEnv('FLANNEL_NETWORK=10.0.0.0/8\n')).toThrow(ParseError);
+  });
+
+  test('/proc/swaps lists active areas, with escaped blanks in paths', () => {
+    const text = 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/sda3                               partition\t27992060\t0\t-2\n/swap\\040file file 1048572 0 -3\n';
+    expect(parseProcSwaps(text)).toEqual([
+      { filename: '/dev/sda3', type: 'partition', sizeKiB: 27992060 },
+      { filename: '/swap file', type: 'file', sizeKiB: 1048572 },
+    ]);
+    expect(parseProcSwaps('Filename\tType\tSize\tUsed\tPriority\n')).toEqual([]);
+  });
+
+  test('/proc/net/route decodes little-endian hex and finds the default route', () => {
+    const text =
+      'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' +
+      'eth0\t00000000\t0121A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n' +
+      'eth0\t0021A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n';
+    const routes = parseProcNetRoute(text);
+    expect(routes[0]).toMatchObject({ iface: 'eth0', destination: '0.0.0.0', gateway: '192.168.33.1', prefix: 0, up: true });
+    expect(routes[1]).toMatchObject({ destination: '192.168.33.0', prefix: 24 });
+    expect(routes.filter(isDefaultRoute)).toHaveLength(1);
+  });
+
+  test('fstab swap entries ignore comments and noauto', () => {
+    expect(parseFstabSwaps('#/dev/sda3 none swap sw 0 0\n/dev/sdb2 none swap sw 0 0\n/swapfile none swap noauto 0 0\nUUID=x / ext4 defaults 0 1\n')).toEqual(['/dev/sdb2']);
+  });
+
+  test('kubelet config: failSwapOn defaults to true; swapBehavior is read', () => {
+    expect(parseKubeletConfig('kind: KubeletConfiguration\n')).toEqual({ failSwapOn: true, swapBehavior: undefined });
+    expect(parseKubeletConfig('failSwapOn: false\nmemorySwap:\n  swapBehavior: LimitedSwap\n')).toEqual({ failSwapOn: false, swapBehavior: 'LimitedSwap' });
+    expect(() => parseKubeletConfig('failSwapOn: [')).toThrow(ParseError);
+  });
+
+  test('flannel net-conf.json, kubeadm ClusterConfiguration and controller-manager flags', () => {
+    expect(parseFlannelNetConf('{"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan"}}')).toEqual({ network: '10.244.0.0/16', ipv6Network: undefined, backend: 'vxlan' });
+    expect(parseKubeadmClusterConfiguration('networking:\n  podSubnet: 10.244.0.0/16\n').podSubnet).toBe('10.244.0.0/16');
+    expect(parseKubeadmClusterConfiguration('networking:\n  serviceSubnet: 10.96.0.0/12\n').podSubnet).toBeUndefined();
+    const flags = parseCommandFlags(['kube-controller-manager', '--allocate-node-cidrs=true', '--cluster-cidr', '10.244.0.0/16', '--leader-elect']);
+    expect(Object.fromEntries(flags)).toEqual({ 'allocate-node-cidrs': 'true', 'cluster-cidr': '10.244.0.0/16', 'leader-elect': 'true' });
+  });
+
+  test('BIRD 1.6 `show protocols all`: established, active and the peer that refused', () => {
+    const sessions = parseBirdProtocols(bird('1.6-some-down.txt'));
+    expect(sessions).toEqual([
+      { name: 'Mesh_127_0_0_3', state: 'Established', neighbor: '127.0.0.3' },
+      { name: 'Mesh_127_0_0_9', state: 'Active', neighbor: '127.0.0.9', lastError: 'Socket: Connection refused' },
+    ]);
+    expect(parseBirdProtocols(bird('1.6-all-down.txt')).map((s) => s.state)).toEqual(['Active', 'Active']);
+    expect(() => parseBirdProtocols('0001 BIRD 1.6.8 ready.\n')).toThrow(ParseError);
+    expect(() => parseBirdProtocols('9001 Parse error\n')).toThrow(ParseError);
+  });
+
+  test('random input never throws anything but ParseError', () => {
+    for (const parse of [parseSubnetEnv, parseProcSwaps, parseProcNetRoute, parseKubeletConfig, parseFlannelNetConf, parseKubeadmClusterConfiguration, parseBirdProtocols, parseFstabSwaps]) {
+      onlyParseErrors(parse);
+    }
+  });
+});
