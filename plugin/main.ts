@@ -1,7 +1,7 @@
 import yargs from 'yargs';
 import { clusterReport, type Status } from '../src/model';
 import { VERSION } from '../src/version';
-import { type OutputFormat, Renderer } from './output';
+import { type OutputFormat, Renderer, sanitize } from './output';
 
 const EXIT_OK = 0;
 const EXIT_RUN_FAILED = 1;
@@ -97,7 +97,7 @@ main(process.argv.slice(2)).then(
   },
   (e: Error) => {
     const message = e instanceof UsageError ? `${e.message} (see kubectl netcheck --help)` : e.message;
-    process.stderr.write(`error: ${message.split('\n')[0]}\n`);
+    process.stderr.write(`error: ${sanitize(message.split('\n')[0])}\n`);
     process.exitCode = EXIT_RUN_FAILED;
   },
 );

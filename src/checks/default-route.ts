@@ -58,6 +58,6 @@ export const defaultRoute: Check = {
         BRING_UP,
       );
     }
-    return finding.unknown('the routing table is not visible through the API', [], AGENT_HINT);
+    return finding.unknown('the routing table is not visible through the API', unavailableEvidence(facts, ['cniLogs', 'agent']), AGENT_HINT);
   },
 };

@@ -1,0 +1,45 @@
+# netcheck: `make test` and `make demo` work on a fresh clone; they install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+.PHONY: deps debian-deps build typecheck test demo bench clean
+
+DEBIAN_PACKAGES := prometheus prometheus-alertmanager bird prometheus-node-exporter kubernetes-client
+DEBIAN_TOOLS := promtool prometheus amtool bird birdc prometheus-node-exporter kubectl
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json
+
+# The real peers the tests run against: Prometheus, promtool, Alertmanager's amtool, BIRD 1.6,
+# node_exporter, and kubectl (Debian's kubernetes-client provides one where it is missing).
+debian-deps:
+	@missing=""; for t in $(DEBIAN_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian packages for:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; \
+	else \
+	  echo "error: these tools are missing:$$missing; run 'sudo apt-get install -y $(DEBIAN_PACKAGES)' (or run make as root)" >&2; exit 1; \
+	fi
+
+dist/plugin.mjs: deps $(shell find src plugin exporter test/sim -name '*.ts' 2>/dev/null) build.mjs package.json
+	node build.mjs
+
+build: dist/plugin.mjs
+
+typecheck: deps
+	npx tsc -p tsconfig.json
+
+test: deps debian-deps build typecheck
+	npx jest --ci
+
+demo: deps debian-deps build
+	./test/demo.sh
+
+bench: deps debian-deps build
+	node bench/run.mjs
+
+clean:
+	rm -rf dist coverage

@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { NodeReport } from '../../src/model';
+import { kubectlNetcheck, ROOT, type Sim, startSim, tmpdir } from './harness';
+
+/** One line on stderr, nothing on stdout, exit 1: what every failed run must look like. */
+function expectOneLineError(run: ReturnType<typeof kubectlNetcheck>, pattern: RegExp) {
+  expect(run.code).toBe(1);
+  expect(run.stdout).toBe('');
+  expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  expect(run.stderr).toMatch(/^error: /);
+  expect(run.stderr).toMatch(pattern);
+  expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+async function withSim(args: string[], body: (sim: Sim) => Promise<void> | void) {
+  const sim = await startSim(['flannel-incidents.yaml'], args);
+  try {
+    await body(sim);
+  } finally {
+    await sim.stop();
+  }
+}
+
+describe('the run itself failing: one clear line, exit 1', () => {
+  let sim: Sim;
+  beforeAll(async () => {
+    sim = await startSim(['flannel-incidents.yaml']);
+  });
+  afterAll(() => sim.stop());
+
+  test('unknown node is named', () => {
+    expectOneLineError(kubectlNetcheck(['node', 'n99', '--kubeconfig', sim.kubeconfig]), /node "n99" not found/);
+  });
+
+  test('a node name with terminal escapes cannot repaint the terminal', () => {
+    const run = kubectlNetcheck(['node', 'evil\u001b[2J', '--kubeconfig', sim.kubeconfig]);
+    expectOneLineError(run, /node "evil\\x1b\[2J" not found/);
+  });
+
+  test('unknown context is named', () => {
+    expectOneLineError(kubectlNetcheck(['node', 'n01', '--kubeconfig', sim.kubeconfig, '--context', 'prod']), /context "prod" does not exist/);
+  });
+
+  test('no kubeconfig at all', () => {
+    const home = tmpdir();
+    expectOneLineError(kubectlNetcheck(['nodes'], { KUBECONFIG: undefined, HOME: home }), /no kubeconfig found/);
+  });
+
+  test('a malformed kubeconfig', () => {
+    const file = path.join(tmpdir(), 'config');
+    fs.writeFileSync(file, 'clusters: [\n');
+    expectOneLineError(kubectlNetcheck(['nodes', '--kubeconfig', file]), /kubeconfig .* is not valid/);
+  });
+
+  test('a bad flag, a bad duration, a missing command', () => {
+    expectOneLineError(kubectlNetcheck(['nodes', '--bogus', '--kubeconfig', sim.kubeconfig]), /Unknown argument: bogus/);
+    expectOneLineError(kubectlNetcheck(['nodes', '--request-timeout', 'soon', '--kubeconfig', sim.kubeconfig]), /invalid duration "soon"/);
+    expectOneLineError(kubectlNetcheck([]), /name a command/);
+  });
+
+  test('partial permissions: the report is still produced, affected checks are unknown with the reason', async () => {
+    const limited = await startSim(['flannel-incidents.yaml'], ['--forbid', 'get pods/log', '--forbid', 'get configmaps']);
+    try {
+      const run = kubectlNetcheck(['node', 'n02', '-o', 'json', '--kubeconfig', limited.kubeconfig]);
+      expect(run.code).toBe(2); // exit code follows the checks that did run
+      const report = JSON.parse(run.stdout) as NodeReport;
+      expect(report.checks).toHaveLength(9);
+      const subnet = report.checks.find((c) => c.id === 'flannel-subnet-env')!;
+      expect(subnet.status).toBe('fail'); // still known from the sandbox events
+      const route = report.checks.find((c) => c.id === 'default-route')!;
+      expect(route.status).toBe('unknown'); // the flannel log that would tell was refused
+      expect(route.evidence.join()).toMatch(/cniLogs: .*cannot get resource "pods\/log"/);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+describe('API server faults', () => {
+  test('refused connection names the address', () => {
+    const dir = tmpdir();
+    const file = path.join(dir, 'config');
+    const ca = fs.readFileSync(path.join(ROOT, 'test/fixtures/tls/ca.crt')).toString('base64');
+    fs.writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1", certificate-authority-data: ${ca}}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: t}}]\n`);
+    expectOneLineError(kubectlNetcheck(['nodes', '--kubeconfig', file]), /127\.0\.0\.1:1 refused the connection/);
+  });
+
+  test('a black hole ends at --request-timeout', async () => {
+    await withSim(['--fault', 'blackhole'], (sim) => {
+      const run = kubectlNetcheck(['node', 'n01', '--kubeconfig', sim.kubeconfig, '--request-timeout', '1s']);
+      expectOneLineError(run, /did not answer GET \/api\/v1\/.* within 1s \(--request-timeout\)/);
+      expect(run.ms).toBeLessThan(5000);
+    });
+  });
+
+  test('a server certificate from another CA: x509, naming the cluster and a stale kubeconfig', async () => {
+    await withSim(['--ca', path.join(ROOT, 'test/fixtures/tls/other-ca.crt')], (sim) => {
+      expectOneLineError(kubectlNetcheck(['nodes', '--kubeconfig', sim.kubeconfig]), /x509: .* cluster "sim" does not trust; the kubeconfig may be stale/);
+    });
+  });
+
+  test('401 names the user', async () => {
+    await withSim(['--fault', 'unauthorized'], (sim) => {
+      expectOneLineError(kubectlNetcheck(['node', 'n01', '--kubeconfig', sim.kubeconfig]), /Unauthorized: .* credentials of user "sim"/);
+    });
+  });
+
+  test('403 on the node names the verb and resource', async () => {
+    await withSim(['--forbid', 'get nodes'], (sim) => {
+      expectOneLineError(kubectlNetcheck(['node', 'n01', '--kubeconfig', sim.kubeconfig]), /cannot get resource "nodes"/);
+    });
+  });
+
+  test('500, 503 and truncated JSON', async () => {
+    await withSim(['--fault', 'error500'], (sim) => {
+      expectOneLineError(kubectlNetcheck(['node', 'n01', '--kubeconfig', sim.kubeconfig]), /answered 500 .*etcdserver: request timed out/);
+    });
+    await withSim(['--fault', 'error503'], (sim) => {
+      expectOneLineError(kubectlNetcheck(['nodes', '--kubeconfig', sim.kubeconfig]), /answered 503/);
+    });
+    await withSim(['--fault', 'truncated'], (sim) => {
+      expectOneLineError(kubectlNetcheck(['node', 'n01', '--kubeconfig', sim.kubeconfig]), /truncated or invalid JSON/);
+    });
+  });
+
+});
