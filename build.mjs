@@ -1,9 +1,10 @@
 // Bundles the three programs with esbuild. Splitting keeps the Kubernetes client in its own chunk,
 // loaded only by the commands that talk to a cluster.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+rmSync('dist', { recursive: true, force: true }); // chunk names change with content
 
 await build({
   entryPoints: { plugin: 'plugin/main.ts', exporter: 'exporter/main.ts', sim: 'test/sim/main.ts' },

@@ -2,16 +2,25 @@ import { CHECKS } from './checks';
 import type { NodeFacts } from './facts';
 import { type CheckId, type CheckResult, type NodeReport, nodeReport, severity } from './model';
 
+export type Measures = Partial<Record<CheckId, Record<string, number>>>;
+
 /** Runs every check on one node's facts. A check that throws becomes `unknown`; the rest still run. */
-export function evaluateNode(facts: NodeFacts): NodeReport {
+export function evaluateNodeMeasured(facts: NodeFacts): { report: NodeReport; measures: Measures } {
+  const measures: Measures = {};
   const results: CheckResult[] = CHECKS.map((check) => {
     try {
-      return { id: check.id, ...check.evaluate(facts) };
+      const { measures: values, ...finding } = check.evaluate(facts);
+      if (values) measures[check.id] = values;
+      return { id: check.id, ...finding };
     } catch (e) {
       return { id: check.id, status: 'unknown', summary: `could not evaluate: ${(e as Error).message}`, evidence: [] };
     }
   });
-  return nodeReport(facts.nodeName, results);
+  return { report: nodeReport(facts.nodeName, results), measures };
+}
+
+export function evaluateNode(facts: NodeFacts): NodeReport {
+  return evaluateNodeMeasured(facts).report;
 }
 
 /**

@@ -21,9 +21,11 @@ export interface Finding {
   summary: string;
   evidence: string[];
   remedy?: string;
+  /** Numbers behind the finding (e.g. BGP sessions established), exported as metrics; not in reports. */
+  measures?: Record<string, number>;
 }
 
-export interface CheckResult extends Finding {
+export interface CheckResult extends Omit<Finding, 'measures'> {
   id: CheckId;
 }
 
@@ -60,6 +62,10 @@ export function nodeReport(node: string, checks: CheckResult[]): NodeReport {
 
 export function clusterReport(nodes: NodeReport[]): ClusterReport {
   return { apiVersion: 'netcheck/v1', kind: 'ClusterReport', status: worstStatus(nodes.map((n) => n.status)), nodes };
+}
+
+export function measured(f: Finding, measures: Record<string, number>): Finding {
+  return { ...f, measures };
 }
 
 export const finding = {

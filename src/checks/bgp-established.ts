@@ -3,7 +3,7 @@ import { cluesOf } from '../clues';
 import { nodeCni } from '../cni';
 import type { NodeFacts } from '../facts';
 import { cniAddress, containerEnv, internalIP, podReady, podRef } from '../kube-objects';
-import { finding } from '../model';
+import { finding, measured } from '../model';
 
 /** "10.0.0.66 (k8smater1's Calico address; its InternalIP is 172.17.73.66)" */
 function describePeer(facts: NodeFacts, address: string): string {
@@ -37,11 +37,12 @@ export const bgpEstablished: Check = {
         `BIRD (${facts.agent ?? 'host'}): ${established.length} of ${sessions.length} BGP sessions Established`,
         ...down.map((s) => `${s.name} ${s.neighbor ? describePeer(facts, s.neighbor) : ''} is ${s.state}${s.lastError ? ` (${s.lastError})` : ''}`),
       ];
-      if (sessions.length === 0) return finding.ok('no BGP peers configured', evidence);
-      if (down.length === 0) return finding.ok(`${established.length}/${sessions.length} BGP sessions Established`, evidence);
+      const counts = { established: established.length, configured: sessions.length };
+      if (sessions.length === 0) return measured(finding.ok('no BGP peers configured', evidence), counts);
+      if (down.length === 0) return measured(finding.ok(`${established.length}/${sessions.length} BGP sessions Established`, evidence), counts);
       const peers = down.map((s) => s.neighbor ?? s.name).filter((p) => !ownName(p));
       const summary = `${established.length}/${sessions.length} BGP sessions Established; not with ${peers.join(', ')}`;
-      return established.length === 0 ? finding.fail(summary, evidence, remedy) : finding.warn(summary, evidence, remedy);
+      return measured(established.length === 0 ? finding.fail(summary, evidence, remedy) : finding.warn(summary, evidence, remedy), counts);
     }
     const clues = cluesOf(facts);
     if (clues.bgpNotEstablished) {

@@ -1,8 +1,9 @@
 import { type Check, unavailableEvidence } from '../check';
 import { cluesOf } from '../clues';
+import type { NodeFacts } from '../facts';
 import { nodeCni } from '../cni';
 import { nodeCondition, podReady, podRef, podState } from '../kube-objects';
-import { finding } from '../model';
+import { type Finding, finding, measured } from '../model';
 
 const NETWORK_NOT_READY = /network plugin (is )?not ready|NetworkReady=false|cni plugin not initialized|cni config uninitialized/i;
 
@@ -12,6 +13,13 @@ export const cniReady: Check = {
   needs: ['node', 'pods', 'events', 'cniLogs', 'cniConfigFiles'],
   seenBest: 'both',
   evaluate(facts) {
+    const f = evaluateCni(facts);
+    return f.status === 'ok' || f.status === 'fail' ? measured(f, { ready: f.status === 'ok' ? 1 : 0 }) : f;
+  },
+};
+
+function evaluateCni(facts: NodeFacts): Finding {
+  {
     if (!facts.node && !facts.pods && !facts.host) {
       return finding.unknown('neither the API nor the host could be read', unavailableEvidence(facts, ['node', 'pods']));
     }
@@ -53,8 +61,8 @@ export const cniReady: Check = {
       if (clues.evidence[key]) evidence.push(clues.evidence[key]!);
     }
 
-    if (problems.length === 0 && !cni.agent && !files) {
-      return finding.unknown('no CNI agent pod seen on this node', evidence);
+    if (problems.length === 0 && (!facts.pods || (!cni.agent && !files))) {
+      return finding.unknown(facts.pods ? 'no CNI agent pod seen on this node' : "the CNI pod's state could not be read", [...evidence, ...unavailableEvidence(facts, ['pods'])]);
     }
     if (problems.length === 0) {
       return finding.ok(`${cni.agent?.name ?? cni.kind} is ready`, evidence);
@@ -79,5 +87,5 @@ export const cniReady: Check = {
     }
     const logs = cni.agent ? `kubectl -n ${cni.agent.pod.metadata?.namespace} logs ${cni.agent.pod.metadata?.name} --previous` : `journalctl -u kubelet on ${facts.nodeName}`;
     return finding.fail(problems[0], evidence, `Read why: ${logs}`);
-  },
-};
+  }
+}

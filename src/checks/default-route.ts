@@ -2,7 +2,7 @@ import { AGENT_HINT, type Check, unavailableEvidence } from '../check';
 import { containsAddress, parseCidr } from '../cidr';
 import { cluesOf } from '../clues';
 import { internalIP } from '../kube-objects';
-import { finding } from '../model';
+import { finding, measured } from '../model';
 import { isDefaultRoute } from '../parsers/proc-net-route';
 
 // Virtual and tunnel links often report "unknown" while passing traffic.
@@ -30,26 +30,28 @@ export const defaultRoute: Check = {
         const link = host.routes.find((r) => !isDefaultRoute(r) && r.gateway === '0.0.0.0' && containsAddress(parseCidr(`${r.destination}/${r.prefix}`), ip));
         if (link && !usable(states[link.iface])) {
           evidence.push(`the InternalIP ${ip} is on ${link.iface}, which is ${states[link.iface] ?? 'missing'}`);
-          return finding.fail(`${link.iface}, the interface of the node's InternalIP, is down`, evidence, BRING_UP.replace(/<iface>/g, link.iface));
+          const usableDefault = host.routes.some((r) => isDefaultRoute(r) && r.up && usable(states[r.iface]));
+          return measured(finding.fail(`${link.iface}, the interface of the node's InternalIP, is down`, evidence, BRING_UP.replace(/<iface>/g, link.iface)), { present: usableDefault ? 1 : 0 });
         }
       }
       const defaults = host.routes.filter((r) => isDefaultRoute(r) && r.up);
+      const present = { present: defaults.some((r) => usable(states[r.iface])) ? 1 : 0 };
       if (defaults.length === 0) {
         const cause = down.length ? `; ${down.join(', ')} ${down.length > 1 ? 'are' : 'is'} down` : '';
         evidence.unshift('/proc/net/route: no default route');
-        return finding.fail(`no default route${cause}`, evidence, BRING_UP.replace(/<iface>/g, down[0] ?? '<iface>'));
+        return measured(finding.fail(`no default route${cause}`, evidence, BRING_UP.replace(/<iface>/g, down[0] ?? '<iface>')), present);
       }
       const route = defaults.find((r) => usable(states[r.iface])) ?? defaults[0];
       evidence.unshift(`/proc/net/route: default via ${route.gateway} dev ${route.iface} (${states[route.iface] ?? 'no operstate'})`);
       if (!usable(states[route.iface])) {
-        return finding.fail(`the default route's interface ${route.iface} is ${states[route.iface] ?? 'missing'}`, evidence, BRING_UP.replace(/<iface>/g, route.iface));
+        return measured(finding.fail(`the default route's interface ${route.iface} is ${states[route.iface] ?? 'missing'}`, evidence, BRING_UP.replace(/<iface>/g, route.iface)), present);
       }
-      return finding.ok(`default via ${route.gateway} dev ${route.iface}`, evidence);
+      return measured(finding.ok(`default via ${route.gateway} dev ${route.iface}`, evidence), present);
     }
     if (host && facts.unavailable.routes) return finding.unknown('the routing table could not be read', unavailableEvidence(facts, ['routes']));
     const clues = cluesOf(facts);
     if (clues.noDefaultRoute) {
-      return finding.fail('no default route (the CNI says so)', [clues.evidence.noDefaultRoute!], BRING_UP);
+      return measured(finding.fail('no default route (the CNI says so)', [clues.evidence.noDefaultRoute!], BRING_UP), { present: 0 });
     }
     if (clues.apiUnreachable) {
       return finding.fail(

@@ -3,7 +3,7 @@ import { contains, parseCidr, sameCidr } from '../cidr';
 import { cluesOf } from '../clues';
 import { nodeCni } from '../cni';
 import { podCIDRs, podReady, podRef } from '../kube-objects';
-import { finding } from '../model';
+import { finding, measured } from '../model';
 
 export const flannelSubnetEnv: Check = {
   id: 'flannel-subnet-env',
@@ -33,7 +33,7 @@ export const flannelSubnetEnv: Check = {
       if (host.subnetEnv === null) {
         const evidence = [`${facts.agent ?? 'host'}: /run/flannel/subnet.env does not exist`, ...causeEvidence];
         if (clues.evidence.subnetEnvMissing) evidence.push(clues.evidence.subnetEnvMissing);
-        return finding.fail(`/run/flannel/subnet.env is missing${cause ? `: ${cause}` : ''}`, evidence, missingRemedy);
+        return measured(finding.fail(`/run/flannel/subnet.env is missing${cause ? `: ${cause}` : ''}`, evidence, missingRemedy), { present: 0 });
       }
       const env = host.subnetEnv;
       const evidence = [`/run/flannel/subnet.env: FLANNEL_NETWORK=${env.network ?? '(unset)'} FLANNEL_SUBNET=${env.subnet}`];
@@ -47,18 +47,19 @@ export const flannelSubnetEnv: Check = {
       if (network && env.network && !sameCidr(parseCidr(network), parseCidr(env.network))) {
         problems.push(`FLANNEL_NETWORK ${env.network} differs from net-conf.json Network ${network}`);
       }
-      if (problems.length) return finding.fail(`subnet.env is stale: ${problems[0]}`, [...evidence, ...problems], `${restart} so flanneld rewrites it from the current lease.`);
-      return finding.ok(`present, FLANNEL_SUBNET=${env.subnet}`, evidence);
+      if (problems.length) {
+        return measured(finding.fail(`subnet.env is stale: ${problems[0]}`, [...evidence, ...problems], `${restart} so flanneld rewrites it from the current lease.`), { present: 1 });
+      }
+      return measured(finding.ok(`present, FLANNEL_SUBNET=${env.subnet}`, evidence), { present: 1 });
     }
     if (host && facts.unavailable.subnetEnv) {
       return finding.unknown('subnet.env could not be read on the host', unavailableEvidence(facts, ['subnetEnv']));
     }
     // No agent: infer from what the API shows.
     if (clues.subnetEnvMissing) {
-      return finding.fail(
-        `/run/flannel/subnet.env is missing: pod sandboxes fail${cause ? `; ${cause}` : ''}`,
-        [clues.evidence.subnetEnvMissing!, ...causeEvidence],
-        missingRemedy,
+      return measured(
+        finding.fail(`/run/flannel/subnet.env is missing: pod sandboxes fail${cause ? `; ${cause}` : ''}`, [clues.evidence.subnetEnvMissing!, ...causeEvidence], missingRemedy),
+        { present: 0 },
       );
     }
     if (cni.agent && podReady(cni.agent.pod)) {

@@ -5,7 +5,7 @@ import { KCM_MANIFEST, allocatesNodeCidrs, nodeCidrMaskSize, podNetworkClaims } 
 import { nodeCni } from '../cni';
 import type { NodeFacts } from '../facts';
 import { podCIDRs } from '../kube-objects';
-import { finding } from '../model';
+import { type Finding, finding, measured } from '../model';
 
 function patchCommand(node: string, cidr: string): string {
   return `kubectl patch node ${node} -p '{"spec":{"podCIDR":"${cidr}","podCIDRs":["${cidr}"]}}'`;
@@ -35,6 +35,13 @@ export const podCidrAssigned: Check = {
   needs: ['node', 'controllerManager', 'kubeadm', 'flannel', 'peers'],
   seenBest: 'api',
   evaluate(facts) {
+    const f = evaluateAssignment(facts);
+    return f.status === 'skip' || f.status === 'unknown' ? f : measured(f, { assigned: podCIDRs(facts.node).length ? 1 : 0 });
+  },
+};
+
+function evaluateAssignment(facts: NodeFacts): Finding {
+  {
     if (!facts.node) return finding.unknown(`node ${facts.nodeName} could not be read`, unavailableEvidence(facts, ['node']));
     const cidrs = podCIDRs(facts.node);
     const claims = podNetworkClaims(facts.cluster);
@@ -102,5 +109,5 @@ export const podCidrAssigned: Check = {
       );
     }
     return finding.ok(`podCIDR ${cidrs.join(', ')}`, evidence);
-  },
-};
+  }
+}

@@ -1,6 +1,7 @@
 import { AGENT_HINT, type Check, unavailableEvidence } from '../check';
+import type { NodeFacts } from '../facts';
 import { nodeCondition } from '../kube-objects';
-import { finding } from '../model';
+import { type Finding, finding, measured } from '../model';
 
 export const swap: Check = {
   id: 'swap',
@@ -8,6 +9,13 @@ export const swap: Check = {
   needs: ['swaps', 'kubeletConfig', 'fstabSwaps'],
   seenBest: 'host',
   evaluate(facts) {
+    const f = evaluateSwap(facts);
+    return facts.host?.swaps ? measured(f, { enabled: facts.host.swaps.length ? 1 : 0 }) : f;
+  },
+};
+
+function evaluateSwap(facts: NodeFacts): Finding {
+  {
     const host = facts.host;
     if (!host?.swaps) {
       const evidence = unavailableEvidence(facts, ['swaps']);
@@ -45,5 +53,5 @@ export const swap: Check = {
       return finding.warn('swap is off now but /etc/fstab turns it on at the next reboot, and the kubelet will then refuse to start', evidence, `On ${facts.nodeName}: ${lasting}.`);
     }
     return finding.ok('swap is off', evidence);
-  },
-};
+  }
+}

@@ -103,17 +103,66 @@ export class KubeClient {
     return items;
   }
 
-  async getText(path: string, accept = '*/*'): Promise<string> {
+  /**
+   * A WATCH: streams newline-delimited events to `onEvent` until the server ends the watch, the
+   * connection drops (rejects) or `signal` aborts (resolves). Only connecting has a deadline.
+   */
+  async watch<T>(path: string, onEvent: (event: { type: string; object: T }) => void, signal: AbortSignal): Promise<void> {
+    const opts = await this.requestOptions(path, 'application/json');
+    this.requests++;
+    const transport = this.server.protocol === 'http:' ? http : https;
+    return new Promise<void>((resolve, reject) => {
+      const req = transport.request(opts, (res) => {
+        req.setTimeout(0);
+        if (res.statusCode !== 200) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => reject(httpError(res.statusCode ?? 0, Buffer.concat(chunks).toString(), `WATCH ${path.split('?')[0]}`, this.server.origin, this.kc)));
+          return;
+        }
+        let pending = '';
+        res.on('data', (c: Buffer) => {
+          this.bytes += c.length;
+          pending += c.toString('utf8');
+          let eol: number;
+          while ((eol = pending.indexOf('\n')) >= 0) {
+            const line = pending.slice(0, eol).trim();
+            pending = pending.slice(eol + 1);
+            if (!line) continue;
+            try {
+              onEvent(JSON.parse(line));
+            } catch (e) {
+              req.destroy(e as Error);
+              return;
+            }
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', (e) => reject(this.explain(e, 'WATCH')));
+      });
+      req.on('timeout', () => req.destroy(new KubeError(`the API server at ${this.server.origin} did not answer a WATCH within ${this.timeoutMs / 1000}s`)));
+      req.on('error', (e) => (signal.aborted ? resolve() : reject(this.explain(e, 'WATCH'))));
+      signal.addEventListener('abort', () => req.destroy(), { once: true });
+      req.end();
+    });
+  }
+
+  private async requestOptions(path: string, accept: string): Promise<https.RequestOptions> {
     const opts: https.RequestOptions = {
       method: 'GET',
       protocol: this.server.protocol,
       hostname: this.server.hostname.replace(/^\[|\]$/g, ''),
       port: this.server.port || undefined,
       path: this.server.pathname.replace(/\/$/, '') + path,
-      headers: { Accept: accept, 'User-Agent': 'kubectl-netcheck' },
+      headers: { Accept: accept, 'User-Agent': 'netcheck' },
       timeout: this.timeoutMs,
     };
     await this.kc.applyToHTTPSOptions(opts);
+    return opts;
+  }
+
+  async getText(path: string, accept = '*/*'): Promise<string> {
+    const opts = await this.requestOptions(path, accept);
     this.requests++;
     const transport = this.server.protocol === 'http:' ? http : https;
     const verb = `GET ${path.split('?')[0]}`;

@@ -1,0 +1,97 @@
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { NodeFacts } from '../facts';
+import { type KubeClient, withQuery } from './kube-client';
+
+interface Listed<T> {
+  items: T[];
+  metadata?: { resourceVersion?: string };
+}
+
+type Log = (level: 'info' | 'warn', message: string) => void;
+
+/**
+ * Keeps this node's Node object and the pods scheduled on it current with list-then-watch, the way
+ * the kubelet does: one LIST at start (and after a watch expires), then long WATCHes. No periodic
+ * lists, and nothing about other nodes.
+ */
+export class NodeWatcher {
+  private node?: V1Node;
+  private readonly pods = new Map<string, V1Pod>();
+  private readonly errors: { node?: string; pods?: string } = {};
+  private readonly abort = new AbortController();
+  private readonly listed = { node: false, pods: false };
+  private markSynced?: () => void;
+  /** Resolves once both the node and its pods have been listed. */
+  readonly synced = new Promise<void>((resolve) => (this.markSynced = resolve));
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly nodeName: string,
+    private readonly log: Log,
+  ) {}
+
+  start(): void {
+    void this.informer<V1Node>('node', '/api/v1/nodes', `metadata.name=${this.nodeName}`, {
+      reset: (items) => (this.node = items[0]),
+      apply: (type, obj) => (this.node = type === 'DELETED' ? undefined : obj),
+    });
+    void this.informer<V1Pod>('pods', '/api/v1/pods', `spec.nodeName=${this.nodeName}`, {
+      reset: (items) => {
+        this.pods.clear();
+        for (const p of items) this.pods.set(p.metadata!.uid!, p);
+      },
+      apply: (type, obj) => (type === 'DELETED' ? this.pods.delete(obj.metadata!.uid!) : this.pods.set(obj.metadata!.uid!, obj)),
+    });
+  }
+
+  stop(): void {
+    this.abort.abort();
+  }
+
+  /** The API part of this node's facts, as last seen. */
+  facts(): Pick<NodeFacts, 'node' | 'pods' | 'unavailable'> {
+    const unavailable: NodeFacts['unavailable'] = {};
+    if (!this.node) unavailable.node = this.errors.node ?? (this.listed.node ? `node ${this.nodeName} does not exist` : 'not listed from the API server yet');
+    if (!this.listed.pods || this.errors.pods) unavailable.pods = this.errors.pods ?? 'not listed from the API server yet';
+    return { node: this.node, pods: unavailable.pods ? undefined : [...this.pods.values()], unavailable };
+  }
+
+  private async informer<T>(key: 'node' | 'pods', path: string, fieldSelector: string, state: { reset: (items: T[]) => void; apply: (type: string, obj: T) => void }) {
+    let backoffMs = 1000;
+    while (!this.abort.signal.aborted) {
+      try {
+        const list = await this.client.get<Listed<T>>(withQuery(path, { fieldSelector }));
+        state.reset(list.items);
+        this.listed[key] = true;
+        if (this.listed.node && this.listed.pods) this.markSynced?.();
+        let resourceVersion = list.metadata?.resourceVersion;
+        this.errors[key] = undefined;
+        backoffMs = 1000;
+        while (!this.abort.signal.aborted) {
+          // Servers end watches after timeoutSeconds; spread the renewals so agents do not align.
+          const timeoutSeconds = String(300 + Math.floor(Math.random() * 300));
+          let expired = false;
+          await this.client.watch<T & { metadata?: { resourceVersion?: string }; code?: number }>(
+            withQuery(path, { fieldSelector, watch: 'true', resourceVersion, timeoutSeconds, allowWatchBookmarks: 'true' }),
+            (event) => {
+              if (event.type === 'ERROR') {
+                expired = true; // 410 Gone: our resourceVersion is too old; list again
+                return;
+              }
+              resourceVersion = event.object.metadata?.resourceVersion ?? resourceVersion;
+              if (event.type !== 'BOOKMARK') state.apply(event.type, event.object);
+            },
+            this.abort.signal,
+          );
+          if (expired) break;
+        }
+      } catch (e) {
+        const message = (e as Error).message;
+        if (this.errors[key] !== message) this.log('warn', `${key} watch: ${message}`);
+        this.errors[key] = message;
+        await new Promise((r) => setTimeout(r, backoffMs).unref());
+        backoffMs = Math.min(backoffMs * 2, 60_000);
+      }
+    }
+  }
+}
