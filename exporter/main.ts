@@ -59,7 +59,7 @@ async function main() {
     const watcher = new NodeWatcher(client, nodeName, (level, message) => log(level, message));
     watcher.start();
     // Give the first cycle the API view if it comes quickly; never block on it.
-    await Promise.race([watcher.synced, new Promise((r) => setTimeout(r, 5000).unref())]);
+    await Promise.race([watcher.synced, new Promise((r) => setTimeout(r, 5000))]);
     readApi = () => watcher.facts();
     stopWatch = () => watcher.stop();
   } catch (e) {

@@ -1,0 +1,122 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { NodeReport } from '../../src/model';
+import { kubectlNetcheck, ROOT, type Sim, startSim, tmpdir } from './harness';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The agent DaemonSet's pod on `node`, reachable through pods/proxy at 127.0.0.1:port. */
+function agentPodFixture(node: string, port: number): string {
+  const file = path.join(tmpdir(), 'agent.yaml');
+  fs.writeFileSync(
+    file,
+    `items:
+- kind: Namespace
+  metadata: {name: netcheck}
+- kind: Pod
+  metadata: {name: netcheck-agent-x7k2p, namespace: netcheck, labels: {app.kubernetes.io/name: netcheck-agent}}
+  spec:
+    nodeName: ${node}
+    containers: [{name: agent, image: netcheck:dev, ports: [{name: metrics, containerPort: ${port}}]}]
+  status: {phase: Running, podIP: 127.0.0.1, conditions: [{type: Ready, status: "True"}]}
+`,
+  );
+  return file;
+}
+
+function startAgent(args: string[]): ChildProcess {
+  return spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+async function waitReady(port: number, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('agent not ready');
+}
+
+describe('kubectl netcheck reading a running agent (seed 000 on n02)', () => {
+  let sim: Sim;
+  let agent: ChildProcess;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await freePort();
+    sim = await startSim(['flannel-incidents.yaml', agentPodFixture('n02', port)]);
+    agent = startAgent(['--node-name', 'n02', '--host-root', path.join(ROOT, 'test/fixtures/hosts/nic-down'), '--port', String(port), '--address', '127.0.0.1', '--interval', '1s', '--kubeconfig', sim.kubeconfig]);
+    await waitReady(port);
+  });
+
+  afterAll(async () => {
+    agent.kill('SIGKILL');
+    await sim.stop();
+  });
+
+  test('host findings only the agent can see appear in the report', () => {
+    const run = kubectlNetcheck(['node', 'n02', '-o', 'json', '--kubeconfig', sim.kubeconfig]);
+    expect(run.code).toBe(2);
+    const byId = Object.fromEntries((JSON.parse(run.stdout) as NodeReport).checks.map((c) => [c.id, c]));
+    expect(byId['default-route'].summary).toBe('no default route; eth0 is down');
+    expect(byId['flannel-subnet-env'].evidence.join()).toMatch(/agent on n02: \/run\/flannel\/subnet\.env does not exist/);
+    expect(byId.swap).toMatchObject({ status: 'ok', summary: 'swap is off' });
+    expect(byId['cluster-cidr'].status).toBe('ok'); // the cluster view still comes from the API
+  });
+
+  test('--no-agent keeps to what the API shows', () => {
+    const run = kubectlNetcheck(['node', 'n02', '-o', 'json', '--no-agent', '--kubeconfig', sim.kubeconfig]);
+    const swap = (JSON.parse(run.stdout) as NodeReport).checks.find((c) => c.id === 'swap')!;
+    expect(swap.status).toBe('unknown');
+  });
+
+  test('the agent answers /metrics while checks run in the background', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(/^netcheck_default_route_present\{node="n02"\} 0$/m);
+    expect(text).toMatch(/^netcheck_pod_cidr_assigned\{node="n02"\} 1$/m);
+  });
+});
+
+describe('agent faults', () => {
+  test('with the API server unreachable it still serves, API checks unknown; SIGTERM exits 0', async () => {
+    const port = await freePort();
+    const dir = tmpdir();
+    const kubeconfig = path.join(dir, 'config');
+    const ca = fs.readFileSync(path.join(ROOT, 'test/fixtures/tls/ca.crt')).toString('base64');
+    fs.writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1", certificate-authority-data: ${ca}}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: t}}]\n`);
+    const agent = startAgent(['--node-name', 'n9', '--host-root', path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'), '--port', String(port), '--address', '127.0.0.1', '--interval', '1s', '--kubeconfig', kubeconfig]);
+    let stderr = '';
+    agent.stderr!.on('data', (c) => (stderr += c));
+    try {
+      await waitReady(port);
+      const report = (await (await fetch(`http://127.0.0.1:${port}/checks`)).json()) as NodeReport;
+      expect(report.checks.find((c) => c.id === 'kubelet-ready')!.status).toBe('unknown');
+      expect(report.checks.find((c) => c.id === 'swap')!.status).toBe('ok');
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => agent.once('exit', resolve));
+      agent.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('bad flags: one line, exit 1', async () => {
+    const agent = spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), '--port', 'x', '--node-name', 'n1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    agent.stderr!.on('data', (c) => (stderr += c));
+    const code = await new Promise((resolve) => agent.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr.split('\n')[0]).toBe('error: invalid --port x');
+  });
+});
