@@ -1,7 +1,7 @@
 # netcheck: `make test` and `make demo` work on a fresh clone; they install what they need.
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: deps debian-deps build typecheck test demo bench clean
+.PHONY: deps debian-deps build typecheck test demo bench generate clean
 
 DEBIAN_PACKAGES := prometheus prometheus-alertmanager bird prometheus-node-exporter kubernetes-client
 DEBIAN_TOOLS := promtool prometheus amtool bird birdc prometheus-node-exporter kubectl
@@ -41,5 +41,10 @@ demo: deps debian-deps build
 bench: deps debian-deps build
 	node bench/run.mjs
 
+# Rule file, PrometheusRule, dashboards and their ConfigMap, from alerts/rules.ts and dashboards/.
+generate: deps
+	npx esbuild tools/generate.ts --bundle --platform=node --format=cjs --log-level=warning --outfile=.tmp/generate.cjs
+	node .tmp/generate.cjs
+
 clean:
-	rm -rf dist coverage
+	rm -rf dist coverage .tmp

@@ -7,7 +7,7 @@ import { Metrics } from './metrics';
 export interface AgentOptions {
   nodeName: string;
   readHost: () => Promise<HostRead>;
-  readApi: () => Pick<NodeFacts, 'node' | 'pods' | 'unavailable'>;
+  readApi: () => Pick<NodeFacts, 'node' | 'pods' | 'cluster' | 'unavailable'>;
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
   now?: () => number;
 }
@@ -38,6 +38,7 @@ export class Agent {
       now: now(),
       node: api.node,
       pods: api.pods,
+      cluster: api.cluster,
       host,
       agent: `agent on ${this.opts.nodeName}`,
       unavailable: { ...api.unavailable, ...hostUnavailable },

@@ -58,6 +58,7 @@ async function main() {
     const client = KubeClient.load({ kubeconfig: values.kubeconfig, inCluster: true, requestTimeoutMs: 10_000 });
     const watcher = new NodeWatcher(client, nodeName, (level, message) => log(level, message));
     watcher.start();
+    watcher.refreshCluster(10 * 60_000);
     // Give the first cycle the API view if it comes quickly; never block on it.
     await Promise.race([watcher.synced, new Promise((r) => setTimeout(r, 5000))]);
     readApi = () => watcher.facts();

@@ -35,7 +35,7 @@ function flannelConfigMapPath(pod: V1Pod): string | undefined {
  * kubeadm-config is read only when no controller-manager pod is visible (e.g. it runs outside
  * kube-system), since kubeadm writes its podSubnet into those very flags.
  */
-async function gatherCluster(client: KubeClient, unavailable: NodeFacts['unavailable'], cniPods: V1Pod[]): Promise<ClusterFacts> {
+export async function gatherCluster(client: KubeClient, unavailable: NodeFacts['unavailable'], cniPods: V1Pod[]): Promise<ClusterFacts> {
   const cluster: ClusterFacts = {};
   const holder = { unavailable };
   const flannelPod = cniPods.find((p) => cniAgent([p])?.kind === 'flannel');

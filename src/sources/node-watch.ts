@@ -1,6 +1,8 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import type { NodeFacts } from '../facts';
+import type { ClusterFacts, NodeFacts } from '../facts';
+import { cniAgent } from '../kube-objects';
 import { type KubeClient, withQuery } from './kube-client';
+import { gatherCluster } from './kube-facts';
 
 interface Listed<T> {
   items: T[];
@@ -48,12 +50,31 @@ export class NodeWatcher {
     this.abort.abort();
   }
 
+  private cluster?: ClusterFacts;
+  private clusterUnavailable: NodeFacts['unavailable'] = {};
+
+  /**
+   * The cluster's pod network declarations (controller-manager flags, flannel's net-conf), read
+   * every `everyMs`: two GETs per agent per period, for the cluster-cidr and pod-cidr checks.
+   */
+  refreshCluster(everyMs: number): void {
+    const refresh = async () => {
+      const unavailable: NodeFacts['unavailable'] = {};
+      const cni = cniAgent([...this.pods.values()]);
+      this.cluster = await gatherCluster(this.client, unavailable, cni ? [cni.pod] : []);
+      this.clusterUnavailable = unavailable;
+    };
+    const timer = setInterval(() => void refresh().catch(() => {}), everyMs).unref();
+    this.abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+    void this.synced.then(refresh).catch(() => {});
+  }
+
   /** The API part of this node's facts, as last seen. */
-  facts(): Pick<NodeFacts, 'node' | 'pods' | 'unavailable'> {
+  facts(): Pick<NodeFacts, 'node' | 'pods' | 'cluster' | 'unavailable'> {
     const unavailable: NodeFacts['unavailable'] = {};
     if (!this.node) unavailable.node = this.errors.node ?? (this.listed.node ? `node ${this.nodeName} does not exist` : 'not listed from the API server yet');
     if (!this.listed.pods || this.errors.pods) unavailable.pods = this.errors.pods ?? 'not listed from the API server yet';
-    return { node: this.node, pods: unavailable.pods ? undefined : [...this.pods.values()], unavailable };
+    return { node: this.node, pods: unavailable.pods ? undefined : [...this.pods.values()], cluster: this.cluster, unavailable: { ...this.clusterUnavailable, ...unavailable } };
   }
 
   private async informer<T>(key: 'node' | 'pods', path: string, fieldSelector: string, state: { reset: (items: T[]) => void; apply: (type: string, obj: T) => void }) {
