@@ -60,7 +60,7 @@ beforeAll(async () => {
     spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' }),
   );
   promUrl = `http://127.0.0.1:${promPort}`;
-  await until(async () => (await query('netcheck_check_status{node="n02",check="cluster-cidr",status="ok"} == 1')).length === 1 && (await query('netcheck_cni_ready')).length === 2, 60000);
+  await until(async () => (await query('netcheck_check_status{node="n02",check="cluster-cidr",status="ok"} == 1')).length === 1 && (await query('netcheck_cni_ready')).length === 2 && (await query('rate(netcheck_cycles_total[1m])')).length === 2, 60000);
 }, 90000);
 
 afterAll(async () => {
