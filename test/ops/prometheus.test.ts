@@ -41,13 +41,17 @@ async function until(predicate: () => Promise<boolean>, timeoutMs: number) {
 
 beforeAll(async () => {
   sim = await startSim(['flannel-incidents.yaml']);
-  const agents = { n01: 'healthy-flannel', n02: 'nic-down' };
+  // n02's host also has a malformed kubelet config, so the "facts not read" panel has a series.
+  const n02Host = tmpdir();
+  fs.cpSync(path.join(ROOT, 'test/fixtures/hosts/nic-down'), n02Host, { recursive: true });
+  fs.writeFileSync(path.join(n02Host, 'var/lib/kubelet/config.yaml'), 'failSwapOn: [\n');
+  const agents = { n01: path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'), n02: n02Host };
   const targets: string[] = [];
   for (const [node, host] of Object.entries(agents)) {
     const port = await freePort();
     targets.push(`127.0.0.1:${port}`);
     children.push(
-      spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), '--node-name', node, '--host-root', path.join(ROOT, 'test/fixtures/hosts', host), '--port', String(port), '--address', '127.0.0.1', '--interval', '1s', '--kubeconfig', sim.kubeconfig], { stdio: 'ignore' }),
+      spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), '--node-name', node, '--host-root', host, '--port', String(port), '--address', '127.0.0.1', '--interval', '1s', '--kubeconfig', sim.kubeconfig], { stdio: 'ignore' }),
     );
   }
   const dir = tmpdir();
