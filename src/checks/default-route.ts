@@ -3,10 +3,9 @@ import { containsAddress, parseCidr } from '../cidr';
 import { cluesOf } from '../clues';
 import { internalIP } from '../kube-objects';
 import { finding, measured } from '../model';
+import { usableDefaultRoute, usableState as usable } from '../host-network';
 import { isDefaultRoute } from '../parsers/proc-net-route';
 
-// Virtual and tunnel links often report "unknown" while passing traffic.
-const usable = (state: string | undefined) => state === 'up' || state === 'unknown';
 
 // Links that are down harmlessly (an idle docker0) or that the CNI manages itself.
 const VIRTUAL = /^(lo|docker\d*|veth|cni\d*|flannel|cali|tunl|vxlan|kube-ipvs|virbr|br-)/;
@@ -30,12 +29,13 @@ export const defaultRoute: Check = {
         const link = host.routes.find((r) => !isDefaultRoute(r) && r.gateway === '0.0.0.0' && containsAddress(parseCidr(`${r.destination}/${r.prefix}`), ip));
         if (link && !usable(states[link.iface])) {
           evidence.push(`the InternalIP ${ip} is on ${link.iface}, which is ${states[link.iface] ?? 'missing'}`);
-          const usableDefault = host.routes.some((r) => isDefaultRoute(r) && r.up && usable(states[r.iface]));
-          return measured(finding.fail(`${link.iface}, the interface of the node's InternalIP, is down`, evidence, BRING_UP.replace(/<iface>/g, link.iface)), { present: usableDefault ? 1 : 0 });
+          return measured(finding.fail(`${link.iface}, the interface of the node's InternalIP, is down`, evidence, BRING_UP.replace(/<iface>/g, link.iface)), {
+            present: usableDefaultRoute(host) ? 1 : 0,
+          });
         }
       }
       const defaults = host.routes.filter((r) => isDefaultRoute(r) && r.up);
-      const present = { present: defaults.some((r) => usable(states[r.iface])) ? 1 : 0 };
+      const present = { present: usableDefaultRoute(host) ? 1 : 0 };
       if (defaults.length === 0) {
         const cause = down.length ? `; ${down.join(', ')} ${down.length > 1 ? 'are' : 'is'} down` : '';
         evidence.unshift('/proc/net/route: no default route');

@@ -1,6 +1,7 @@
 import { AGENT_HINT, type Check, unavailableEvidence } from '../check';
 import { contains, parseCidr, sameCidr } from '../cidr';
 import { cluesOf } from '../clues';
+import { usableDefaultRoute } from '../host-network';
 import { nodeCni } from '../cni';
 import { podCIDRs, podReady, podRef } from '../kube-objects';
 import { finding, measured } from '../model';
@@ -18,8 +19,11 @@ export const flannelSubnetEnv: Check = {
     const restart = cni.agent ? `kubectl -n ${cni.agent.pod.metadata?.namespace} delete pod ${cni.agent.pod.metadata?.name}` : 'restart the flannel pod on this node';
     // flanneld writes subnet.env only after it has leased the node's subnet through the API, so a
     // node that cannot reach the API (NIC down, no route, no podCIDR) never gets the file.
+    const noRouteOnHost = facts.host?.routes !== undefined && !usableDefaultRoute(facts.host);
     const cause = clues.apiUnreachable
       ? `flannel cannot reach the API service ${clues.apiUnreachable} (see default-route)`
+      : noRouteOnHost
+        ? 'the host has no usable default route, so flannel cannot reach the API service (see default-route)'
       : clues.noDefaultRoute
         ? 'flannel finds no default route (see default-route)'
         : clues.podCidrNotAssigned

@@ -70,6 +70,7 @@ describe('kubectl netcheck reading a running agent (seed 000 on n02)', () => {
     const byId = Object.fromEntries((JSON.parse(run.stdout) as NodeReport).checks.map((c) => [c.id, c]));
     expect(byId['default-route'].summary).toBe('no default route; eth0 is down');
     expect(byId['flannel-subnet-env'].evidence.join()).toMatch(/agent on n02: \/run\/flannel\/subnet\.env does not exist/);
+    expect(byId['flannel-subnet-env'].summary).toBe('/run/flannel/subnet.env is missing: the host has no usable default route, so flannel cannot reach the API service (see default-route)');
     expect(byId.swap).toMatchObject({ status: 'ok', summary: 'swap is off' });
     expect(byId['cluster-cidr'].status).toBe('ok'); // the cluster view still comes from the API
   });
