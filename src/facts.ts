@@ -28,7 +28,7 @@ export interface ClusterFacts {
   kubeadm?: { podSubnet?: string; source: string };
   flannel?: { network?: string; source: string };
   calicoPool?: { cidr: string; source: string };
-  peers?: PeerNode[]; // the other nodes, for uniqueness and overlap
+  peers?: PeerNode[]; // every node of the cluster (this one included), for uniqueness and overlap
 }
 
 export interface PeerNode {

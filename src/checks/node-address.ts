@@ -2,6 +2,7 @@ import { type Check, unavailableEvidence } from '../check';
 import { nodeCni } from '../cni';
 import { CALICO_IPV4_ADDRESS, cniAddress, containerEnv, internalIP } from '../kube-objects';
 import { finding } from '../model';
+import { peerIndex } from '../peers';
 
 // VirtualBox NAT gives every Vagrant VM this address on its first NIC (kubeadm troubleshooting).
 const VAGRANT_NAT = '10.0.2.15';
@@ -32,14 +33,15 @@ export const nodeAddress: Check = {
       `(kubectl -n ${cni.agent?.pod.metadata?.namespace ?? 'kube-flannel'} edit daemonset ${cni.agent?.pod.metadata?.generateName?.replace(/-$/, '') ?? 'kube-flannel-ds'}), then let the pods restart.`;
     const fix = calico ? calicoFix : flannelFix;
 
-    const peers = facts.cluster?.peers;
-    const sharing = peers?.filter((p) => p.cniAddress === chosen.address).map((p) => p.name) ?? [];
+    const peers = facts.cluster?.peers && peerIndex(facts.cluster.peers);
+    const others = (names: string[]) => names.filter((n) => n !== facts.nodeName);
+    const sharing = peers ? others(peers.withCniAddress(chosen.address)) : [];
     if (sharing.length) {
       evidence.push(`the same address is used by ${sharing.join(', ')}`);
       const vagrant = chosen.address === VAGRANT_NAT ? ' (the VirtualBox/Vagrant NAT address every VM shares)' : '';
       return finding.fail(`${chosen.address}${vagrant} is also the ${calico ? 'Calico' : 'flannel'} address of ${sharing.join(', ')}`, evidence, fix);
     }
-    const sameInternal = ip ? (peers?.filter((p) => p.internalIP === ip).map((p) => p.name) ?? []) : [];
+    const sameInternal = ip && peers ? others(peers.withInternalIP(ip)) : [];
     if (sameInternal.length) {
       evidence.push(`InternalIP ${ip} is also the InternalIP of ${sameInternal.join(', ')}`);
       return finding.fail(
@@ -52,7 +54,7 @@ export const nodeAddress: Check = {
       return finding.fail(`${calico ? 'Calico' : 'flannel'} chose ${chosen.address}, not the node's InternalIP ${ip}`, evidence, fix);
     }
     if (!peers) evidence.push('uniqueness not compared (other nodes not listed)');
-    else evidence.push(`unique among ${peers.length + 1} nodes`);
+    else evidence.push(`unique among ${peers.count} nodes`);
     return finding.ok(`${chosen.address} is the InternalIP`, evidence);
   },
 };

@@ -1,11 +1,12 @@
 import { type Check, unavailableEvidence } from '../check';
-import { contains, firstFreeSubnet, overlaps, parseCidr } from '../cidr';
+import { contains, firstFreeSubnet, parseCidr } from '../cidr';
 import { cluesOf } from '../clues';
 import { KCM_MANIFEST, allocatesNodeCidrs, nodeCidrMaskSize, podNetworkClaims } from '../cluster-network';
 import { nodeCni } from '../cni';
 import type { NodeFacts } from '../facts';
 import { podCIDRs } from '../kube-objects';
 import { type Finding, finding, measured } from '../model';
+import { peerIndex } from '../peers';
 
 function patchCommand(node: string, cidr: string): string {
   return `kubectl patch node ${node} -p '{"spec":{"podCIDR":"${cidr}","podCIDRs":["${cidr}"]}}'`;
@@ -17,7 +18,7 @@ function assignRemedy(facts: NodeFacts, pool: string | undefined, lastingCidr: s
   let now: string;
   if (pool && peers) {
     const cidr = parseCidr(pool);
-    const taken = peers.flatMap((p) => p.podCIDRs).map(parseCidr);
+    const taken = peerIndex(peers).podCidrs();
     const free = firstFreeSubnet(cidr, nodeCidrMaskSize(facts.cluster, cidr.bits === 128), taken);
     now = free
       ? `Now: ${patchCommand(facts.nodeName, free)} (the first /${nodeCidrMaskSize(facts.cluster, cidr.bits === 128)} in ${pool} no other node uses)`
@@ -93,11 +94,11 @@ function evaluateAssignment(facts: NodeFacts): Finding {
       if (outside.length) problems.push(`${outside.join(', ')} is outside the pod network ${pool}`);
       else evidence.push(`inside the pod network ${pool}`);
     }
-    const peers = facts.cluster?.peers;
+    const peers = facts.cluster?.peers && peerIndex(facts.cluster.peers);
     if (peers) {
-      const clashes = peers.filter((p) => p.podCIDRs.some((pc) => cidrs.some((c) => overlaps(parseCidr(pc), parseCidr(c)))));
-      for (const p of clashes) problems.push(`${p.podCIDRs.join(', ')} of node ${p.name} overlaps ${cidrs.join(', ')}`);
-      if (!clashes.length) evidence.push(`overlaps none of the other ${peers.length} nodes' podCIDRs`);
+      const clashes = cidrs.flatMap((c) => peers.overlapping(parseCidr(c))).filter((p) => p.name !== facts.nodeName);
+      for (const p of clashes) problems.push(`${p.cidr} of node ${p.name} overlaps ${cidrs.join(', ')}`);
+      if (!clashes.length) evidence.push(`overlaps none of the other ${peers.count - 1} nodes' podCIDRs`);
     } else {
       evidence.push('not compared with other nodes (run kubectl netcheck nodes for overlaps)');
     }

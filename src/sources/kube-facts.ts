@@ -155,7 +155,7 @@ export async function gatherNode(client: KubeClient, name: string, opts: AgentOp
   facts.cluster = cluster;
   if (events) facts.events = eventsAbout(events.items, name, pods ?? []);
   if (log !== undefined && cni) facts.cniLogs = { [`${cni.pod.metadata?.namespace}/${cni.pod.metadata?.name}`]: log };
-  if (peers) cluster.peers = peers.filter((n) => n.metadata?.name !== name).map(peerOf);
+  if (peers) cluster.peers = peers.map(peerOf);
   if (opts.useAgent && !agentPod && !facts.unavailable.agent) facts.unavailable.agent = `no netcheck agent pod on ${name} in namespace ${opts.agentNamespace}`;
   if (agent) facts.agent = `agent ${opts.agentNamespace}/${agentPod!.metadata?.name}`;
   return { facts, agent };
@@ -226,7 +226,7 @@ export async function gatherNodes(client: KubeClient, selector: string | undefin
       pods,
       events: events ? eventsAbout(events.items, name, pods) : undefined,
       cniLogs: log?.text !== undefined ? { [log.key]: log.text } : undefined,
-      cluster: { ...cluster, peers: peers.filter((p) => p.name !== name) },
+      cluster: { ...cluster, peers },
       agent: agent ? `agent ${opts.agentNamespace}/${agent.pod.metadata?.name}` : undefined,
       unavailable: { ...unavailable },
     };

@@ -54,7 +54,7 @@ describe('the run itself failing: one clear line, exit 1', () => {
   });
 
   test('a bad flag, a bad duration, a missing command', () => {
-    expectOneLineError(kubectlNetcheck(['nodes', '--bogus', '--kubeconfig', sim.kubeconfig]), /Unknown argument: bogus/);
+    expectOneLineError(kubectlNetcheck(['nodes', '--bogus', '--kubeconfig', sim.kubeconfig]), /unknown flag --bogus/);
     expectOneLineError(kubectlNetcheck(['nodes', '--request-timeout', 'soon', '--kubeconfig', sim.kubeconfig]), /invalid duration "soon"/);
     expectOneLineError(kubectlNetcheck([]), /name a command/);
   });

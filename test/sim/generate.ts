@@ -1,12 +1,23 @@
 import type { Store } from './store';
 
 /**
- * A large healthy flannel cluster for benchmarks: `nodes` nodes with a podCIDR each and
- * `podsPerNode` pods on every node (one of them the flannel pod).
+ * A large healthy flannel cluster for benchmarks: `nodes` nodes with a podCIDR each inside
+ * 10.64.0.0/10, `podsPerNode` pods on every node (one of them the flannel pod), and the
+ * controller-manager and flannel config that declare that pod network.
  */
 export function generateCluster(store: Store, nodes: number, podsPerNode: number): void {
   const created = new Date(Date.now() - 30 * 86400_000).toISOString().replace(/\.\d+Z$/, 'Z');
   const heartbeat = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  store.add({
+    kind: 'Pod',
+    metadata: { name: 'kube-controller-manager-node-00000', namespace: 'kube-system', labels: { component: 'kube-controller-manager', tier: 'control-plane' } },
+    spec: {
+      nodeName: 'node-00000',
+      containers: [{ name: 'kube-controller-manager', command: ['kube-controller-manager', '--allocate-node-cidrs=true', '--cluster-cidr=10.64.0.0/10', '--node-cidr-mask-size=24'] }],
+    },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'c', ready: true, restartCount: 0, state: { running: {} } }] },
+  });
+  store.add({ kind: 'ConfigMap', metadata: { name: 'kube-flannel-cfg', namespace: 'kube-flannel' }, data: { 'net-conf.json': '{"Network": "10.64.0.0/10", "Backend": {"Type": "vxlan"}}' } });
   for (let i = 0; i < nodes; i++) {
     const name = `node-${String(i).padStart(5, '0')}`;
     const ip = `10.${20 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
