@@ -55,7 +55,7 @@ async function main() {
   try {
     const { KubeClient } = await import('../src/sources/kube-client');
     const { NodeWatcher } = await import('../src/sources/node-watch');
-    const client = KubeClient.load({ kubeconfig: values.kubeconfig, inCluster: true, requestTimeoutMs: 10_000 });
+    const client = await KubeClient.load({ kubeconfig: values.kubeconfig, inCluster: true, requestTimeoutMs: 10_000 });
     const watcher = new NodeWatcher(client, nodeName, (level, message) => log(level, message));
     watcher.start();
     watcher.refreshCluster(10 * 60_000);

@@ -94,7 +94,7 @@ async function run(flags: Flags, name: string | undefined): Promise<Status> {
     import('../src/sources/kube-facts'),
     import('../src/engine'),
   ]);
-  const client = KubeClient.load({ kubeconfig: flags.kubeconfig, context: flags.context, requestTimeoutMs: parseDuration(flags.requestTimeout) });
+  const client = await KubeClient.load({ kubeconfig: flags.kubeconfig, context: flags.context, requestTimeoutMs: parseDuration(flags.requestTimeout), keepAlive: true });
   const agentOpts = { agentNamespace: flags.agentNamespace, useAgent: flags.useAgent };
   const renderer = new Renderer(useColor(flags));
   const evaluate = ({ facts, agent }: Awaited<ReturnType<typeof gatherNode>>) => {

@@ -1,9 +1,6 @@
-import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import os from 'node:os';
-import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { AuthError, type ClusterAuth, inClusterAuth, kubeconfigAuth } from './cluster-auth';
 
 /** A failure a user can act on, worded as one line. */
 export class KubeError extends Error {
@@ -21,6 +18,8 @@ export interface ClientOptions {
   context?: string;
   requestTimeoutMs: number;
   inCluster?: boolean;
+  /** Reuse connections (the plugin's short burst of requests); the agent's long watches do not. */
+  keepAlive?: boolean;
 }
 
 interface ListBody<T> {
@@ -29,56 +28,47 @@ interface ListBody<T> {
 }
 
 /**
- * A small Kubernetes REST client over KubeConfig (which handles contexts, certificates, tokens and
- * exec credential plugins). Every request has a deadline, every failure becomes a KubeError with a
- * message naming what to fix, and requests and bytes are counted for the benchmarks.
+ * A small Kubernetes REST client. Every request has a deadline, every failure becomes a KubeError
+ * with a message naming what to fix, and requests and bytes are counted for the benchmarks.
  */
 export class KubeClient {
   requests = 0;
   bytes = 0;
   private readonly server: URL;
+  private agent?: http.Agent;
 
   private constructor(
-    private readonly kc: KubeConfig,
+    private readonly auth: ClusterAuth,
     private readonly timeoutMs: number,
+    private readonly keepAlive: boolean,
   ) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new KubeError(`context "${kc.getCurrentContext()}" names no cluster in the kubeconfig`);
     try {
-      this.server = new URL(cluster.server);
+      this.server = new URL(auth.server);
     } catch {
-      throw new KubeError(`the kubeconfig's server address ${JSON.stringify(cluster.server)} is not a URL`);
+      throw new KubeError(`the kubeconfig's server address ${JSON.stringify(auth.server)} is not a URL`);
     }
   }
 
-  static load(opts: ClientOptions): KubeClient {
-    const kc = new KubeConfig();
+  /** From the kubeconfig, or, for the agent in a pod, from its service account. */
+  static async load(opts: ClientOptions): Promise<KubeClient> {
     const inCluster = !opts.kubeconfig && opts.inCluster && !!process.env.KUBERNETES_SERVICE_HOST;
-    const files = opts.kubeconfig ? [opts.kubeconfig] : (process.env.KUBECONFIG ?? path.join(os.homedir(), '.kube', 'config')).split(path.delimiter).filter(Boolean);
-    if (!inCluster && !files.some((f) => fs.existsSync(f))) {
-      throw new KubeError(`no kubeconfig found at ${files.join(', ') || '(empty KUBECONFIG)'}: set KUBECONFIG or pass --kubeconfig`);
-    }
     try {
-      if (inCluster) kc.loadFromCluster();
-      else if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-      else kc.loadFromDefault();
+      const auth = inCluster ? inClusterAuth() : await kubeconfigAuth(opts.kubeconfig, opts.context);
+      return new KubeClient(auth, opts.requestTimeoutMs, opts.keepAlive ?? false);
     } catch (e) {
-      throw new KubeError(`kubeconfig ${files.join(', ')} is not valid: ${(e as Error).message.split('\n')[0]}`);
+      if (e instanceof AuthError) throw new KubeError(e.message);
+      throw new KubeError(`cannot load cluster credentials: ${(e as Error).message.split('\n')[0]}`);
     }
-    if (opts.context) {
-      if (!kc.getContextObject(opts.context)) throw new KubeError(`context "${opts.context}" does not exist in the kubeconfig`);
-      kc.setCurrentContext(opts.context);
-    }
-    if (!kc.getCurrentContext()) throw new KubeError('the kubeconfig has no current-context: pass --context');
-    return new KubeClient(kc, opts.requestTimeoutMs);
   }
 
-  get contextName(): string {
-    return this.kc.getCurrentContext();
-  }
 
   async get<T>(path: string): Promise<T> {
-    return JSON.parse(await this.getText(path, 'application/json')) as T;
+    const body = await this.getText(path, 'application/json');
+    try {
+      return JSON.parse(body) as T;
+    } catch {
+      throw new KubeError(`the API server sent truncated or invalid JSON for GET ${path.split('?')[0]}`);
+    }
   }
 
   /** GET that returns undefined on 404. */
@@ -117,7 +107,7 @@ export class KubeClient {
         if (res.statusCode !== 200) {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => reject(httpError(res.statusCode ?? 0, Buffer.concat(chunks).toString(), `WATCH ${path.split('?')[0]}`, this.server.origin, this.kc)));
+          res.on('end', () => reject(httpError(res.statusCode ?? 0, Buffer.concat(chunks).toString(), `WATCH ${path.split('?')[0]}`, this.server.origin, this.auth.names.user)));
           return;
         }
         let pending = '';
@@ -157,7 +147,17 @@ export class KubeClient {
       headers: { Accept: accept, 'User-Agent': 'netcheck' },
       timeout: this.timeoutMs,
     };
-    await this.kc.applyToHTTPSOptions(opts);
+    await this.auth.apply(opts);
+    // KubeConfig makes a new agent, so a new TLS handshake, per request; share one instead
+    // (unless a proxy agent is configured).
+    if (this.keepAlive && !this.auth.proxied) {
+      const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = opts;
+      this.agent ??=
+        this.server.protocol === 'http:'
+          ? new http.Agent({ keepAlive: true })
+          : new https.Agent({ keepAlive: true, maxSockets: 16, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername });
+      opts.agent = this.agent;
+    }
     return opts;
   }
 
@@ -182,7 +182,7 @@ export class KubeClient {
           const body = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve(body);
-          else reject(httpError(status, body, verb, this.server.origin, this.kc));
+          else reject(httpError(status, body, verb, this.server.origin, this.auth.names.user));
         });
       });
       req.on('error', (e) => {
@@ -190,15 +190,6 @@ export class KubeClient {
         reject(this.explain(e, verb));
       });
       req.end();
-    }).then((body) => {
-      if (accept === 'application/json') {
-        try {
-          JSON.parse(body);
-        } catch {
-          throw new KubeError(`the API server sent truncated or invalid JSON for ${verb}`);
-        }
-      }
-      return body;
     });
   }
 
@@ -206,7 +197,7 @@ export class KubeClient {
     if (e instanceof KubeError) return e;
     const code = (e as NodeJS.ErrnoException).code ?? '';
     const at = this.server.origin;
-    const context = this.kc.getCurrentContext();
+    const { context, cluster } = this.auth.names;
     switch (code) {
       case 'ECONNREFUSED':
         return new KubeError(`the API server at ${at} refused the connection: is it running, and is context "${context}" the right cluster?`);
@@ -222,7 +213,7 @@ export class KubeClient {
       case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
       case 'CERT_SIGNATURE_FAILURE':
         return new KubeError(
-          `x509: the certificate of ${at} is signed by an authority that the certificate-authority-data of cluster "${this.kc.getCurrentCluster()?.name}" does not trust; the kubeconfig may be stale (was the cluster re-created? copy /etc/kubernetes/admin.conf again)`,
+          `x509: the certificate of ${at} is signed by an authority that the certificate-authority-data of cluster "${cluster}" does not trust; the kubeconfig may be stale (was the cluster re-created? copy /etc/kubernetes/admin.conf again)`,
         );
       case 'CERT_HAS_EXPIRED':
         return new KubeError(`x509: a certificate has expired talking to ${at} (kubeadm certs check-expiration on a control-plane node)`);
@@ -235,14 +226,14 @@ export class KubeClient {
   }
 }
 
-function httpError(status: number, body: string, verb: string, at: string, kc: KubeConfig): KubeError {
+function httpError(status: number, body: string, verb: string, at: string, user: string): KubeError {
   let message: string | undefined;
   try {
     message = (JSON.parse(body) as { message?: string }).message;
   } catch {
     // not a Status object
   }
-  if (status === 401) return new KubeError(`Unauthorized: the API server at ${at} rejected the credentials of user "${kc.getCurrentUser()?.name}" (expired token or client certificate?)`, status);
+  if (status === 401) return new KubeError(`Unauthorized: the API server at ${at} rejected the credentials of user "${user}" (expired token or client certificate?)`, status);
   if (status === 403) return new KubeError(message ?? `forbidden: ${verb}`, status);
   if (status === 404) return new KubeError(message ?? `not found: ${verb}`, status);
   return new KubeError(`the API server answered ${status} to ${verb}${message ? `: ${message}` : ''}`, status);

@@ -62,7 +62,7 @@ async function adminFetch(url: string, p: string, method = 'GET', body?: string)
   const https = await import('node:https');
   const ca = fs.readFileSync(path.join(ROOT, 'test/fixtures/tls/ca.crt'));
   return new Promise((resolve, reject) => {
-    const req = https.request(`${url}${p}`, { method, ca }, (res) => {
+    const req = https.request(`${url}${p}`, { method, ca, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode })));

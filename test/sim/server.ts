@@ -82,7 +82,7 @@ function route(pathname: string): Route | undefined {
 
 export class SimCluster {
   readonly store = new Store();
-  readonly requests: { method: string; path: string }[] = [];
+  readonly requests: { method: string; path: string; bytes: number; userAgent: string }[] = [];
   private readonly watchers = new Set<{ resource: Resource; match: (o: Obj) => boolean; res: http.ServerResponse }>();
   private server?: http.Server;
   url = '';
@@ -142,7 +142,16 @@ users:
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://sim');
     if (url.pathname.startsWith('/sim/')) return this.admin(req, res, url);
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search });
+    const entry = { method: req.method ?? 'GET', path: url.pathname + url.search, bytes: 0, userAgent: req.headers['user-agent'] ?? '' };
+    this.requests.push(entry);
+    // Count the bytes each request is answered with, for the benchmarks' bytes-received comparison.
+    const write = res.write.bind(res);
+    const end = res.end.bind(res);
+    const count = (chunk: unknown) => {
+      if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) entry.bytes += Buffer.byteLength(chunk);
+    };
+    res.write = ((chunk: unknown, ...rest: unknown[]) => (count(chunk), write(chunk as never, ...(rest as [])))) as typeof res.write;
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => (count(chunk), end(chunk as never, ...(rest as [])))) as typeof res.end;
     const fault = this.opts.fault;
     if (fault === 'blackhole') return; // accept, never answer
     if (fault === 'unauthorized') return send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
@@ -175,7 +184,7 @@ users:
     } catch (e) {
       return send(res, 400, status(400, 'BadRequest', (e as Error).message));
     }
-    if (verb === 'watch') return this.watch(res, r, match);
+    if (verb === 'watch') return this.watch(res, r, match, Number(url.searchParams.get('timeoutSeconds') ?? 0));
     const all = this.store.candidates(r.resource, r.namespace, url.searchParams.get('fieldSelector')).filter(match);
     const limit = Number(url.searchParams.get('limit') ?? 0);
     const offset = Number(Buffer.from(url.searchParams.get('continue') ?? '', 'base64').toString() || 0);
@@ -231,12 +240,17 @@ users:
     );
   }
 
-  private watch(res: http.ServerResponse, r: Route, match: (o: Obj) => boolean): void {
+  /** A WATCH ends after timeoutSeconds, as on a real API server, and the client renews it. */
+  private watch(res: http.ServerResponse, r: Route, match: (o: Obj) => boolean, timeoutSeconds: number): void {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     for (const obj of this.store.candidates(r.resource, r.namespace, null).filter(match)) res.write(JSON.stringify({ type: 'ADDED', object: obj }) + '\n');
     const watcher = { resource: r.resource, match: (o: Obj) => (!r.namespace || o.metadata.namespace === r.namespace) && match(o), res };
     this.watchers.add(watcher);
-    res.on('close', () => this.watchers.delete(watcher));
+    const expiry = timeoutSeconds > 0 ? setTimeout(() => res.end(), timeoutSeconds * 1000) : undefined;
+    res.on('close', () => {
+      clearTimeout(expiry);
+      this.watchers.delete(watcher);
+    });
   }
 
   /** Test-only endpoints: request log, and writes (the plugin and agent never call these). */
