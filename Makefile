@@ -1,7 +1,7 @@
 # netcheck: `make test` and `make demo` work on a fresh clone; they install what they need.
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: deps debian-deps build typecheck test demo bench generate clean
+.PHONY: deps debian-deps build typecheck test demo bench generate krew clean
 
 DEBIAN_PACKAGES := prometheus prometheus-alertmanager bird prometheus-node-exporter kubernetes-client
 DEBIAN_TOOLS := promtool prometheus amtool bird birdc prometheus-node-exporter kubectl
@@ -45,6 +45,10 @@ bench: deps debian-deps build
 generate: deps
 	npx esbuild tools/generate.ts --bundle --platform=node --format=cjs --log-level=warning --outfile=.tmp/generate.cjs
 	node .tmp/generate.cjs
+
+# The npm/krew release archive and its sha256 in plugin/netcheck.yaml.
+krew: deps
+	./tools/krew.sh
 
 clean:
 	rm -rf dist coverage .tmp

@@ -100,7 +100,9 @@ describe('deploy/', () => {
       expect(rule.resources).not.toContain('secrets');
       expect(rule.resources).not.toContain('*');
     }
-    expect(role.rules.flatMap((r: { resources: string[] }) => r.resources).sort()).toEqual(['nodes', 'pods']);
+    expect(role.rules.flatMap((r: { resources: string[] }) => r.resources).sort()).toEqual(['configmaps', 'nodes', 'pods']);
+    const configmaps = role.rules.find((r: { resources: string[] }) => r.resources.includes('configmaps'));
+    expect(configmaps).toMatchObject({ verbs: ['get'], resourceNames: ['kube-flannel-cfg', 'kubeadm-config'] });
   });
 
   test('the DaemonSet runs hardened, with read-only host mounts, on every node', () => {
