@@ -19,73 +19,71 @@ export const cniReady: Check = {
 };
 
 function evaluateCni(facts: NodeFacts): Finding {
-  {
-    if (!facts.node && !facts.pods && !facts.host) {
-      return finding.unknown('neither the API nor the host could be read', unavailableEvidence(facts, ['node', 'pods']));
-    }
-    const cni = nodeCni(facts);
-    const clues = cluesOf(facts);
-    const evidence: string[] = [];
-    const problems: string[] = [];
-
-    const network = nodeCondition(facts.node, 'NetworkUnavailable');
-    if (network) {
-      evidence.push(`node condition NetworkUnavailable=${network.status} (${network.reason ?? ''})`);
-      if (network.status === 'True') problems.push(`NetworkUnavailable=True: ${network.message ?? network.reason}`);
-    }
-    const ready = nodeCondition(facts.node, 'Ready');
-    if (ready?.status === 'False' && NETWORK_NOT_READY.test(ready.message ?? '')) {
-      problems.push(`kubelet: ${ready.message}`);
-      evidence.push(`node condition Ready=False: ${ready.message}`);
-    }
-    if (cni.agent) {
-      const pod = cni.agent.pod;
-      evidence.push(`${cni.agent.name} pod ${podRef(pod)}: ${podState(pod)}`);
-      if (!podReady(pod)) problems.push(`${cni.agent.name} pod ${podRef(pod)} is not Ready (${podState(pod)})`);
-    } else if (facts.pods) {
-      if (!cni.kind) problems.push('no CNI agent pod (flannel, calico-node, cilium, ...) runs on this node');
-    } else {
-      evidence.push(...unavailableEvidence(facts, ['pods']));
-    }
-    const files = facts.host?.cniConfigFiles;
-    if (files) {
-      if (files.length === 0) problems.push('no CNI config in /etc/cni/net.d');
-      else evidence.push(`/etc/cni/net.d: ${files.join(', ')}`);
-    }
-    const sandboxFailures = (facts.events ?? []).filter((e) => e.reason === 'FailedCreatePodSandBox');
-    if (sandboxFailures.length && !clues.subnetEnvMissing) {
-      const count = sandboxFailures.reduce((n, e) => n + (e.count ?? 1), 0);
-      evidence.push(`${count} FailedCreatePodSandBox events for pods on this node`);
-    }
-    for (const key of ['apiUnreachable', 'noDefaultRoute', 'podCidrNotAssigned', 'bgpNotEstablished', 'subnetEnvMissing'] as const) {
-      if (clues.evidence[key]) evidence.push(clues.evidence[key]!);
-    }
-
-    if (problems.length === 0 && (!facts.pods || (!cni.agent && !files))) {
-      return finding.unknown(facts.pods ? 'no CNI agent pod seen on this node' : "the CNI pod's state could not be read", [...evidence, ...unavailableEvidence(facts, ['pods'])]);
-    }
-    if (problems.length === 0) {
-      return finding.ok(`${cni.agent?.name ?? cni.kind} is ready`, evidence);
-    }
-    const name = cni.agent?.name ?? 'the CNI';
-    const restart = cni.agent ? ` then restart it at once: kubectl -n ${cni.agent.pod.metadata?.namespace} delete pod ${cni.agent.pod.metadata?.name}` : '';
-    if (clues.apiUnreachable) {
-      return finding.fail(
-        `${name} cannot reach the API service ${clues.apiUnreachable}: the node has no usable route (primary NIC down or default route missing)`,
-        evidence,
-        `Bring the node's primary interface up and restore its default route (see default-route),${restart}`,
-      );
-    }
-    if (clues.noDefaultRoute) {
-      return finding.fail(`${name} cannot start: the host has no default route`, evidence, `Restore the default route (see default-route),${restart}`);
-    }
-    if (clues.podCidrNotAssigned) {
-      return finding.fail(`${name} cannot start: the node has no podCIDR`, evidence, `Assign one (see pod-cidr-assigned),${restart}`);
-    }
-    if (clues.bgpNotEstablished) {
-      return finding.fail(`${name} is not ready: BGP not established with ${clues.bgpNotEstablished.join(', ')}`, evidence, 'See bgp-established and node-address for which peer and why.');
-    }
-    const logs = cni.agent ? `kubectl -n ${cni.agent.pod.metadata?.namespace} logs ${cni.agent.pod.metadata?.name} --previous` : `journalctl -u kubelet on ${facts.nodeName}`;
-    return finding.fail(problems[0], evidence, `Read why: ${logs}`);
+  if (!facts.node && !facts.pods && !facts.host) {
+    return finding.unknown('neither the API nor the host could be read', unavailableEvidence(facts, ['node', 'pods']));
   }
+  const cni = nodeCni(facts);
+  const clues = cluesOf(facts);
+  const evidence: string[] = [];
+  const problems: string[] = [];
+
+  const network = nodeCondition(facts.node, 'NetworkUnavailable');
+  if (network) {
+    evidence.push(`node condition NetworkUnavailable=${network.status} (${network.reason ?? ''})`);
+    if (network.status === 'True') problems.push(`NetworkUnavailable=True: ${network.message ?? network.reason}`);
+  }
+  const ready = nodeCondition(facts.node, 'Ready');
+  if (ready?.status === 'False' && NETWORK_NOT_READY.test(ready.message ?? '')) {
+    problems.push(`kubelet: ${ready.message}`);
+    evidence.push(`node condition Ready=False: ${ready.message}`);
+  }
+  if (cni.agent) {
+    const pod = cni.agent.pod;
+    evidence.push(`${cni.agent.name} pod ${podRef(pod)}: ${podState(pod)}`);
+    if (!podReady(pod)) problems.push(`${cni.agent.name} pod ${podRef(pod)} is not Ready (${podState(pod)})`);
+  } else if (facts.pods) {
+    if (!cni.kind) problems.push('no CNI agent pod (flannel, calico-node, cilium, ...) runs on this node');
+  } else {
+    evidence.push(...unavailableEvidence(facts, ['pods']));
+  }
+  const files = facts.host?.cniConfigFiles;
+  if (files) {
+    if (files.length === 0) problems.push('no CNI config in /etc/cni/net.d');
+    else evidence.push(`/etc/cni/net.d: ${files.join(', ')}`);
+  }
+  const sandboxFailures = (facts.events ?? []).filter((e) => e.reason === 'FailedCreatePodSandBox');
+  if (sandboxFailures.length && !clues.subnetEnvMissing) {
+    const count = sandboxFailures.reduce((n, e) => n + (e.count ?? 1), 0);
+    evidence.push(`${count} FailedCreatePodSandBox events for pods on this node`);
+  }
+  for (const key of ['apiUnreachable', 'noDefaultRoute', 'podCidrNotAssigned', 'bgpNotEstablished', 'subnetEnvMissing'] as const) {
+    if (clues.evidence[key]) evidence.push(clues.evidence[key]!);
+  }
+
+  if (problems.length === 0 && (!facts.pods || (!cni.agent && !files))) {
+    return finding.unknown(facts.pods ? 'no CNI agent pod seen on this node' : "the CNI pod's state could not be read", [...evidence, ...unavailableEvidence(facts, ['pods'])]);
+  }
+  if (problems.length === 0) {
+    return finding.ok(`${cni.agent?.name ?? cni.kind} is ready`, evidence);
+  }
+  const name = cni.agent?.name ?? 'the CNI';
+  const restart = cni.agent ? ` then restart it at once: kubectl -n ${cni.agent.pod.metadata?.namespace} delete pod ${cni.agent.pod.metadata?.name}` : '';
+  if (clues.apiUnreachable) {
+    return finding.fail(
+      `${name} cannot reach the API service ${clues.apiUnreachable}: the node has no usable route (primary NIC down or default route missing)`,
+      evidence,
+      `Bring the node's primary interface up and restore its default route (see default-route),${restart}`,
+    );
+  }
+  if (clues.noDefaultRoute) {
+    return finding.fail(`${name} cannot start: the host has no default route`, evidence, `Restore the default route (see default-route),${restart}`);
+  }
+  if (clues.podCidrNotAssigned) {
+    return finding.fail(`${name} cannot start: the node has no podCIDR`, evidence, `Assign one (see pod-cidr-assigned),${restart}`);
+  }
+  if (clues.bgpNotEstablished) {
+    return finding.fail(`${name} is not ready: BGP not established with ${clues.bgpNotEstablished.join(', ')}`, evidence, 'See bgp-established and node-address for which peer and why.');
+  }
+  const logs = cni.agent ? `kubectl -n ${cni.agent.pod.metadata?.namespace} logs ${cni.agent.pod.metadata?.name} --previous` : `journalctl -u kubelet on ${facts.nodeName}`;
+  return finding.fail(problems[0], evidence, `Read why: ${logs}`);
 }

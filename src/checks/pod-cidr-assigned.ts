@@ -42,73 +42,71 @@ export const podCidrAssigned: Check = {
 };
 
 function evaluateAssignment(facts: NodeFacts): Finding {
-  {
-    if (!facts.node) return finding.unknown(`node ${facts.nodeName} could not be read`, unavailableEvidence(facts, ['node']));
-    const cidrs = podCIDRs(facts.node);
-    const claims = podNetworkClaims(facts.cluster);
-    const allocates = allocatesNodeCidrs(facts.cluster);
-    const kcm = facts.cluster?.controllerManager;
-    const clusterCidr = claims.find((c) => c.who.startsWith('kube-controller-manager'))?.cidr;
-    const flannelNetwork = facts.cluster?.flannel?.network;
+  if (!facts.node) return finding.unknown(`node ${facts.nodeName} could not be read`, unavailableEvidence(facts, ['node']));
+  const cidrs = podCIDRs(facts.node);
+  const claims = podNetworkClaims(facts.cluster);
+  const allocates = allocatesNodeCidrs(facts.cluster);
+  const kcm = facts.cluster?.controllerManager;
+  const clusterCidr = claims.find((c) => c.who.startsWith('kube-controller-manager'))?.cidr;
+  const flannelNetwork = facts.cluster?.flannel?.network;
 
-    if (cidrs.length === 0) {
-      if (nodeCni(facts).kind === 'calico' && allocates !== true) {
-        return finding.skip('Calico IPAM assigns pod addresses from its IPPools; node podCIDRs are not used');
-      }
-      const evidence = ['spec.podCIDR is empty'];
-      const clues = cluesOf(facts);
-      if (clues.evidence.podCidrNotAssigned) evidence.push(clues.evidence.podCidrNotAssigned);
-      let cause: string;
-      if (kcm) {
-        evidence.push(`kube-controller-manager flags (${kcm.source}): --allocate-node-cidrs=${kcm.flags['allocate-node-cidrs'] ?? '(unset)'} --cluster-cidr=${kcm.flags['cluster-cidr'] ?? '(unset)'}`);
-        if (allocates !== true) {
-          cause = 'kube-controller-manager does not allocate node CIDRs (--allocate-node-cidrs is not true)';
-          // kubeadm turns --pod-network-cidr into exactly these two flags.
-          if (!clusterCidr && /\/etc\/kubernetes\//.test(kcm.flags.kubeconfig ?? '')) cause += '; kubeadm init ran without --pod-network-cidr';
-        } else if (!clusterCidr) cause = 'kube-controller-manager allocates node CIDRs but has no --cluster-cidr';
-        else cause = `kube-controller-manager allocates from ${clusterCidr} but has not given this node one`;
-      } else {
-        evidence.push(...unavailableEvidence(facts, ['controllerManager']));
-        cause = 'no controller-manager has assigned one';
-      }
-      const kubeadm = facts.cluster?.kubeadm;
-      if (kubeadm) {
-        evidence.push(`kubeadm-config networking.podSubnet: ${kubeadm.podSubnet ?? '(unset)'}`);
-        if (!kubeadm.podSubnet && !cause.includes('kubeadm')) cause += '; kubeadm init ran without --pod-network-cidr';
-      }
-      if (flannelNetwork) {
-        evidence.push(`flannel Network: ${flannelNetwork}`);
-        if (clusterCidr && !contains(parseCidr(flannelNetwork), parseCidr(clusterCidr))) {
-          cause += `; flannel's Network ${flannelNetwork} differs from --cluster-cidr ${clusterCidr}`;
-        }
-      }
-      const pool = clusterCidr ?? kubeadm?.podSubnet ?? flannelNetwork;
-      return finding.fail(`no podCIDR assigned: ${cause}`, evidence, assignRemedy(facts, pool, flannelNetwork ?? pool));
+  if (cidrs.length === 0) {
+    if (nodeCni(facts).kind === 'calico' && allocates !== true) {
+      return finding.skip('Calico IPAM assigns pod addresses from its IPPools; node podCIDRs are not used');
     }
-
-    const evidence = [`spec.podCIDRs: ${cidrs.join(', ')}`];
-    const problems: string[] = [];
-    const pools = [clusterCidr, flannelNetwork].filter((c): c is string => !!c);
-    for (const pool of pools.slice(0, 1)) {
-      const outside = cidrs.filter((c) => parseCidr(c).bits === parseCidr(pool).bits && !contains(parseCidr(pool), parseCidr(c)));
-      if (outside.length) problems.push(`${outside.join(', ')} is outside the pod network ${pool}`);
-      else evidence.push(`inside the pod network ${pool}`);
-    }
-    const peers = facts.cluster?.peers && peerIndex(facts.cluster.peers);
-    if (peers) {
-      const clashes = cidrs.flatMap((c) => peers.overlapping(parseCidr(c))).filter((p) => p.name !== facts.nodeName);
-      for (const p of clashes) problems.push(`${p.cidr} of node ${p.name} overlaps ${cidrs.join(', ')}`);
-      if (!clashes.length) evidence.push(`overlaps none of the other ${peers.count - 1} nodes' podCIDRs`);
+    const evidence = ['spec.podCIDR is empty'];
+    const clues = cluesOf(facts);
+    if (clues.evidence.podCidrNotAssigned) evidence.push(clues.evidence.podCidrNotAssigned);
+    let cause: string;
+    if (kcm) {
+      evidence.push(`kube-controller-manager flags (${kcm.source}): --allocate-node-cidrs=${kcm.flags['allocate-node-cidrs'] ?? '(unset)'} --cluster-cidr=${kcm.flags['cluster-cidr'] ?? '(unset)'}`);
+      if (allocates !== true) {
+        cause = 'kube-controller-manager does not allocate node CIDRs (--allocate-node-cidrs is not true)';
+        // kubeadm turns --pod-network-cidr into exactly these two flags.
+        if (!clusterCidr && /\/etc\/kubernetes\//.test(kcm.flags.kubeconfig ?? '')) cause += '; kubeadm init ran without --pod-network-cidr';
+      } else if (!clusterCidr) cause = 'kube-controller-manager allocates node CIDRs but has no --cluster-cidr';
+      else cause = `kube-controller-manager allocates from ${clusterCidr} but has not given this node one`;
     } else {
-      evidence.push('not compared with other nodes (run kubectl netcheck nodes for overlaps)');
+      evidence.push(...unavailableEvidence(facts, ['controllerManager']));
+      cause = 'no controller-manager has assigned one';
     }
-    if (problems.length) {
-      return finding.fail(
-        `podCIDR ${problems[0]}`,
-        [...evidence, ...problems],
-        `A podCIDR cannot be changed in place: kubectl drain ${facts.nodeName} --ignore-daemonsets && kubectl delete node ${facts.nodeName}, then restart the kubelet on it so it registers again and gets a fresh podCIDR.`,
-      );
+    const kubeadm = facts.cluster?.kubeadm;
+    if (kubeadm) {
+      evidence.push(`kubeadm-config networking.podSubnet: ${kubeadm.podSubnet ?? '(unset)'}`);
+      if (!kubeadm.podSubnet && !cause.includes('kubeadm')) cause += '; kubeadm init ran without --pod-network-cidr';
     }
-    return finding.ok(`podCIDR ${cidrs.join(', ')}`, evidence);
+    if (flannelNetwork) {
+      evidence.push(`flannel Network: ${flannelNetwork}`);
+      if (clusterCidr && !contains(parseCidr(flannelNetwork), parseCidr(clusterCidr))) {
+        cause += `; flannel's Network ${flannelNetwork} differs from --cluster-cidr ${clusterCidr}`;
+      }
+    }
+    const pool = clusterCidr ?? kubeadm?.podSubnet ?? flannelNetwork;
+    return finding.fail(`no podCIDR assigned: ${cause}`, evidence, assignRemedy(facts, pool, flannelNetwork ?? pool));
   }
+
+  const evidence = [`spec.podCIDRs: ${cidrs.join(', ')}`];
+  const problems: string[] = [];
+  const pools = [clusterCidr, flannelNetwork].filter((c): c is string => !!c);
+  for (const pool of pools.slice(0, 1)) {
+    const outside = cidrs.filter((c) => parseCidr(c).bits === parseCidr(pool).bits && !contains(parseCidr(pool), parseCidr(c)));
+    if (outside.length) problems.push(`${outside.join(', ')} is outside the pod network ${pool}`);
+    else evidence.push(`inside the pod network ${pool}`);
+  }
+  const peers = facts.cluster?.peers && peerIndex(facts.cluster.peers);
+  if (peers) {
+    const clashes = cidrs.flatMap((c) => peers.overlapping(parseCidr(c))).filter((p) => p.name !== facts.nodeName);
+    for (const p of clashes) problems.push(`${p.cidr} of node ${p.name} overlaps ${cidrs.join(', ')}`);
+    if (!clashes.length) evidence.push(`overlaps none of the other ${peers.count - 1} nodes' podCIDRs`);
+  } else {
+    evidence.push('not compared with other nodes (run kubectl netcheck nodes for overlaps)');
+  }
+  if (problems.length) {
+    return finding.fail(
+      `podCIDR ${problems[0]}`,
+      [...evidence, ...problems],
+      `A podCIDR cannot be changed in place: kubectl drain ${facts.nodeName} --ignore-daemonsets && kubectl delete node ${facts.nodeName}, then restart the kubelet on it so it registers again and gets a fresh podCIDR.`,
+    );
+  }
+  return finding.ok(`podCIDR ${cidrs.join(', ')}`, evidence);
 }

@@ -34,7 +34,9 @@ function agentPodFixture(node: string, port: number): string {
 }
 
 function startAgent(args: string[]): ChildProcess {
-  return spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', () => {}); // always drained, so a full pipe never blocks the agent
+  return child;
 }
 
 async function waitReady(port: number, timeoutMs = 15000) {
@@ -119,5 +121,49 @@ describe('agent faults', () => {
     const code = await new Promise((resolve) => agent.once('exit', resolve));
     expect(code).toBe(1);
     expect(stderr.split('\n')[0]).toBe('error: invalid --port x');
+  });
+});
+
+describe('agent faults mid-run', () => {
+  test('the API server going away mid-run: the agent keeps serving and cycling, and says so once', async () => {
+    const port = await freePort();
+    const sim = await startSim(['flannel-incidents.yaml']);
+    const agent = startAgent(['--node-name', 'n01', '--host-root', path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'), '--port', String(port), '--address', '127.0.0.1', '--interval', '300ms', '--kubeconfig', sim.kubeconfig]);
+    let logs = ''; // JSON lines on stdout
+    agent.stdout!.on('data', (c) => (logs += c));
+    const cycles = async () => Number(/^netcheck_cycles_total\{[^}]*\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())![1]);
+    try {
+      await waitReady(port);
+      await sim.stop();
+      const before = await cycles();
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(await cycles()).toBeGreaterThan(before);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200); // ready = checks are running
+      const report = (await (await fetch(`http://127.0.0.1:${port}/checks`)).json()) as NodeReport;
+      expect(report.checks.find((c) => c.id === 'swap')!.status).toBe('ok');
+    } finally {
+      agent.kill('SIGKILL');
+    }
+    const watchErrors = logs.split('\n').filter((l) => /node watch: .*refused/.test(l));
+    expect(watchErrors.length).toBe(1); // one log line per change of error, not one per retry
+  });
+
+  test('SIGTERM while a cycle waits on a hanging BIRD: clean exit within the grace period', async () => {
+    const dir = tmpdir();
+    const socket = path.join(dir, 'bird.ctl');
+    const hanging = net.createServer(() => {}).listen(socket);
+    const port = await freePort();
+    const agent = startAgent(['--node-name', 'n1', '--host-root', path.join(ROOT, 'test/fixtures/hosts/healthy-calico'), '--bird-socket', socket, '--port', String(port), '--address', '127.0.0.1', '--interval', '100ms', '--kubeconfig', '/nonexistent']);
+    try {
+      await waitReady(port); // the first cycle ends when the BIRD read times out
+      await new Promise((r) => setTimeout(r, 300)); // the next cycle is now waiting on BIRD
+      const started = Date.now();
+      const exited = new Promise<number | null>((resolve) => agent.once('exit', resolve));
+      agent.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000); // the DaemonSet's terminationGracePeriodSeconds
+    } finally {
+      hanging.close();
+    }
   });
 });

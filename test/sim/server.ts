@@ -69,13 +69,8 @@ function route(pathname: string): Route | undefined {
   const m = /^\/(?:api\/v1|apis\/([^/]+)\/v1)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?(\/.*)?$/.exec(pathname);
   if (!m) return undefined;
   const [, group = '', ns, plural, nameAndPort, subresource, rest] = m;
-  // "/api/v1/namespaces/x" is the namespace object itself.
-  if (ns && !plural) return undefined;
   const resource = RESOURCES.find((r) => r.name === plural && r.group === group);
-  if (!resource) {
-    if (plural === undefined && ns) return { resource: RESOURCES.find((r) => r.name === 'namespaces')!, name: ns };
-    return undefined;
-  }
+  if (!resource) return undefined;
   const [name, proxyPort] = (nameAndPort ?? '').split(':');
   return { resource, namespace: ns, name: name || undefined, subresource, proxyPort, proxyPath: rest ?? '/' };
 }

@@ -7,6 +7,7 @@ import { parseFlannelNetConf } from '../../src/parsers/flannel-net-conf';
 import { parseFstabSwaps } from '../../src/parsers/fstab';
 import { parseKubeadmClusterConfiguration } from '../../src/parsers/kubeadm-config';
 import { parseKubeletConfig } from '../../src/parsers/kubelet-config';
+import { parseCidr } from '../../src/cidr';
 import { ParseError } from '../../src/parsers/parse-error';
 import { isDefaultRoute, parseProcNetRoute } from '../../src/parsers/proc-net-route';
 import { parseProcSwaps } from '../../src/parsers/proc-swaps';
@@ -86,8 +87,27 @@ describe('parsers of outside text', () => {
   });
 
   test('random input never throws anything but ParseError', () => {
-    for (const parse of [parseSubnetEnv, parseProcSwaps, parseProcNetRoute, parseKubeletConfig, parseFlannelNetConf, parseKubeadmClusterConfiguration, parseBirdProtocols, parseFstabSwaps]) {
+    for (const parse of [parseSubnetEnv, parseProcSwaps, parseProcNetRoute, parseKubeletConfig, parseFlannelNetConf, parseKubeadmClusterConfiguration, parseBirdProtocols, parseFstabSwaps, parseCidr]) {
       onlyParseErrors(parse);
     }
+    fc.assert(fc.property(fc.array(fc.string()), (argv) => void parseCommandFlags(argv)));
+  });
+
+  test('subnet.env round-trips for any values flanneld could write', () => {
+    const cidr = fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })).map(([ip, p]) => `${ip}/${p}`);
+    fc.assert(
+      fc.property(fc.record({ network: fc.option(cidr, { nil: undefined }), subnet: cidr, mtu: fc.option(fc.integer({ min: 68, max: 9000 }), { nil: undefined }), ipMasq: fc.option(fc.boolean(), { nil: undefined }) }), (env) => {
+        expect(parseSubnetEnv(formatSubnetEnv(env))).toEqual(env);
+      }),
+    );
+  });
+
+  test('BIRD replies cut anywhere are a ParseError, never a wrong count', () => {
+    const reply = bird('1.6-some-down.txt');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: reply.length - 8 }), (cut) => {
+        expect(() => parseBirdProtocols(reply.slice(0, cut))).toThrow(ParseError);
+      }),
+    );
   });
 });
