@@ -2,7 +2,9 @@
 import type { NodeFacts } from './facts';
 
 export interface Clues {
-  apiUnreachable?: string; // "10.96.0.1:443"
+  apiUnreachable?: string; // "10.96.0.1:443": no route from the node
+  apiTimeout?: string; // "10.96.0.1:443": a route, but no answer (kube-proxy rules, firewall)
+  networkMismatch?: boolean; // flannel: its Network does not contain the node's podCIDR
   noDefaultRoute?: boolean;
   podCidrNotAssigned?: boolean;
   subnetEnvMissing?: { pods: string[]; count: number };
@@ -33,10 +35,20 @@ export function cluesOf(facts: NodeFacts): Clues {
   if (cached) return cached;
   const clues: Clues = { evidence: {} };
   for (const [pod, log] of Object.entries(facts.cniLogs ?? {})) {
-    const unreachable = firstLine(log, /dial tcp [\d.]+:\d+: connect: network is unreachable/);
+    const unreachable = firstLine(log, /dial tcp [\d.]+:\d+: connect: (network is unreachable|no route to host)/);
     if (unreachable) {
       clues.apiUnreachable = /dial tcp ([\d.]+:\d+)/.exec(unreachable)![1];
       clues.evidence.apiUnreachable = `log of ${pod}: ${quote(unreachable)}`;
+    }
+    const timeout = firstLine(log, /dial tcp [\d.]+:\d+: (i\/o timeout|connect: connection timed out)/);
+    if (timeout && !unreachable) {
+      clues.apiTimeout = /dial tcp ([\d.]+:\d+)/.exec(timeout)![1];
+      clues.evidence.apiTimeout = `log of ${pod}: ${quote(timeout)}`;
+    }
+    const mismatch = firstLine(log, /specified in the flannel net config doesn't contain/);
+    if (mismatch) {
+      clues.networkMismatch = true;
+      clues.evidence.networkMismatch = `log of ${pod}: ${quote(mismatch)}`;
     }
     const noRoute = firstLine(log, /Unable to find default route|failed to get default interface/);
     if (noRoute) {

@@ -56,7 +56,7 @@ function evaluateCni(facts: NodeFacts): Finding {
     const count = sandboxFailures.reduce((n, e) => n + (e.count ?? 1), 0);
     evidence.push(`${count} FailedCreatePodSandBox events for pods on this node`);
   }
-  for (const key of ['apiUnreachable', 'noDefaultRoute', 'podCidrNotAssigned', 'bgpNotEstablished', 'subnetEnvMissing'] as const) {
+  for (const key of ['apiUnreachable', 'apiTimeout', 'networkMismatch', 'noDefaultRoute', 'podCidrNotAssigned', 'bgpNotEstablished', 'subnetEnvMissing'] as const) {
     if (clues.evidence[key]) evidence.push(clues.evidence[key]!);
   }
 
@@ -74,6 +74,16 @@ function evaluateCni(facts: NodeFacts): Finding {
       evidence,
       `Bring the node's primary interface up and restore its default route (see default-route),${restart}`,
     );
+  }
+  if (clues.apiTimeout) {
+    return finding.fail(
+      `${name} gets no answer from the API service ${clues.apiTimeout}: a route exists but packets are dropped (kube-proxy rules or a host firewall)`,
+      evidence,
+      `On ${facts.nodeName}: check its kube-proxy pod (kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=${facts.nodeName}) and the host firewall (iptables -S, nft list ruleset) for the service range;${restart}`,
+    );
+  }
+  if (clues.networkMismatch) {
+    return finding.fail(`${name} rejects the node's podCIDR: its Network does not contain it`, evidence, `Make flannel's Network contain --cluster-cidr (see cluster-cidr),${restart}`);
   }
   if (clues.noDefaultRoute) {
     return finding.fail(`${name} cannot start: the host has no default route`, evidence, `Restore the default route (see default-route),${restart}`);

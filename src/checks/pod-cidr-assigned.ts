@@ -87,11 +87,16 @@ function evaluateAssignment(facts: NodeFacts): Finding {
 
   const evidence = [`spec.podCIDRs: ${cidrs.join(', ')}`];
   const problems: string[] = [];
-  const pools = [clusterCidr, flannelNetwork].filter((c): c is string => !!c);
-  for (const pool of pools.slice(0, 1)) {
-    const outside = cidrs.filter((c) => parseCidr(c).bits === parseCidr(pool).bits && !contains(parseCidr(pool), parseCidr(c)));
-    if (outside.length) problems.push(`${outside.join(', ')} is outside the pod network ${pool}`);
-    else evidence.push(`inside the pod network ${pool}`);
+  // Inside the controller-manager's --cluster-cidr and inside flannel's Network: flannel refuses
+  // a lease for a podCIDR its Network does not contain.
+  const pools = [
+    { who: '--cluster-cidr', cidr: clusterCidr },
+    { who: "flannel's Network", cidr: flannelNetwork },
+  ].filter((p): p is { who: string; cidr: string } => !!p.cidr);
+  for (const pool of pools) {
+    const outside = cidrs.filter((c) => parseCidr(c).bits === parseCidr(pool.cidr).bits && !contains(parseCidr(pool.cidr), parseCidr(c)));
+    if (outside.length) problems.push(`${outside.join(', ')} is outside ${pool.who} ${pool.cidr}`);
+    else evidence.push(`inside ${pool.who} ${pool.cidr}`);
   }
   const peers = facts.cluster?.peers && peerIndex(facts.cluster.peers);
   if (peers) {

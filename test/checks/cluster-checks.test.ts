@@ -36,6 +36,11 @@ describe('pod-cidr-assigned', () => {
     expect(podCidrAssigned.evaluate(facts({ node: node({ podCIDR: '10.244.1.0/24' }), cluster })).status).toBe('ok');
   });
 
+  test("fails when the podCIDR is inside --cluster-cidr but outside flannel's Network", () => {
+    const cluster: ClusterFacts = { controllerManager: kcm({ 'allocate-node-cidrs': 'true', 'cluster-cidr': '10.244.0.0/16' }), flannel: { network: '172.18.0.0/16', source: 'cm' } };
+    expect(podCidrAssigned.evaluate(facts({ node: node({ podCIDR: '10.244.1.0/24' }), cluster })).summary).toBe("podCIDR 10.244.1.0/24 is outside flannel's Network 172.18.0.0/16");
+  });
+
   test('skip on Calico without node CIDR allocation', () => {
     expect(podCidrAssigned.evaluate(facts({ node: node(), pods: [cniPod('calico')], cluster: { controllerManager: kcm({}) } })).status).toBe('skip');
   });

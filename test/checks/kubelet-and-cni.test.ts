@@ -45,6 +45,18 @@ describe('cni-ready', () => {
     expect(result.remedy).toMatch(/kubectl -n kube-flannel delete pod kube-flannel-ds-abcde/);
   });
 
+  test('a timeout to the API service points at kube-proxy or a firewall, not at routing', () => {
+    const log = 'E0301 10:00:00.000000       1 main.go:232] Failed to create SubnetManager: error retrieving pod spec: dial tcp 10.96.0.1:443: i/o timeout';
+    const result = cniReady.evaluate(facts({ node: node(), pods: [cniPod('flannel', { ready: false, waiting: 'CrashLoopBackOff' })], cniLogs: { 'kube-flannel/kube-flannel-ds-abcde': log } }));
+    expect(result.summary).toBe('flannel gets no answer from the API service 10.96.0.1:443: a route exists but packets are dropped (kube-proxy rules or a host firewall)');
+  });
+
+  test("flannel refusing a podCIDR outside its Network is named", () => {
+    const log = 'E0301 10:00:00.000000       1 main.go:330] Error registering network: failed to acquire lease: subnet "10.244.0.0/16" specified in the flannel net config doesn\'t contain "10.96.5.0/24" PodCIDR of the "w1" node';
+    const result = cniReady.evaluate(facts({ node: node(), pods: [cniPod('flannel', { ready: false, waiting: 'CrashLoopBackOff' })], cniLogs: { 'kube-flannel/kube-flannel-ds-abcde': log } }));
+    expect(result.summary).toBe("flannel rejects the node's podCIDR: its Network does not contain it");
+  });
+
   test('fails with no CNI pod and an empty /etc/cni/net.d', () => {
     const result = cniReady.evaluate(facts({ node: node(), pods: [], host: { ...healthyHost, cniConfigFiles: [] } }));
     expect(result.status).toBe('fail');
