@@ -3,8 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 .PHONY: deps debian-deps build typecheck test demo bench generate krew clean
 
-DEBIAN_PACKAGES := prometheus prometheus-alertmanager bird prometheus-node-exporter kubernetes-client
-DEBIAN_TOOLS := promtool prometheus amtool bird birdc prometheus-node-exporter kubectl
+# The real peers the tests run against, as tool:Debian-package: Prometheus and promtool, amtool,
+# BIRD 1.6, node_exporter, and kubectl (kubernetes-client only where no kubectl is installed).
+DEBIAN_TOOLS := promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager bird:bird birdc:bird \
+	prometheus-node-exporter:prometheus-node-exporter kubectl:kubernetes-client
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -12,16 +14,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 deps: node_modules/.package-lock.json
 
-# The real peers the tests run against: Prometheus, promtool, Alertmanager's amtool, BIRD 1.6,
-# node_exporter, and kubectl (Debian's kubernetes-client provides one where it is missing).
 debian-deps:
-	@missing=""; for t in $(DEBIAN_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
+	@missing=""; for pair in $(DEBIAN_TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
+	if [ -z "$${missing// /}" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
-	  echo "installing Debian packages for:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; \
+	  echo "installing Debian packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else \
-	  echo "error: these tools are missing:$$missing; run 'sudo apt-get install -y $(DEBIAN_PACKAGES)' (or run make as root)" >&2; exit 1; \
+	  echo "error: missing Debian packages: $$missing; run 'sudo apt-get install -y $$missing' (or make as root)" >&2; exit 1; \
 	fi
 
 dist/plugin.mjs: deps $(shell find src plugin exporter test/sim -name '*.ts' 2>/dev/null) build.mjs package.json
