@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { AuthError, type ClusterAuth, inClusterAuth, kubeconfigAuth } from './cluster-auth';
@@ -148,6 +149,7 @@ export class KubeClient {
       timeout: this.timeoutMs,
     };
     await this.auth.apply(opts);
+    this.checkClientCertificate(opts.cert);
     // KubeConfig makes a new agent, so a new TLS handshake, per request; share one instead
     // (unless a proxy agent is configured).
     if (this.keepAlive && !this.auth.proxied) {
@@ -191,6 +193,29 @@ export class KubeClient {
       });
       req.end();
     });
+  }
+
+  private certificateChecked = false;
+
+  /**
+   * An expired client certificate fails the TLS handshake in ways that name nothing (a reset, or
+   * "bad certificate"); say which certificate and since when, before connecting.
+   */
+  private checkClientCertificate(cert: https.RequestOptions['cert']): void {
+    if (this.certificateChecked || !cert) return;
+    this.certificateChecked = true;
+    const pem = Array.isArray(cert) ? cert[0] : cert;
+    let validTo: Date;
+    try {
+      validTo = new Date(new X509Certificate(pem as string | Buffer).validTo);
+    } catch {
+      return; // not PEM we can read; let the handshake decide
+    }
+    if (validTo.getTime() < Date.now()) {
+      throw new KubeError(
+        `x509: the client certificate of user "${this.auth.names.user}" expired on ${validTo.toISOString().slice(0, 10)} (kubeadm certs renew admin.conf on a control-plane node, or fetch a new kubeconfig)`,
+      );
+    }
   }
 
   private explain(e: Error, verb: string): KubeError {

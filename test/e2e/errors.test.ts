@@ -100,6 +100,20 @@ describe('API server faults', () => {
     });
   });
 
+  test('an expired client certificate is named as such', async () => {
+    const tls = path.join(ROOT, 'test/fixtures/tls');
+    await withSim(['--client-ca', path.join(tls, 'ca.crt')], (sim) => {
+      const b64 = (f: string) => fs.readFileSync(path.join(tls, f)).toString('base64');
+      const url = /server: (\S+)/.exec(fs.readFileSync(sim.kubeconfig, 'utf8'))![1];
+      const file = path.join(tmpdir(), 'config');
+      fs.writeFileSync(
+        file,
+        `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${url}", certificate-authority-data: ${b64('ca.crt')}}}]\ncontexts: [{name: c, context: {cluster: c, user: admin}}]\ncurrent-context: c\nusers: [{name: admin, user: {client-certificate-data: ${b64('expired-client.crt')}, client-key-data: ${b64('expired-client.key')}}}]\n`,
+      );
+      expectOneLineError(kubectlNetcheck(['nodes', '--kubeconfig', file]), /x509: the client certificate of user "admin" expired on \d{4}-\d\d-\d\d/);
+    });
+  });
+
   test('401 names the user', async () => {
     await withSim(['--fault', 'unauthorized'], (sim) => {
       expectOneLineError(kubectlNetcheck(['node', 'n01', '--kubeconfig', sim.kubeconfig]), /Unauthorized: .* credentials of user "sim"/);

@@ -1,5 +1,5 @@
 // `node dist/sim.mjs --fixtures a.yaml[,b.yaml] [--port N] [--kubeconfig-out FILE] [--generate 5000x30]
-//  [--fault blackhole|unauthorized|error500|error503|truncated] [--forbid "get pods/log"]... [--ca F]`
+//  [--fault blackhole|unauthorized|error500|error503|truncated] [--forbid "get pods/log"]... [--ca F] [--client-ca F]`
 // Serves HTTPS with the test CA in test/fixtures/tls, as a kube-apiserver does.
 import { parseArgs } from 'node:util';
 import path from 'node:path';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     'tls-key': { type: 'string', default: `${FIXTURES}/tls/server.key` },
     // The CA written into the kubeconfig; another CA's certificate makes a stale kubeconfig.
     ca: { type: 'string', default: `${FIXTURES}/tls/ca.crt` },
+    'client-ca': { type: 'string' },
   },
 });
 
@@ -31,6 +32,7 @@ const sim = new SimCluster({
   forbid: values.forbid,
   tls: { cert: values['tls-cert'], key: values['tls-key'] },
   ca: values.ca,
+  clientCa: values['client-ca'],
   kubeconfigOut: values['kubeconfig-out'],
 });
 sim.start().then((url) => process.stdout.write(`simulated cluster listening on ${url}\n`));

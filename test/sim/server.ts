@@ -18,6 +18,7 @@ export interface SimOptions {
   fault?: 'blackhole' | 'unauthorized' | 'error500' | 'error503' | 'truncated';
   forbid: string[]; // "verb resource" pairs refused with 403, e.g. "get pods/log", "list configmaps"
   tls?: { cert: string; key: string };
+  clientCa?: string; // require client certificates signed by this CA, as --client-ca-file does
   kubeconfigOut?: string;
   ca?: string;
 }
@@ -89,7 +90,10 @@ export class SimCluster {
 
   async start(): Promise<string> {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
-    this.server = this.opts.tls ? https.createServer({ cert: fs.readFileSync(this.opts.tls.cert), key: fs.readFileSync(this.opts.tls.key) }, handler) : http.createServer(handler);
+    const clientAuth = this.opts.clientCa ? { requestCert: true, rejectUnauthorized: true, ca: fs.readFileSync(this.opts.clientCa) } : {};
+    this.server = this.opts.tls
+      ? https.createServer({ cert: fs.readFileSync(this.opts.tls.cert), key: fs.readFileSync(this.opts.tls.key), ...clientAuth }, handler)
+      : http.createServer(handler);
     await new Promise<void>((resolve) => this.server!.listen(this.opts.port, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
     this.url = `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
