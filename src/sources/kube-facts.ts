@@ -11,11 +11,11 @@ export const AGENT_LABEL = 'app.kubernetes.io/name=netcheck-agent';
 const LOG_TAIL_LINES = 40;
 
 /** Runs a fact read; a refusal or failure is recorded as the reason that fact is unavailable. */
-async function attempt<T>(facts: { unavailable: NodeFacts['unavailable'] }, key: FactKey, read: () => Promise<T>): Promise<T | undefined> {
+async function attempt<T>(unavailable: NodeFacts['unavailable'], key: FactKey, read: () => Promise<T>): Promise<T | undefined> {
   try {
     return await read();
   } catch (e) {
-    facts.unavailable[key] = (e as Error).message;
+    unavailable[key] = (e as Error).message;
     return undefined;
   }
 }
@@ -37,13 +37,12 @@ function flannelConfigMapPath(pod: V1Pod): string | undefined {
  */
 export async function gatherCluster(client: KubeClient, unavailable: NodeFacts['unavailable'], cniPods: V1Pod[]): Promise<ClusterFacts> {
   const cluster: ClusterFacts = {};
-  const holder = { unavailable };
   const flannelPod = cniPods.find((p) => cniAgent([p])?.kind === 'flannel');
   const calicoPod = cniPods.find((p) => cniAgent([p])?.kind === 'calico');
   const flannelCm = flannelPod && flannelConfigMapPath(flannelPod);
   const [kcmPods, netConf] = await Promise.all([
-    attempt(holder, 'controllerManager', () => client.get<{ items: V1Pod[] }>(withQuery('/api/v1/namespaces/kube-system/pods', { labelSelector: 'component=kube-controller-manager', limit: '1' }))),
-    flannelCm ? attempt(holder, 'flannel', () => client.find<V1ConfigMap>(flannelCm)) : undefined,
+    attempt(unavailable, 'controllerManager', () => client.get<{ items: V1Pod[] }>(withQuery('/api/v1/namespaces/kube-system/pods', { labelSelector: 'component=kube-controller-manager', limit: '1' }))),
+    flannelCm ? attempt(unavailable, 'flannel', () => client.find<V1ConfigMap>(flannelCm)) : undefined,
   ]);
   const kcm = kcmPods?.items[0];
   if (kcm) {
@@ -52,17 +51,17 @@ export async function gatherCluster(client: KubeClient, unavailable: NodeFacts['
     unavailable.controllerManager = 'no kube-controller-manager pod in kube-system (managed control plane?)';
   }
   if (!kcm) {
-    const cm = await attempt(holder, 'kubeadm', () => client.find<V1ConfigMap>('/api/v1/namespaces/kube-system/configmaps/kubeadm-config'));
+    const cm = await attempt(unavailable, 'kubeadm', () => client.find<V1ConfigMap>('/api/v1/namespaces/kube-system/configmaps/kubeadm-config'));
     const text = cm?.data?.ClusterConfiguration;
     if (text) {
-      await attempt(holder, 'kubeadm', async () => {
+      await attempt(unavailable, 'kubeadm', async () => {
         cluster.kubeadm = { podSubnet: parseKubeadmClusterConfiguration(text).podSubnet, source: 'configmap kube-system/kubeadm-config' };
       });
     }
   }
   const netConfText = netConf?.data?.['net-conf.json'];
   if (netConfText) {
-    await attempt(holder, 'flannel', async () => {
+    await attempt(unavailable, 'flannel', async () => {
       cluster.flannel = { network: parseFlannelNetConf(netConfText).network, source: `configmap ${netConf!.metadata?.namespace}/${netConf!.metadata?.name}` };
     });
   }
@@ -126,7 +125,7 @@ export async function gatherNode(client: KubeClient, name: string, opts: AgentOp
   const facts: NodeFacts = { nodeName: name, now, unavailable: {} };
   const [node, pods] = await Promise.all([
     client.find<V1Node>(`/api/v1/nodes/${encodeURIComponent(name)}`),
-    attempt(facts, 'pods', () => client.get<{ items: V1Pod[] }>(withQuery('/api/v1/pods', { fieldSelector: `spec.nodeName=${name}` })).then((l) => l.items)),
+    attempt(facts.unavailable, 'pods', () => client.get<{ items: V1Pod[] }>(withQuery('/api/v1/pods', { fieldSelector: `spec.nodeName=${name}` })).then((l) => l.items)),
   ]);
   if (!node) throw new KubeError(`node "${name}" not found`, 404);
   facts.node = node;
@@ -147,10 +146,10 @@ export async function gatherNode(client: KubeClient, name: string, opts: AgentOp
 
   const [cluster, events, log, peers, agent] = await Promise.all([
     gatherCluster(client, facts.unavailable, cni ? [cni.pod] : []),
-    troubled ? attempt(facts, 'events', () => client.get<{ items: CoreV1Event[] }>(withQuery('/api/v1/events', { fieldSelector: 'type=Warning', limit: '500' }))) : undefined,
-    cni && !podReady(cni.pod) ? attempt(facts, 'cniLogs', () => cniLog(client, cni.pod)) : undefined,
-    needPeers ? attempt(facts, 'peers', () => client.list<V1Node>('/api/v1/nodes')) : undefined,
-    agentPod ? attempt(facts, 'agent', () => agentReport(client, agentPod)) : undefined,
+    troubled ? attempt(facts.unavailable, 'events', () => client.get<{ items: CoreV1Event[] }>(withQuery('/api/v1/events', { fieldSelector: 'type=Warning', limit: '500' }))) : undefined,
+    cni && !podReady(cni.pod) ? attempt(facts.unavailable, 'cniLogs', () => cniLog(client, cni.pod)) : undefined,
+    needPeers ? attempt(facts.unavailable, 'peers', () => client.list<V1Node>('/api/v1/nodes')) : undefined,
+    agentPod ? attempt(facts.unavailable, 'agent', () => agentReport(client, agentPod)) : undefined,
   ]);
   facts.cluster = cluster;
   if (events) facts.events = eventsAbout(events.items, name, pods ?? []);
@@ -185,11 +184,10 @@ async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Prom
  */
 export async function gatherNodes(client: KubeClient, selector: string | undefined, opts: AgentOptions, now = Date.now()): Promise<GatheredNode[]> {
   const unavailable: NodeFacts['unavailable'] = {};
-  const holder = { unavailable };
   const [nodes, cniPodLists, agentPods] = await Promise.all([
     client.list<V1Node>('/api/v1/nodes', { labelSelector: selector }),
-    Promise.all(CNI_POD_SELECTORS.map((s) => attempt(holder, 'pods', () => client.list<V1Pod>('/api/v1/pods', { labelSelector: s })))),
-    opts.useAgent ? attempt(holder, 'agent', () => client.list<V1Pod>(`/api/v1/namespaces/${opts.agentNamespace}/pods`, { labelSelector: AGENT_LABEL })) : undefined,
+    Promise.all(CNI_POD_SELECTORS.map((s) => attempt(unavailable, 'pods', () => client.list<V1Pod>('/api/v1/pods', { labelSelector: s })))),
+    opts.useAgent ? attempt(unavailable, 'agent', () => client.list<V1Pod>(`/api/v1/namespaces/${opts.agentNamespace}/pods`, { labelSelector: AGENT_LABEL })) : undefined,
   ]);
   const cniPods = cniPodLists.flatMap((l) => l ?? []);
   const podsByNode = new Map<string, V1Pod[]>();
@@ -201,8 +199,8 @@ export async function gatherNodes(client: KubeClient, selector: string | undefin
   const troubled = notReadyCni.length > 0 || nodes.some((n) => !nodeIsReady(n));
   const [cluster, events, logs, agents] = await Promise.all([
     gatherCluster(client, unavailable, cniPods),
-    troubled ? attempt(holder, 'events', () => client.get<{ items: CoreV1Event[] }>(withQuery('/api/v1/events', { fieldSelector: 'type=Warning', limit: '500' }))) : undefined,
-    mapLimit(notReadyCni, 8, (pod) => attempt(holder, 'cniLogs', () => cniLog(client, pod))),
+    troubled ? attempt(unavailable, 'events', () => client.get<{ items: CoreV1Event[] }>(withQuery('/api/v1/events', { fieldSelector: 'type=Warning', limit: '500' }))) : undefined,
+    mapLimit(notReadyCni, 8, (pod) => attempt(unavailable, 'cniLogs', () => cniLog(client, pod))),
     mapLimit(agentPods?.filter((p) => p.status?.phase === 'Running') ?? [], 16, async (pod) => {
       try {
         return { node: pod.spec?.nodeName, report: await agentReport(client, pod), pod };
