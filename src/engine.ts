@@ -1,3 +1,4 @@
+import { unavailableEvidence } from './check';
 import { CHECKS } from './checks';
 import type { NodeFacts } from './facts';
 import { type CheckId, type CheckResult, type NodeReport, nodeReport, severity } from './model';
@@ -11,6 +12,10 @@ export function evaluateNodeMeasured(facts: NodeFacts): { report: NodeReport; me
     try {
       const { measures: values, ...finding } = check.evaluate(facts);
       if (values) measures[check.id] = values;
+      // An unknown says why: every needed fact that could not be gathered, with its reason.
+      if (finding.status === 'unknown') {
+        finding.evidence = [...new Set([...finding.evidence, ...unavailableEvidence(facts, check.needs)])];
+      }
       return { id: check.id, ...finding };
     } catch (e) {
       return { id: check.id, status: 'unknown', summary: `could not evaluate: ${(e as Error).message}`, evidence: [] };

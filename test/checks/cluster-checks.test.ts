@@ -93,6 +93,12 @@ describe('engine', () => {
     expect(report.status).toBe('ok');
   });
 
+  test('an unknown check lists the needed facts that could not be gathered, with the reason', () => {
+    const report = evaluateNode(facts({ node: node(), unavailable: { swaps: 'open /host/proc/swaps: permission denied', controllerManager: 'pods is forbidden' } }));
+    expect(report.checks.find((c) => c.id === 'swap')!.evidence).toContain('swaps: open /host/proc/swaps: permission denied');
+    expect(report.checks.find((c) => c.id === 'cluster-cidr')!.evidence).toContain('controllerManager: pods is forbidden');
+  });
+
   test('a check that throws becomes unknown and the others still run', () => {
     const broken = facts({ node: node({ podCIDR: 'not-a-cidr' }), cluster: { controllerManager: kcm({ 'allocate-node-cidrs': 'true', 'cluster-cidr': '10.244.0.0/16' }) } });
     const report = evaluateNode(broken);

@@ -93,6 +93,9 @@ describe('the agent on fixture hosts', () => {
     fs.writeFileSync(path.join(root, 'proc/swaps'), 'garbage\n');
     fs.writeFileSync(path.join(root, 'run/flannel/subnet.env'), 'x'.repeat(2 * 1024 * 1024));
     fs.rmSync(path.join(root, 'proc/net/route'));
+    // Unreadable: tests run as root, so a directory stands where a file should be (EISDIR).
+    fs.rmSync(path.join(root, 'var/lib/kubelet/config.yaml'));
+    fs.mkdirSync(path.join(root, 'var/lib/kubelet/config.yaml'));
     const { agent, app, logs } = agentFor('healthy-flannel', flannelApi(), root);
     await agent.runCycle();
     const byId = Object.fromEntries(((await app.inject('/checks')).json() as NodeReport).checks.map((c) => [c.id, c]));
@@ -101,6 +104,7 @@ describe('the agent on fixture hosts', () => {
     expect(byId['flannel-subnet-env'].evidence.join()).toMatch(/larger than 1048576 bytes/);
     expect(byId['default-route'].status).toBe('unknown');
     expect(byId['cni-ready'].status).toBe('ok');
+    expect(samples((await app.inject('/metrics')).body).get('netcheck_fact_unavailable{node="n1",fact="kubeletConfig"}')).toBe(1);
     expect(logs).toContain('some facts could not be read; their checks are unknown');
     expect(samples((await app.inject('/metrics')).body).get('netcheck_fact_unavailable{node="n1",fact="swaps"}')).toBe(1);
   });
