@@ -5,6 +5,12 @@ export function nodeCondition(node: V1Node | undefined, type: string): V1NodeCon
   return node?.status?.conditions?.find((c) => c.type === type);
 }
 
+/** The kubelet's Ready=False message when only the network plugin is missing. */
+export function networkNotReady(node: V1Node | undefined): string | undefined {
+  const ready = nodeCondition(node, 'Ready');
+  return ready?.status === 'False' && /network plugin (is )?not ready|NetworkReady=false|cni plugin not initialized|cni config uninitialized/i.test(ready.message ?? '') ? ready.message : undefined;
+}
+
 export function internalIP(node: V1Node | undefined): string | undefined {
   return node?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
 }

@@ -2,10 +2,9 @@ import { type Check, unavailableEvidence } from '../check';
 import { cluesOf } from '../clues';
 import type { NodeFacts } from '../facts';
 import { nodeCni } from '../cni';
-import { nodeCondition, podReady, podRef, podState } from '../kube-objects';
+import { networkNotReady, nodeCondition, podReady, podRef, podState } from '../kube-objects';
 import { type Finding, finding, measured } from '../model';
 
-const NETWORK_NOT_READY = /network plugin (is )?not ready|NetworkReady=false|cni plugin not initialized|cni config uninitialized/i;
 
 export const cniReady: Check = {
   id: 'cni-ready',
@@ -32,10 +31,10 @@ function evaluateCni(facts: NodeFacts): Finding {
     evidence.push(`node condition NetworkUnavailable=${network.status} (${network.reason ?? ''})`);
     if (network.status === 'True') problems.push(`NetworkUnavailable=True: ${network.message ?? network.reason}`);
   }
-  const ready = nodeCondition(facts.node, 'Ready');
-  if (ready?.status === 'False' && NETWORK_NOT_READY.test(ready.message ?? '')) {
-    problems.push(`kubelet: ${ready.message}`);
-    evidence.push(`node condition Ready=False: ${ready.message}`);
+  const kubeletSays = networkNotReady(facts.node);
+  if (kubeletSays) {
+    problems.push(`kubelet: ${kubeletSays}`);
+    evidence.push(`node condition Ready=False: ${kubeletSays}`);
   }
   if (cni.agent) {
     const pod = cni.agent.pod;

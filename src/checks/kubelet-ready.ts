@@ -1,8 +1,7 @@
 import { type Check, formatAge, unavailableEvidence } from '../check';
-import { nodeCondition } from '../kube-objects';
+import { networkNotReady, nodeCondition } from '../kube-objects';
 import { finding } from '../model';
 
-const NETWORK_NOT_READY = /network plugin (is )?not ready|NetworkReady=false|cni plugin not initialized|cni config uninitialized/i;
 
 export const kubeletReady: Check = {
   id: 'kubelet-ready',
@@ -17,7 +16,7 @@ export const kubeletReady: Check = {
     const evidence = [`node condition Ready=${ready.status} (${ready.reason ?? 'no reason'}: ${ready.message ?? ''}), last heartbeat ${heartbeat} ago`];
     if (ready.status === 'True') return finding.ok(`kubelet is Ready, heartbeat ${heartbeat} ago`, evidence);
     if (ready.status === 'False') {
-      if (NETWORK_NOT_READY.test(ready.message ?? '')) {
+      if (networkNotReady(facts.node)) {
         // The kubelet itself is healthy; the network is the cause, and cni-ready reports it.
         return finding.warn('kubelet is posting status; the node is NotReady only because the network plugin is not ready', evidence, 'Fix the CNI (see cni-ready).');
       }

@@ -276,5 +276,7 @@ export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (!m) throw new KubeError(`invalid duration ${JSON.stringify(text)} (use e.g. 5s, 500ms, 1m)`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
-  return Math.round(Number(m[1]) * unit);
+  const ms = Math.round(Number(m[1]) * unit);
+  if (ms <= 0) throw new KubeError(`invalid duration ${JSON.stringify(text)}: must be more than zero`);
+  return ms;
 }

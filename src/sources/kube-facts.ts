@@ -1,5 +1,5 @@
 import type { CoreV1Event, V1ConfigMap, V1Node, V1Pod } from '@kubernetes/client-node';
-import { cniAgent, CNI_POD_SELECTORS, cniAddress, containerArgv, containerEnv, internalIP, podCIDRs, podReady } from '../kube-objects';
+import { cniAgent, CNI_POD_SELECTORS, cniAddress, containerArgv, containerEnv, internalIP, nodeCondition, podCIDRs, podReady } from '../kube-objects';
 import type { ClusterFacts, FactKey, NodeFacts, PeerNode } from '../facts';
 import type { NodeReport } from '../model';
 import { parseCommandFlags } from '../parsers/command-flags';
@@ -160,9 +160,6 @@ export async function gatherNode(client: KubeClient, name: string, opts: AgentOp
   return { facts, agent };
 }
 
-function nodeIsReady(node: V1Node): boolean {
-  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
 
 /** Runs `work` over `items` with at most `limit` in flight. */
 async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -196,7 +193,7 @@ export async function gatherNodes(client: KubeClient, selector: string | undefin
     if (node) podsByNode.set(node, [...(podsByNode.get(node) ?? []), pod]);
   }
   const notReadyCni = cniPods.filter((p) => !podReady(p) && p.spec?.nodeName);
-  const troubled = notReadyCni.length > 0 || nodes.some((n) => !nodeIsReady(n));
+  const troubled = notReadyCni.length > 0 || nodes.some((n) => nodeCondition(n, 'Ready')?.status !== 'True');
   const [cluster, events, logs, agents] = await Promise.all([
     gatherCluster(client, unavailable, cniPods),
     troubled ? attempt(unavailable, 'events', () => client.get<{ items: CoreV1Event[] }>(withQuery('/api/v1/events', { fieldSelector: 'type=Warning', limit: '500' }))) : undefined,

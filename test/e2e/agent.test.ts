@@ -3,16 +3,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { NodeReport } from '../../src/model';
-import { kubectlNetcheck, ROOT, type Sim, startSim, tmpdir } from './harness';
+import { freePort, kubeconfigFor, kubectlNetcheck, ROOT, type Sim, startSim, tmpdir } from './harness';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The agent DaemonSet's pod on `node`, reachable through pods/proxy at 127.0.0.1:port. */
 function agentPodFixture(node: string, port: number): string {
@@ -93,10 +85,7 @@ describe('kubectl netcheck reading a running agent (seed 000 on n02)', () => {
 describe('agent faults', () => {
   test('with the API server unreachable it still serves, API checks unknown; SIGTERM exits 0', async () => {
     const port = await freePort();
-    const dir = tmpdir();
-    const kubeconfig = path.join(dir, 'config');
-    const ca = fs.readFileSync(path.join(ROOT, 'test/fixtures/tls/ca.crt')).toString('base64');
-    fs.writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1", certificate-authority-data: ${ca}}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: t}}]\n`);
+    const kubeconfig = kubeconfigFor('https://127.0.0.1:1');
     const agent = startAgent(['--node-name', 'n9', '--host-root', path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'), '--port', String(port), '--address', '127.0.0.1', '--interval', '1s', '--kubeconfig', kubeconfig]);
     let stderr = '';
     agent.stderr!.on('data', (c) => (stderr += c));
@@ -121,6 +110,14 @@ describe('agent faults', () => {
     const code = await new Promise((resolve) => agent.once('exit', resolve));
     expect(code).toBe(1);
     expect(stderr.split('\n')[0]).toBe('error: invalid --port x');
+  });
+
+  test('a zero --interval is refused, not run as a busy loop', async () => {
+    const agent = spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), '--interval', '0s', '--node-name', 'n1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    agent.stderr!.on('data', (c) => (stderr += c));
+    expect(await new Promise((resolve) => agent.once('exit', resolve))).toBe(1);
+    expect(stderr.split('\n')[0]).toBe('error: invalid duration "0s": must be more than zero');
   });
 });
 

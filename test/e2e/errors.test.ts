@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeReport } from '../../src/model';
-import { kubectlNetcheck, ROOT, type Sim, startSim, tmpdir } from './harness';
+import { kubeconfigFor, kubectlNetcheck, ROOT, type Sim, startSim, tmpdir } from './harness';
 
 /** One line on stderr, nothing on stdout, exit 1: what every failed run must look like. */
 function expectOneLineError(run: ReturnType<typeof kubectlNetcheck>, pattern: RegExp) {
@@ -56,6 +56,7 @@ describe('the run itself failing: one clear line, exit 1', () => {
   test('a bad flag, a bad duration, a missing command', () => {
     expectOneLineError(kubectlNetcheck(['nodes', '--bogus', '--kubeconfig', sim.kubeconfig]), /unknown flag --bogus/);
     expectOneLineError(kubectlNetcheck(['nodes', '--request-timeout', 'soon', '--kubeconfig', sim.kubeconfig]), /invalid duration "soon"/);
+    expectOneLineError(kubectlNetcheck(['nodes', '--request-timeout', '0s', '--kubeconfig', sim.kubeconfig]), /invalid duration "0s": must be more than zero/);
     expectOneLineError(kubectlNetcheck([]), /name a command/);
   });
 
@@ -79,10 +80,7 @@ describe('the run itself failing: one clear line, exit 1', () => {
 
 describe('API server faults', () => {
   test('refused connection names the address', () => {
-    const dir = tmpdir();
-    const file = path.join(dir, 'config');
-    const ca = fs.readFileSync(path.join(ROOT, 'test/fixtures/tls/ca.crt')).toString('base64');
-    fs.writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1", certificate-authority-data: ${ca}}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: t}}]\n`);
+    const file = kubeconfigFor('https://127.0.0.1:1');
     expectOneLineError(kubectlNetcheck(['nodes', '--kubeconfig', file]), /127\.0\.0\.1:1 refused the connection/);
   });
 

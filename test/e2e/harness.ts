@@ -2,6 +2,7 @@
 // through the real kubectl with bin/ on PATH.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -15,6 +16,23 @@ export interface Sim {
   resetRequests(): Promise<void>;
   upsert(obj: object): Promise<void>;
   stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A kubeconfig for `server` trusting the test CA, with a token user. */
+export function kubeconfigFor(server: string): string {
+  const file = path.join(tmpdir(), 'config');
+  const ca = fs.readFileSync(path.join(ROOT, 'test/fixtures/tls/ca.crt')).toString('base64');
+  fs.writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${server}", certificate-authority-data: ${ca}}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: t}}]\n`);
+  return file;
 }
 
 export function tmpdir(): string {

@@ -1,24 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { ALERTS } from '../../alerts/rules';
 import { DASHBOARDS } from '../../dashboards/dashboards';
-import { ROOT, type Sim, startSim, tmpdir } from '../e2e/harness';
+import { freePort, ROOT, type Sim, startSim, tmpdir } from '../e2e/harness';
 
 // A real Prometheus scrapes two agents on fixture hosts in the simulated flannel cluster: n01
 // healthy, n02 after seed 000 (eth0 down, no default route, no subnet.env). Every alert
 // expression and dashboard query is evaluated through Prometheus's HTTP API.
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 let sim: Sim;
 const children: ChildProcess[] = [];
