@@ -16,7 +16,7 @@ function describePeer(facts: NodeFacts, address: string): string {
 export const bgpEstablished: Check = {
   id: 'bgp-established',
   title: 'BGP sessions are Established',
-  needs: ['pods', 'events', 'bgpSessions', 'peers'],
+  needs: ['pods', 'events', 'bgpSessions', 'peers', 'agent'],
   seenBest: 'host',
   evaluate(facts) {
     const cni = nodeCni(facts);

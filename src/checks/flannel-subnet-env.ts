@@ -9,7 +9,7 @@ import { finding, measured } from '../model';
 export const flannelSubnetEnv: Check = {
   id: 'flannel-subnet-env',
   title: '/run/flannel/subnet.env is present and consistent',
-  needs: ['pods', 'events', 'subnetEnv', 'flannel'],
+  needs: ['pods', 'events', 'subnetEnv', 'flannel', 'agent'],
   seenBest: 'host',
   evaluate(facts) {
     const cni = nodeCni(facts);

@@ -6,7 +6,7 @@ import { type Finding, finding, measured } from '../model';
 export const swap: Check = {
   id: 'swap',
   title: 'Swap is off, or tolerated by the kubelet',
-  needs: ['swaps', 'kubeletConfig', 'fstabSwaps'],
+  needs: ['swaps', 'kubeletConfig', 'fstabSwaps', 'agent'],
   seenBest: 'host',
   evaluate(facts) {
     const f = evaluateSwap(facts);

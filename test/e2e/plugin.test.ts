@@ -36,6 +36,7 @@ describe('kubectl netcheck against the flannel incidents (seeds 000 and 001)', (
   test('n03: flannel finds no default route (seed 001)', () => {
     const { report } = nodeJson(sim, 'n03');
     expect(statusOf(report, 'default-route')).toMatchObject({ status: 'fail', summary: 'no default route (the CNI says so)' });
+    expect(statusOf(report, 'swap').evidence).toContain('agent: no netcheck agent pod on n03 in namespace netcheck');
   });
 
   test('healthy nodes show no failing check; exit 0', () => {
