@@ -1,12 +1,15 @@
 // Bundles the three programs with esbuild. Splitting keeps the Kubernetes client in its own chunk,
-// loaded only by the commands that talk to a cluster.
+// loaded only by the commands that talk to a cluster. Writes, beside the bundles, the license
+// notices of everything bundled (dist/THIRD_PARTY_NOTICES.txt) and a CycloneDX SBOM
+// (dist/sbom.cdx.json), both read from esbuild's metafile.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { thirdParty } from './tools/third-party.mjs';
 
-const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 rmSync('dist', { recursive: true, force: true }); // chunk names change with content
 
-await build({
+const result = await build({
   entryPoints: { plugin: 'plugin/main.ts', exporter: 'exporter/main.ts', sim: 'test/sim/main.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
@@ -16,9 +19,15 @@ await build({
   platform: 'node',
   target: 'node20',
   minify: true,
+  metafile: true,
+  // The notices file carries every bundled license in full; per-file comments would repeat them.
   legalComments: 'none',
   logLevel: 'warning',
-  define: { NETCHECK_VERSION: JSON.stringify(version) },
+  define: { NETCHECK_VERSION: JSON.stringify(pkg.version) },
   // Some bundled CommonJS dependencies call require() for Node built-ins.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });
+
+const { notices, sbom } = thirdParty(result.metafile, ['dist/plugin.mjs', 'dist/exporter.mjs'], { name: pkg.name, version: pkg.version, license: pkg.license });
+writeFileSync('dist/THIRD_PARTY_NOTICES.txt', notices);
+writeFileSync('dist/sbom.cdx.json', sbom);

@@ -1,41 +1,87 @@
 import { evaluateNodeMeasured } from '../src/engine';
-import type { FactKey, NodeFacts } from '../src/facts';
+import type { FactKey, HostFacts, NodeFacts } from '../src/facts';
 import type { NodeReport } from '../src/model';
 import type { HostRead } from '../src/sources/host';
+import { withDeadline } from '../src/util/deadline';
 import { Metrics } from './metrics';
+
+export type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
 
 export interface AgentOptions {
   nodeName: string;
-  readHost: () => Promise<HostRead>;
+  /** Cycles start this often; a cycle that runs long delays the next, never overlaps it. */
+  intervalMs: number;
+  /** The whole cycle's deadline; each fact has its own, shorter one inside readHost. */
+  cycleTimeoutMs: number;
+  readHost: (signal: AbortSignal) => Promise<HostRead>;
   readApi: () => Pick<NodeFacts, 'node' | 'pods' | 'cluster' | 'unavailable'>;
-  log: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
+  log: Log;
   now?: () => number;
+  /** Called with each finished report (the API publisher). */
+  onReport?: (report: NodeReport) => void;
 }
+
+const HOST_KEYS: (keyof HostFacts & FactKey)[] = ['subnetEnv', 'swaps', 'fstabSwaps', 'kubeletConfig', 'routes', 'interfaces', 'interfaceCount', 'cniConfigFiles', 'bgpSessions'];
 
 /**
  * Runs every check on this node in the background and keeps the latest report and metrics text.
- * Serving never waits for a cycle; a cycle never overlaps the previous one.
+ * Serving never waits for a cycle; a cycle never overlaps the previous one; a cycle always ends
+ * (its facts have deadlines), so /metrics is never frozen while health says ok.
  */
 export class Agent {
   report?: NodeReport;
   readonly metrics = new Metrics();
-  private timer?: NodeJS.Timeout;
+  private readonly startedAt: number;
+  private lastFinishedAt?: number;
   private running?: Promise<void>;
   private lastProblems = '';
+  private readonly stopping = new AbortController();
+  private wake?: () => void;
 
-  constructor(private readonly opts: AgentOptions) {}
+  constructor(private readonly opts: AgentOptions) {
+    this.startedAt = this.now();
+  }
 
-  get ready(): boolean {
-    return this.report !== undefined;
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  /** The last report is older than two intervals plus a cycle's deadline. */
+  get staleAfterMs(): number {
+    return 2 * this.opts.intervalMs + this.opts.cycleTimeoutMs;
+  }
+
+  /** No cycle has finished for three intervals (plus a cycle's deadline): the scheduler is stuck. */
+  get stalledAfterMs(): number {
+    return 3 * this.opts.intervalMs + this.opts.cycleTimeoutMs;
+  }
+
+  /** /readyz: a report exists and is fresh. */
+  readiness(): { ok: boolean; reason: string } {
+    if (this.lastFinishedAt === undefined) return { ok: false, reason: 'the first check cycle has not finished' };
+    const age = this.now() - this.lastFinishedAt;
+    if (age > this.staleAfterMs) return { ok: false, reason: `the last check cycle finished ${Math.round(age / 1000)}s ago (stale after ${Math.round(this.staleAfterMs / 1000)}s)` };
+    return { ok: true, reason: 'ok' };
+  }
+
+  /** /healthz: cycles keep finishing. */
+  liveness(): { ok: boolean; reason: string } {
+    const since = this.lastFinishedAt ?? this.startedAt;
+    const age = this.now() - since;
+    if (age <= this.stalledAfterMs) return { ok: true, reason: 'ok' };
+    const what = this.lastFinishedAt === undefined ? 'no check cycle has finished since start' : 'no check cycle has finished';
+    return { ok: false, reason: `${what} ${Math.round(age / 1000)}s ago; cycles have stalled` };
   }
 
   async runCycle(): Promise<void> {
-    const now = this.opts.now ?? Date.now;
     const started = process.hrtime.bigint();
-    const [{ host, unavailable: hostUnavailable }, api] = await Promise.all([this.opts.readHost(), Promise.resolve(this.opts.readApi())]);
+    const { host, unavailable: hostUnavailable } = await withDeadline(this.opts.cycleTimeoutMs, 'reading host facts', (signal) => this.opts.readHost(signal), this.stopping.signal).catch(
+      (e: Error): HostRead => ({ host: {}, unavailable: Object.fromEntries(HOST_KEYS.map((k) => [k, e.message])) }),
+    );
+    const api = this.opts.readApi();
     const facts: NodeFacts = {
       nodeName: this.opts.nodeName,
-      now: now(),
+      now: this.now(),
       node: api.node,
       pods: api.pods,
       cluster: api.cluster,
@@ -45,9 +91,12 @@ export class Agent {
     };
     const { report, measures } = evaluateNodeMeasured(facts);
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    await this.metrics.update(report, measures, { durationSeconds, finishedAt: now(), unavailable: facts.unavailable });
+    const finishedAt = this.now();
+    await this.metrics.update(report, measures, { durationSeconds, finishedAt, unavailable: facts.unavailable });
     this.report = report;
+    this.lastFinishedAt = finishedAt;
     this.logProblems(facts.unavailable);
+    this.opts.onReport?.(report);
   }
 
   /** One log line when what cannot be read changes, not one per cycle. */
@@ -59,22 +108,32 @@ export class Agent {
     else this.opts.log('info', 'all facts readable');
   }
 
-  start(intervalMs: number): void {
-    const tick = () => {
-      this.running = this.runCycle()
-        .catch((e: Error) => this.opts.log('error', `check cycle failed: ${e.message}`))
-        .finally(() => {
-          this.running = undefined;
-          if (this.timer !== null) this.timer = setTimeout(tick, intervalMs).unref();
+  /** Cycles start every interval from the start of the previous one (right away if it ran long). */
+  start(): void {
+    const loop = async () => {
+      while (!this.stopping.signal.aborted) {
+        const started = this.now();
+        this.running = this.runCycle().catch((e: Error) => this.opts.log('error', `check cycle failed: ${e.message}`));
+        await this.running;
+        this.running = undefined;
+        const wait = Math.max(0, started + this.opts.intervalMs - this.now());
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          timer.unref?.();
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
+      }
     };
-    tick();
+    void loop();
   }
 
-  /** Stops scheduling and waits for a cycle in flight, so a SIGTERM exits cleanly. */
+  /** Stops scheduling, abandons the reads of a cycle in flight and waits (briefly) for it to end. */
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = null as unknown as undefined;
+    this.stopping.abort(new Error('the agent is stopping'));
+    this.wake?.();
     await this.running;
   }
 }

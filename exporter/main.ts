@@ -1,61 +1,128 @@
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../src/sources/kube-client';
-import { readHostFacts } from '../src/sources/host';
 import type { FastifyInstance } from 'fastify';
-import { Agent, type AgentOptions } from './agent';
+import { HostRoot } from '../src/host/root';
+import { readHostFacts } from '../src/sources/host';
+import { KubeletConfigLocator } from '../src/sources/kubelet-config-path';
+import { sanitize } from '../src/text';
+import { formatMs } from '../src/util/deadline';
+import { parseDuration } from '../src/util/time';
+import { VERSION } from '../src/version';
+import { Agent, type Log } from './agent';
 import { buildApp } from './app';
 
-const USAGE = `usage: netcheck-exporter [--node-name NAME] [--host-root DIR] [--bird-socket PATH] [--address A] [--port N] [--interval DURATION] [--kubeconfig PATH]`;
+interface Flag {
+  name: string;
+  env: string;
+  value?: string; // the placeholder in --help; absent for booleans
+  default?: string;
+  help: string;
+}
+
+// Every flag, its environment variable and default: --help is printed from this table.
+const FLAGS: Flag[] = [
+  { name: 'node-name', env: 'NODE_NAME', value: 'NAME', help: 'the node this agent checks (the DaemonSet sets it from spec.nodeName)' },
+  { name: 'host-root', env: 'NETCHECK_HOST_ROOT', value: 'DIR', default: '/host', help: "where the host's / is mounted; every host file is read inside it" },
+  { name: 'bird-socket', env: 'NETCHECK_BIRD_SOCKET', value: 'PATH', default: '<host-root>/var/run/calico/bird.ctl', help: "BIRD's control socket (Calico BGP)" },
+  { name: 'kubelet-config', env: 'NETCHECK_KUBELET_CONFIG', value: 'PATH', default: "the kubelet's --config, else /var/lib/kubelet/config.yaml", help: "the kubelet's config file, as a host path under --host-root" },
+  { name: 'address', env: 'NETCHECK_ADDRESS', value: 'A', default: '0.0.0.0', help: 'address to serve /metrics and health on' },
+  { name: 'port', env: 'NETCHECK_PORT', value: 'N', default: '9742', help: 'port to serve on' },
+  { name: 'interval', env: 'NETCHECK_INTERVAL', value: 'DURATION', default: '30s', help: 'how often the checks run' },
+  { name: 'fact-timeout', env: 'NETCHECK_FACT_TIMEOUT', value: 'DURATION', default: '2s', help: 'deadline of each host fact (a file, the BIRD socket); past it the fact is unknown' },
+  { name: 'kubeconfig', env: 'KUBECONFIG', value: 'PATH', default: 'in-cluster service account, else ~/.kube/config', help: 'kubeconfig for the API (an explicit path must be readable)' },
+  { name: 'version', env: '', help: 'print the version and exit' },
+  { name: 'help', env: '', help: 'this help' },
+];
+
+function help(): string {
+  const lines = FLAGS.map((f) => {
+    const left = `  ${f.name === 'help' ? '-h, ' : '    '}--${f.name}${f.value ? ` ${f.value}` : ''}`;
+    const extra = [f.default ? `default: ${f.default}` : '', f.env ? `env ${f.env}` : ''].filter(Boolean).join('; ');
+    return `${left.padEnd(36)}${f.help}${extra ? ` (${extra})` : ''}`;
+  });
+  return `netcheck-exporter: the netcheck agent. Runs every check on its node in the background and serves\nthe results as Prometheus metrics.\n\nUsage: netcheck-exporter [flags]\n\nFlags:\n${lines.join('\n')}\n\nRoutes: /metrics, /healthz, /readyz, / on --address:--port; /checks (the NodeReport) on loopback only.\n`;
+}
 
 function fatal(message: string): never {
-  process.stderr.write(`error: ${message}\n${USAGE}\n`);
+  process.stderr.write(`error: ${sanitize(message)} (see netcheck-exporter --help)\n`);
   process.exit(1);
 }
 
-async function main() {
-  let values;
+function parse() {
+  const options = Object.fromEntries(
+    FLAGS.map((f) => [f.name, { type: f.value ? 'string' : 'boolean', ...(f.name === 'help' ? { short: 'h' } : {}) }]),
+  ) as Record<string, { type: 'string' | 'boolean'; short?: string }>;
+  let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({
-      options: {
-        'node-name': { type: 'string', default: process.env.NODE_NAME },
-        'host-root': { type: 'string', default: '/host' },
-        'bird-socket': { type: 'string' },
-        address: { type: 'string', default: '0.0.0.0' },
-        port: { type: 'string', default: '9742' },
-        interval: { type: 'string', default: '30s' },
-        kubeconfig: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }));
+    ({ values } = parseArgs({ options, strict: true, allowPositionals: false }));
   } catch (e) {
-    fatal((e as Error).message);
+    const err = e as Error & { code?: string };
+    const flag = /'(-{1,2}[^']+)'/.exec(err.message)?.[1];
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') fatal(`unknown flag ${flag}`);
+    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') fatal(`flag ${flag} needs a value`);
+    fatal(err.message.split('\n')[0]);
   }
+  // A flag wins over its environment variable; the environment over the default.
+  const get = (name: string): string | undefined => {
+    const f = FLAGS.find((x) => x.name === name)!;
+    const v = values[name];
+    if (typeof v === 'string') return v;
+    return (f.env && process.env[f.env]) || undefined;
+  };
+  return { values, get, explicit: (name: string) => typeof values[name] === 'string' };
+}
+
+async function main() {
+  const { values, get, explicit } = parse();
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(help());
     return;
   }
-  const nodeName = values['node-name'] || fatal('--node-name (or $NODE_NAME) is required');
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fatal(`invalid --port ${values.port}`);
-  let intervalMs = 0;
+  if (values.version) {
+    process.stdout.write(`netcheck-exporter ${VERSION}\n`);
+    return;
+  }
+  const nodeName = get('node-name') || fatal('--node-name (or $NODE_NAME) is required');
+  const portText = get('port') ?? '9742';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) fatal(`invalid --port ${portText}`);
+  const duration = (name: string, fallback: string) => {
+    try {
+      return parseDuration(get(name) ?? fallback);
+    } catch (e) {
+      return fatal(`--${name}: ${(e as Error).message}`);
+    }
+  };
+  const intervalMs = duration('interval', '30s');
+  const factTimeoutMs = duration('fact-timeout', '2s');
+  const address = get('address') ?? '0.0.0.0';
+  const hostRootDir = get('host-root') ?? '/host';
+  const kubeconfig = explicit('kubeconfig') ? (values.kubeconfig as string) : undefined;
+  if (kubeconfig) {
+    try {
+      fs.accessSync(kubeconfig, fs.constants.R_OK);
+    } catch (e) {
+      fatal(`--kubeconfig ${kubeconfig} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  let root: HostRoot;
   try {
-    intervalMs = parseDuration(values.interval);
+    root = await HostRoot.open(hostRootDir);
   } catch (e) {
     fatal((e as Error).message);
   }
-  const hostRoot = values['host-root'];
 
   // Logs go through Fastify's JSON logger, which exists once the app is built below.
   let app: FastifyInstance | undefined;
-  const log: AgentOptions['log'] = (level, message, fields = {}) => app?.log[level](fields, message);
+  const log: Log = (level, message, fields = {}) => app?.log[level](fields, message);
 
   // The API view is optional: without it the host checks still run and API checks are unknown.
-  let readApi: AgentOptions['readApi'];
+  let readApi: ConstructorParameters<typeof Agent>[0]['readApi'];
   let stopWatch = () => {};
   try {
     const { KubeClient } = await import('../src/sources/kube-client');
     const { NodeWatcher } = await import('../src/sources/node-watch');
-    const client = await KubeClient.load({ kubeconfig: values.kubeconfig, inCluster: true, requestTimeoutMs: 10_000 });
+    const client = await KubeClient.load({ kubeconfig, inCluster: true, requestTimeoutMs: 10_000, limits: { maxResponseBytes: 8 * 1024 * 1024 } });
     const watcher = new NodeWatcher(client, nodeName, (level, message) => log(level, message));
     watcher.start();
     watcher.refreshCluster(10 * 60_000);
@@ -69,23 +136,30 @@ async function main() {
     process.stderr.write(`${JSON.stringify({ level: 40, msg: `running without the Kubernetes API: ${reason}` })}\n`);
   }
 
+  const locator = new KubeletConfigLocator(root, get('kubelet-config'));
   const agent = new Agent({
     nodeName,
-    readHost: () => readHostFacts({ root: hostRoot, birdSocket: values['bird-socket'], birdTimeoutMs: 2000 }),
+    intervalMs,
+    // Facts run side by side, each under its deadline; the cycle's own deadline is a backstop.
+    cycleTimeoutMs: factTimeoutMs * 2 + 1000,
+    readHost: (signal) => readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, kubeletConfig: () => locator.path(signal), signal }),
     readApi,
     log,
   });
   app = buildApp(agent, { nodeName, logger: { level: 'info' } });
-  agent.start(intervalMs);
+  agent.start();
   try {
-    await app.listen({ host: values.address, port });
+    await app.listen({ host: address, port });
   } catch (e) {
-    fatal(`cannot listen on ${values.address}:${port}: ${(e as Error).message}`);
+    fatal(`cannot listen on ${address}:${port}: ${(e as Error).message}`);
   }
-  app.log.info({ node: nodeName, hostRoot, intervalMs }, 'netcheck agent started');
+  app.log.info({ node: nodeName, hostRoot: root.dir, interval: formatMs(intervalMs), factTimeout: formatMs(factTimeoutMs) }, 'netcheck agent started');
 
   const shutdown = async (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
+    app!.log.info({ signal }, 'shutting down');
+    // Whatever is stuck (a read the kernel never returns), the process is gone within 4 s:
+    // the kubelet's grace period is the DaemonSet's terminationGracePeriodSeconds.
+    setTimeout(() => process.exit(0), 4000).unref();
     stopWatch();
     await agent.stop();
     await app!.close();
@@ -95,4 +169,4 @@ async function main() {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
-void main();
+void main().catch((e: Error) => fatal(e.message));

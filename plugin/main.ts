@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { clusterReport, type Status } from '../src/model';
 import { VERSION } from '../src/version';
-import { type OutputFormat, Renderer, sanitize } from './output';
+import { parseDuration } from '../src/util/time';
+import { type OutputFormat, Renderer } from './output';
+import { sanitize } from '../src/text';
 
 const EXIT_OK = 0;
 const EXIT_RUN_FAILED = 1;
@@ -89,7 +91,7 @@ function useColor(flags: Flags): boolean {
 
 async function run(flags: Flags, name: string | undefined): Promise<Status> {
   // Loaded only here, so `kubectl netcheck version` and --help never pay for the Kubernetes client.
-  const [{ KubeClient, parseDuration }, { gatherNode, gatherNodes }, { evaluateNode, mergeAgentReport }] = await Promise.all([
+  const [{ KubeClient }, { gatherNode, gatherNodes }, { evaluateNode, mergeAgentReport }] = await Promise.all([
     import('../src/sources/kube-client'),
     import('../src/sources/kube-facts'),
     import('../src/engine'),

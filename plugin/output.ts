@@ -2,18 +2,10 @@ import { stripVTControlCharacters } from 'node:util';
 import yaml from 'js-yaml';
 import { createColors } from 'picocolors';
 import { rootCause } from '../src/engine';
+import { sanitize } from '../src/text';
 import { CHECK_IDS, type CheckId, type ClusterReport, type NodeReport, type Status } from '../src/model';
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml';
-
-/**
- * Report text can carry anything a log line or a node name holds; strip control characters so
- * nothing can repaint the user's terminal.
- */
-export function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
 
 const SHORT: Record<CheckId, string> = {
   'kubelet-ready': 'KUBELET',

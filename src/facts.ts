@@ -42,9 +42,10 @@ export interface HostFacts {
   subnetEnv?: SubnetEnv | null; // null: the file does not exist
   swaps?: SwapArea[];
   fstabSwaps?: string[];
-  kubeletConfig?: KubeletSwapConfig | null; // null: no config file
+  kubeletConfig?: (KubeletSwapConfig & { path?: string }) | null; // null: no config file
   routes?: Route[];
-  interfaces?: Record<string, string>; // name → operstate
+  interfaces?: Record<string, string>; // name → operstate, for links that can carry node traffic
+  interfaceCount?: number; // every link in /sys/class/net, veths included
   cniConfigFiles?: string[];
   bgpSessions?: BgpSession[]; // absent: no BIRD socket on this host
 }
@@ -65,6 +66,7 @@ export type FactKey =
   | 'kubeletConfig'
   | 'routes'
   | 'interfaces'
+  | 'interfaceCount'
   | 'cniConfigFiles'
   | 'bgpSessions';
 

@@ -3,12 +3,10 @@ import { containsAddress, parseCidr } from '../cidr';
 import { cluesOf } from '../clues';
 import { internalIP } from '../kube-objects';
 import { finding, measured } from '../model';
-import { usableDefaultRoute, usableState as usable } from '../host-network';
+import { isVirtualLink, usableDefaultRoute, usableState as usable } from '../host-network';
 import { isDefaultRoute } from '../parsers/proc-net-route';
 
 
-// Links that are down harmlessly (an idle docker0) or that the CNI manages itself.
-const VIRTUAL = /^(lo|docker\d*|veth|cni\d*|flannel|cali|tunl|vxlan|kube-ipvs|virbr|br-)/;
 
 const BRING_UP =
   "Bring the interface up and make it stay up at boot: ip link set <iface> up (then netplan apply, nmcli connection up <name> or ifup <iface>, whichever manages it); check that the default route is back with ip route show default.";
@@ -22,7 +20,7 @@ export const defaultRoute: Check = {
     const host = facts.host;
     if (host?.routes) {
       const states = host.interfaces ?? {};
-      const down = Object.entries(states).filter(([name, state]) => state === 'down' && !VIRTUAL.test(name)).map(([name]) => name);
+      const down = Object.entries(states).filter(([name, state]) => state === 'down' && !isVirtualLink(name)).map(([name]) => name);
       const evidence = [`interfaces down: ${down.length ? down.join(', ') : 'none'}`];
       const ip = internalIP(facts.node);
       if (ip) {

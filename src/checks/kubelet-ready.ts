@@ -1,4 +1,5 @@
-import { type Check, formatAge, unavailableEvidence } from '../check';
+import { type Check, unavailableEvidence } from '../check';
+import { formatAge } from '../util/time';
 import { networkNotReady, nodeCondition } from '../kube-objects';
 import { finding } from '../model';
 

@@ -12,8 +12,8 @@ export interface Route {
 const RTF_UP = 0x1;
 
 /** /proc/net/route stores addresses as little-endian hex: 0101A8C0 is 192.168.1.1. */
-function hexToIPv4(hex: string): string {
-  if (!/^[0-9A-Fa-f]{8}$/.test(hex)) throw new ParseError('/proc/net/route', `bad address ${JSON.stringify(hex)}`);
+function hexToIPv4(hex: string, line: number): string {
+  if (!/^[0-9A-Fa-f]{8}$/.test(hex)) throw new ParseError('/proc/net/route', `line ${line}: an address is not 8 hex digits`);
   const n = Number.parseInt(hex, 16);
   return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff].join('.');
 }
@@ -29,16 +29,18 @@ export function parseProcNetRoute(text: string): Route[] {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   if (lines.length === 0) return [];
   if (!/^Iface\s/.test(lines[0])) throw new ParseError('/proc/net/route', 'missing the Iface header');
-  return lines.slice(1).map((line) => {
+  // Errors name the line, never quote it: the file may not be what it claims to be.
+  return lines.slice(1).map((line, i) => {
+    const n = i + 2;
     const f = line.trim().split(/\s+/);
-    if (f.length < 8) throw new ParseError('/proc/net/route', `short line ${JSON.stringify(line.slice(0, 80))}`);
+    if (f.length < 8) throw new ParseError('/proc/net/route', `line ${n} has fewer than 8 fields`);
+    if (!/^[0-9A-Fa-f]{1,8}$/.test(f[3])) throw new ParseError('/proc/net/route', `line ${n}: the flags are not hex`);
     const flags = Number.parseInt(f[3], 16);
-    if (!Number.isFinite(flags)) throw new ParseError('/proc/net/route', `bad flags ${JSON.stringify(f[3])}`);
     return {
-      iface: f[0],
-      destination: hexToIPv4(f[1]),
-      gateway: hexToIPv4(f[2]),
-      mask: hexToIPv4(f[7]),
+      iface: f[0].slice(0, 64),
+      destination: hexToIPv4(f[1], n),
+      gateway: hexToIPv4(f[2], n),
+      mask: hexToIPv4(f[7], n),
       prefix: prefixLength(f[7]),
       up: (flags & RTF_UP) !== 0,
     };

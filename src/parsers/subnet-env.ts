@@ -1,3 +1,4 @@
+import { parseCidr } from '../cidr';
 import { ParseError } from './parse-error';
 
 /** /run/flannel/subnet.env as flanneld writes it. */
@@ -8,18 +9,32 @@ export interface SubnetEnv {
   ipMasq?: boolean;
 }
 
+/**
+ * Errors name the line or the variable, never quote the text: the file may not be what it claims
+ * to be (a symlink to another file), and what it holds must not reach a report.
+ */
 export function parseSubnetEnv(text: string): SubnetEnv {
   const vars = new Map<string, string>();
-  for (const raw of text.split('\n')) {
+  for (const [i, raw] of text.split('\n').entries()) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const eq = line.indexOf('=');
-    if (eq <= 0) throw new ParseError('subnet.env', `not KEY=VALUE: ${JSON.stringify(line.slice(0, 80))}`);
+    if (eq <= 0 || !/^[A-Z0-9_]+$/.test(line.slice(0, eq))) throw new ParseError('subnet.env', `line ${i + 1} is not KEY=VALUE`);
     vars.set(line.slice(0, eq), line.slice(eq + 1));
   }
   const subnet = vars.get('FLANNEL_SUBNET');
   if (!subnet) throw new ParseError('subnet.env', 'FLANNEL_SUBNET is missing');
+  for (const key of ['FLANNEL_SUBNET', 'FLANNEL_NETWORK']) {
+    const value = vars.get(key);
+    if (value === undefined) continue;
+    try {
+      parseCidr(value);
+    } catch {
+      throw new ParseError('subnet.env', `${key} is not a CIDR`);
+    }
+  }
   const mtu = vars.get('FLANNEL_MTU');
+  if (mtu !== undefined && !/^\d{1,6}$/.test(mtu)) throw new ParseError('subnet.env', 'FLANNEL_MTU is not a number');
   const ipMasq = vars.get('FLANNEL_IPMASQ');
   return {
     network: vars.get('FLANNEL_NETWORK'),

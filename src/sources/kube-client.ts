@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { clip } from '../text';
 import { AuthError, type ClusterAuth, inClusterAuth, kubeconfigAuth } from './cluster-auth';
 
 /** A failure a user can act on, worded as one line. */
@@ -21,7 +22,20 @@ export interface ClientOptions {
   inCluster?: boolean;
   /** Reuse connections (the plugin's short burst of requests); the agent's long watches do not. */
   keepAlive?: boolean;
+  limits?: Partial<InputLimits>;
 }
+
+/** How much the API server may send: past these, the request is ended with one clear error. */
+export interface InputLimits {
+  /** One response body (a GET, or one page of a LIST). */
+  maxResponseBytes: number;
+  /** One line (one event) of a WATCH. */
+  maxEventBytes: number;
+}
+
+export const DEFAULT_LIMITS: InputLimits = { maxResponseBytes: 64 * 1024 * 1024, maxEventBytes: 1024 * 1024 };
+
+const mib = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB`;
 
 interface ListBody<T> {
   items?: T[];
@@ -42,6 +56,7 @@ export class KubeClient {
     private readonly auth: ClusterAuth,
     private readonly timeoutMs: number,
     private readonly keepAlive: boolean,
+    private readonly limits: InputLimits,
   ) {
     try {
       this.server = new URL(auth.server);
@@ -55,7 +70,7 @@ export class KubeClient {
     const inCluster = !opts.kubeconfig && opts.inCluster && !!process.env.KUBERNETES_SERVICE_HOST;
     try {
       const auth = inCluster ? inClusterAuth() : await kubeconfigAuth(opts.kubeconfig, opts.context);
-      return new KubeClient(auth, opts.requestTimeoutMs, opts.keepAlive ?? false);
+      return new KubeClient(auth, opts.requestTimeoutMs, opts.keepAlive ?? false, { ...DEFAULT_LIMITS, ...opts.limits });
     } catch (e) {
       if (e instanceof AuthError) throw new KubeError(e.message);
       throw new KubeError(`cannot load cluster credentials: ${(e as Error).message.split('\n')[0]}`);
@@ -96,44 +111,52 @@ export class KubeClient {
 
   /**
    * A WATCH: streams newline-delimited events to `onEvent` until the server ends the watch, the
-   * connection drops (rejects) or `signal` aborts (resolves). Only connecting has a deadline.
+   * connection drops (rejects), `signal` aborts (resolves), or `deadlineMs` passes (rejects: a
+   * server that never ends a watch it was asked to end is not trusted to be sending either). An
+   * event line longer than the limit ends the watch with an error; the caller reconnects.
    */
-  async watch<T>(path: string, onEvent: (event: { type: string; object: T }) => void, signal: AbortSignal): Promise<void> {
+  async watch<T>(path: string, onEvent: (event: { type: string; object: T }) => void, signal: AbortSignal, deadlineMs: number): Promise<void> {
     const opts = await this.requestOptions(path, 'application/json');
     this.requests++;
     const transport = this.server.protocol === 'http:' ? http : https;
+    const verb = `WATCH ${path.split('?')[0]}`;
     return new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(() => req.destroy(new KubeError(`${verb} was not ended by the API server at ${this.server.origin} within ${Math.round(deadlineMs / 1000)}s; reconnecting`)), deadlineMs);
+      deadline.unref?.();
+      const settle = (error?: Error) => {
+        clearTimeout(deadline);
+        signal.removeEventListener('abort', onAbort);
+        if (error && !signal.aborted) reject(error);
+        else resolve();
+      };
+      const onAbort = () => req.destroy();
       const req = transport.request(opts, (res) => {
         req.setTimeout(0);
         if (res.statusCode !== 200) {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => reject(httpError(res.statusCode ?? 0, Buffer.concat(chunks).toString(), `WATCH ${path.split('?')[0]}`, this.server.origin, this.auth.names.user)));
+          collectBody(res, 64 * 1024, (body) => settle(httpError(res.statusCode ?? 0, body, verb, this.server.origin, this.auth.names.user)));
           return;
         }
-        let pending = '';
+        const lines = new LineBuffer();
         res.on('data', (c: Buffer) => {
           this.bytes += c.length;
-          pending += c.toString('utf8');
-          let eol: number;
-          while ((eol = pending.indexOf('\n')) >= 0) {
-            const line = pending.slice(0, eol).trim();
-            pending = pending.slice(eol + 1);
-            if (!line) continue;
-            try {
-              onEvent(JSON.parse(line));
-            } catch (e) {
-              req.destroy(e as Error);
-              return;
-            }
+          try {
+            lines.push(c, (line) => {
+              if (line.trim()) onEvent(JSON.parse(line));
+            });
+          } catch (e) {
+            req.destroy(e instanceof SyntaxError ? new KubeError(`${verb} sent an event that is not JSON`) : (e as Error));
+            return;
+          }
+          if (lines.pending > this.limits.maxEventBytes) {
+            req.destroy(new KubeError(`${verb} sent an event larger than ${mib(this.limits.maxEventBytes)}; reconnecting`));
           }
         });
-        res.on('end', () => resolve());
-        res.on('error', (e) => reject(this.explain(e, 'WATCH')));
+        res.on('end', () => settle());
+        res.on('error', (e) => settle(this.explain(e, verb)));
       });
       req.on('timeout', () => req.destroy(new KubeError(`the API server at ${this.server.origin} did not answer a WATCH within ${this.timeoutMs / 1000}s`)));
-      req.on('error', (e) => (signal.aborted ? resolve() : reject(this.explain(e, 'WATCH'))));
-      signal.addEventListener('abort', () => req.destroy(), { once: true });
+      req.on('error', (e) => settle(this.explain(e, verb)));
+      signal.addEventListener('abort', onAbort, { once: true });
       req.end();
     });
   }
@@ -174,9 +197,14 @@ export class KubeClient {
       }, this.timeoutMs);
       const req = transport.request(opts, (res) => {
         const chunks: Buffer[] = [];
+        let size = 0;
         res.on('data', (c: Buffer) => {
-          chunks.push(c);
+          size += c.length;
           this.bytes += c.length;
+          if (size > this.limits.maxResponseBytes) {
+            return req.destroy(new KubeError(`the API server's answer to ${verb} is larger than ${mib(this.limits.maxResponseBytes)}; stopped reading it`));
+          }
+          chunks.push(c);
         });
         res.on('error', (e) => reject(this.explain(e, verb)));
         res.on('end', () => {
@@ -251,10 +279,49 @@ export class KubeClient {
   }
 }
 
+/**
+ * Splits a stream into lines without re-scanning or re-copying what it holds: each chunk is searched
+ * once, and a partial line is kept as the chunks it came in until its newline arrives.
+ */
+class LineBuffer {
+  private parts: Buffer[] = [];
+  pending = 0;
+
+  push(chunk: Buffer, onLine: (line: string) => void): void {
+    let start = 0;
+    let eol: number;
+    while ((eol = chunk.indexOf(10, start)) >= 0) {
+      const piece = chunk.subarray(start, eol);
+      const line = this.parts.length ? Buffer.concat([...this.parts, piece]) : piece;
+      this.parts = [];
+      this.pending = 0;
+      start = eol + 1;
+      onLine(line.toString('utf8'));
+    }
+    if (start < chunk.length) {
+      this.parts.push(chunk.subarray(start));
+      this.pending += chunk.length - start;
+    }
+  }
+}
+
+/** Reads a (small) body up to `max` bytes; the rest is dropped. */
+function collectBody(res: http.IncomingMessage, max: number, done: (body: string) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.on('data', (c: Buffer) => {
+    if (size < max) chunks.push(c.subarray(0, max - size));
+    size += c.length;
+  });
+  res.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+  res.on('error', () => done(Buffer.concat(chunks).toString('utf8')));
+}
+
 function httpError(status: number, body: string, verb: string, at: string, user: string): KubeError {
   let message: string | undefined;
   try {
-    message = (JSON.parse(body) as { message?: string }).message;
+    const text = (JSON.parse(body) as { message?: unknown }).message;
+    if (typeof text === 'string') message = clip(text, 300);
   } catch {
     // not a Status object
   }
@@ -269,14 +336,4 @@ export function withQuery(path: string, query: Record<string, string | undefined
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, v);
   const qs = params.toString();
   return qs ? `${path}?${qs}` : path;
-}
-
-/** "5s", "500ms", "2m", or bare seconds, as kubectl's --request-timeout takes them. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new KubeError(`invalid duration ${JSON.stringify(text)} (use e.g. 5s, 500ms, 1m)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
-  const ms = Math.round(Number(m[1]) * unit);
-  if (ms <= 0) throw new KubeError(`invalid duration ${JSON.stringify(text)}: must be more than zero`);
-  return ms;
 }

@@ -79,6 +79,7 @@ export class NodeWatcher {
 
   private async informer<T>(key: 'node' | 'pods', path: string, fieldSelector: string, state: { reset: (items: T[]) => void; apply: (type: string, obj: T) => void }) {
     let backoffMs = 1000;
+    const logged: { node?: string; pods?: string } = {};
     while (!this.abort.signal.aborted) {
       try {
         const list = await this.client.get<Listed<T>>(withQuery(path, { fieldSelector }));
@@ -87,13 +88,12 @@ export class NodeWatcher {
         if (this.listed.node && this.listed.pods) this.markSynced?.();
         let resourceVersion = list.metadata?.resourceVersion;
         this.errors[key] = undefined;
-        backoffMs = 1000;
         while (!this.abort.signal.aborted) {
           // Servers end watches after timeoutSeconds; spread the renewals so agents do not align.
-          const timeoutSeconds = String(300 + Math.floor(Math.random() * 300));
+          const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
           let expired = false;
           await this.client.watch<T & { metadata?: { resourceVersion?: string }; code?: number }>(
-            withQuery(path, { fieldSelector, watch: 'true', resourceVersion, timeoutSeconds, allowWatchBookmarks: 'true' }),
+            withQuery(path, { fieldSelector, watch: 'true', resourceVersion, timeoutSeconds: String(timeoutSeconds), allowWatchBookmarks: 'true' }),
             (event) => {
               if (event.type === 'ERROR') {
                 expired = true; // 410 Gone: our resourceVersion is too old; list again
@@ -103,12 +103,20 @@ export class NodeWatcher {
               if (event.type !== 'BOOKMARK') state.apply(event.type, event.object);
             },
             this.abort.signal,
+            // The server ends the watch at timeoutSeconds; one that does not is cut off a minute later.
+            (timeoutSeconds + 60) * 1000,
           );
+          // Only a watch that ran its course resets the backoff: a server whose every watch fails
+          // right after a good list is retried ever more slowly, not every second.
+          backoffMs = 1000;
+          logged[key] = undefined;
           if (expired) break;
         }
       } catch (e) {
         const message = (e as Error).message;
-        if (this.errors[key] !== message) this.log('warn', `${key} watch: ${message}`);
+        // One log line per change of error, however often it is retried.
+        if (logged[key] !== message) this.log('warn', `${key} watch: ${message}`);
+        logged[key] = message;
         this.errors[key] = message;
         await new Promise((r) => setTimeout(r, backoffMs).unref());
         backoffMs = Math.min(backoffMs * 2, 60_000);

@@ -25,8 +25,8 @@ function agentPodFixture(node: string, port: number): string {
   return file;
 }
 
-function startAgent(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startAgent(args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   child.stdout!.on('data', () => {}); // always drained, so a full pipe never blocks the agent
   return child;
 }
@@ -109,7 +109,7 @@ describe('agent faults', () => {
     agent.stderr!.on('data', (c) => (stderr += c));
     const code = await new Promise((resolve) => agent.once('exit', resolve));
     expect(code).toBe(1);
-    expect(stderr.split('\n')[0]).toBe('error: invalid --port x');
+    expect(stderr.split('\n')[0]).toBe('error: invalid --port x (see netcheck-exporter --help)');
   });
 
   test('a zero --interval is refused, not run as a busy loop', async () => {
@@ -117,7 +117,7 @@ describe('agent faults', () => {
     let stderr = '';
     agent.stderr!.on('data', (c) => (stderr += c));
     expect(await new Promise((resolve) => agent.once('exit', resolve))).toBe(1);
-    expect(stderr.split('\n')[0]).toBe('error: invalid duration "0s": must be more than zero');
+    expect(stderr.split('\n')[0]).toBe('error: --interval: invalid duration "0s": must be more than zero (see netcheck-exporter --help)');
   });
 });
 
@@ -150,7 +150,7 @@ describe('agent faults mid-run', () => {
     const socket = path.join(dir, 'bird.ctl');
     const hanging = net.createServer(() => {}).listen(socket);
     const port = await freePort();
-    const agent = startAgent(['--node-name', 'n1', '--host-root', path.join(ROOT, 'test/fixtures/hosts/healthy-calico'), '--bird-socket', socket, '--port', String(port), '--address', '127.0.0.1', '--interval', '100ms', '--kubeconfig', '/nonexistent']);
+    const agent = startAgent(['--node-name', 'n1', '--host-root', path.join(ROOT, 'test/fixtures/hosts/healthy-calico'), '--bird-socket', socket, '--port', String(port), '--address', '127.0.0.1', '--interval', '100ms'], { KUBECONFIG: '/nonexistent' });
     try {
       await waitReady(port); // the first cycle ends when the BIRD read times out
       await new Promise((r) => setTimeout(r, 300)); // the next cycle is now waiting on BIRD

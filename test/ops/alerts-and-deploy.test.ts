@@ -79,46 +79,76 @@ describe('dashboards', () => {
 });
 
 describe('deploy/', () => {
-  const rendered = () => {
-    const out = run('kubectl', ['kustomize', 'deploy/']);
+  type Obj = { kind: string; metadata: { name: string; labels?: Record<string, string> }; [k: string]: any };
+  const render = (dir: string) => {
+    const out = run('kubectl', ['kustomize', dir]);
     expect(out.stderr).toBe('');
-    return yaml.loadAll(out.stdout) as { kind: string; metadata: { name: string; labels?: Record<string, string> }; [k: string]: any }[];
+    return yaml.loadAll(out.stdout) as Obj[];
+  };
+  /** The overlay a test needs, written next to the repo's deploy/ so relative paths resolve. */
+  const overlay = (components: string[]) => {
+    const dir = fs.mkdtempSync(path.join(ROOT, 'deploy/overlays/.test-'));
+    fs.writeFileSync(path.join(dir, 'kustomization.yaml'), yaml.dump({ resources: ['../../base'], components: components.map((c) => `../../components/${c}`) }));
+    try {
+      return render(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   };
 
-  test('kubectl kustomize renders every object into namespace netcheck, labelled privileged', () => {
-    const objects = rendered();
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet', 'Namespace', 'PodMonitor', 'PrometheusRule', 'ServiceAccount']);
+  test('the base applies on any cluster: no Prometheus Operator or Grafana objects, everything in namespace netcheck', () => {
+    const objects = render('deploy/');
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'DaemonSet', 'Namespace', 'ServiceAccount']);
     const ns = objects.find((o) => o.kind === 'Namespace')!;
     expect(ns.metadata.labels!['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    for (const o of objects.filter((o) => !['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind))) expect(o.metadata).toMatchObject({ namespace: 'netcheck' });
+  });
+
+  test('the kube-prometheus overlay adds the PodMonitor, the PrometheusRule and the dashboards ConfigMap', () => {
+    const objects = render('deploy/overlays/kube-prometheus');
+    expect(objects.filter((o) => ['PodMonitor', 'PrometheusRule', 'ConfigMap'].includes(o.kind)).map((o) => o.kind).sort()).toEqual(['ConfigMap', 'PodMonitor', 'PrometheusRule']);
     expect(objects.find((o) => o.kind === 'ConfigMap')!.metadata.labels!.grafana_dashboard).toBe('1');
   });
 
-  test('the ClusterRole is read-only, minimal, and never touches Secrets', () => {
-    const role = rendered().find((o) => o.kind === 'ClusterRole')!;
+  test('the ClusterRole is minimal and never touches Secrets', () => {
+    const role = render('deploy/').find((o) => o.kind === 'ClusterRole')!;
     for (const rule of role.rules) {
-      expect(rule.verbs.every((v: string) => ['get', 'list', 'watch'].includes(v))).toBe(true);
       expect(rule.resources).not.toContain('secrets');
       expect(rule.resources).not.toContain('*');
+      expect(rule.verbs).not.toContain('*');
+      expect(rule.verbs).not.toContain('delete');
     }
-    expect(role.rules.flatMap((r: { resources: string[] }) => r.resources).sort()).toEqual(['configmaps', 'nodes', 'pods']);
-    const configmaps = role.rules.find((r: { resources: string[] }) => r.resources.includes('configmaps'));
-    expect(configmaps).toMatchObject({ verbs: ['get'], resourceNames: ['kube-flannel-cfg', 'kubeadm-config'] });
+    const core = role.rules.filter((r: { apiGroups: string[] }) => r.apiGroups.includes(''));
+    expect(core.map((r: { resources: string[]; verbs: string[] }) => `${r.resources.join()}:${r.verbs.join()}`).sort()).toEqual(['configmaps:get', 'nodes:list,watch', 'pods:list,watch']);
+    expect(core.find((r: { resources: string[] }) => r.resources.includes('configmaps'))).toMatchObject({ resourceNames: ['kube-flannel-cfg', 'kubeadm-config'] });
   });
 
-  test('the DaemonSet runs hardened, with read-only host mounts, on every node', () => {
-    const ds = rendered().find((o) => o.kind === 'DaemonSet')!;
+  test('the DaemonSet runs as non-root with no capabilities, mounts the host read-only, and never creates a file on it', () => {
+    const ds = render('deploy/').find((o) => o.kind === 'DaemonSet')!;
     const pod = ds.spec.template.spec;
     const container = pod.containers[0];
     expect(pod.hostNetwork).toBe(true);
     expect(pod.dnsPolicy).toBe('ClusterFirstWithHostNet');
     expect(pod.priorityClassName).toBe('system-node-critical');
     expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
-    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ['ALL'] } });
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532 });
+    expect(pod.securityContext.supplementalGroups).toBeUndefined();
+    expect(container.securityContext).toEqual({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ['ALL'] } });
     expect(container.volumeMounts.every((m: { readOnly: boolean }) => m.readOnly)).toBe(true);
+    expect(pod.volumes.map((v: { hostPath: { type: string } }) => v.hostPath.type)).not.toContain('FileOrCreate');
+    expect(pod.volumes.map((v: { hostPath: { path: string } }) => v.hostPath.path)).not.toContain('/');
     expect(container.env).toEqual([{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]);
     expect(container.ports).toEqual([{ name: 'metrics', containerPort: 9742, protocol: 'TCP' }]);
-    expect(container.resources.limits).toBeDefined();
+    expect(container.resources.limits).toEqual({ cpu: '200m', memory: '128Mi' });
     expect(ds.spec.template.metadata.labels['app.kubernetes.io/name']).toBe('netcheck-agent');
-    expect(ds.spec.template.metadata.annotations['prometheus.io/scrape']).toBe('true');
+    // One scrape path: the PodMonitor (or the plain Prometheus config), never annotations as well.
+    expect(ds.spec.template.metadata.annotations).toBeUndefined();
+  });
+
+  test('the calico-bgp component joins group 0 for BIRD\'s socket and narrows the kubelet mount to its config file', () => {
+    const pod = overlay(['calico-bgp']).find((o) => o.kind === 'DaemonSet')!.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, supplementalGroups: [0] });
+    expect(pod.volumes.find((v: { name: string }) => v.name === 'kubelet').hostPath).toEqual({ path: '/var/lib/kubelet/config.yaml', type: 'File' });
+    expect(pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'kubelet')).toEqual({ name: 'kubelet', mountPath: '/host/var/lib/kubelet/config.yaml', readOnly: true });
   });
 });

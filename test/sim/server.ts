@@ -15,7 +15,12 @@ export interface SimOptions {
   fixtures: string[];
   port: number;
   generate?: { nodes: number; podsPerNode: number };
-  fault?: 'blackhole' | 'unauthorized' | 'error500' | 'error503' | 'truncated';
+  /**
+   * How the server misbehaves: blackhole (accepts, never answers), unauthorized, error500,
+   * error503, truncated (half a JSON body), endless-body (every GET streams a body that never
+   * ends), endless-watch (every WATCH streams one line that never ends).
+   */
+  fault?: 'blackhole' | 'unauthorized' | 'error500' | 'error503' | 'truncated' | 'endless-body' | 'endless-watch';
   forbid: string[]; // "verb resource" pairs refused with 403, e.g. "get pods/log", "list configmaps"
   tls?: { cert: string; key: string };
   clientCa?: string; // require client certificates signed by this CA, as --client-ca-file does
@@ -31,6 +36,20 @@ function send(res: http.ServerResponse, code: number, body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': typeof body === 'string' ? 'text/plain' : 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** A 200 whose body starts like JSON and never ends, as fast as the client reads it. */
+function endless(res: http.ServerResponse, start: string): void {
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.write(start);
+  const chunk = Buffer.alloc(64 * 1024, 'a');
+  let open = true;
+  res.on('close', () => (open = false));
+  const pump = () => {
+    while (open && res.write(chunk));
+    if (open) res.once('drain', pump);
+  };
+  pump();
 }
 
 function discovery(host: string): Record<string, Obj> {
@@ -158,6 +177,7 @@ users:
       const code = fault === 'error500' ? 500 : 503;
       return send(res, code, status(code, code === 500 ? 'InternalError' : 'ServiceUnavailable', code === 500 ? 'Internal error occurred: etcdserver: request timed out' : 'the server is currently unable to handle the request'));
     }
+    if (fault === 'endless-body') return endless(res, '{"kind":"List","apiVersion":"v1","items":[{"metadata":{"name":"');
     const fixed = discovery(req.headers.host ?? '127.0.0.1')[url.pathname];
     if (fixed) return send(res, 200, fixed);
     const r = route(url.pathname);
@@ -241,6 +261,7 @@ users:
 
   /** A WATCH ends after timeoutSeconds, as on a real API server, and the client renews it. */
   private watch(res: http.ServerResponse, r: Route, match: (o: Obj) => boolean, timeoutSeconds: number): void {
+    if (this.opts.fault === 'endless-watch') return endless(res, '{"type":"ADDED","object":{"metadata":{"name":"');
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     for (const obj of this.store.candidates(r.resource, r.namespace, null).filter(match)) res.write(JSON.stringify({ type: 'ADDED', object: obj }) + '\n');
     const watcher = { resource: r.resource, match: (o: Obj) => (!r.namespace || o.metadata.namespace === r.namespace) && match(o), res };
