@@ -1,7 +1,7 @@
 # netcheck: `make test` and `make demo` work on a fresh clone; they install what they need.
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: deps debian-deps build typecheck test demo bench generate krew clean
+.PHONY: deps debian-deps demo-deps build typecheck test demo bench generate krew clean
 
 # The real peers the tests run against, as tool:Debian-package: Prometheus and promtool, amtool,
 # BIRD 1.6, node_exporter, and kubectl (kubernetes-client only where no kubectl is installed).
@@ -25,6 +25,12 @@ debian-deps:
 	  echo "error: missing Debian packages: $$missing; run 'sudo apt-get install -y $$missing' (or make as root)" >&2; exit 1; \
 	fi
 
+# The demo needs only kubectl (to run the plugin as users do): nothing else is installed for it.
+demo-deps:
+	@command -v kubectl >/dev/null 2>&1 && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then echo "installing kubectl (Debian's kubernetes-client)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null; \
+	else echo "error: kubectl is not installed; run 'sudo apt-get install -y kubernetes-client' or install kubectl" >&2; exit 1; fi
+
 dist/plugin.mjs: deps $(shell find src plugin exporter test/sim -name '*.ts' 2>/dev/null) build.mjs package.json
 	node build.mjs
 
@@ -36,7 +42,7 @@ typecheck: deps
 test: deps debian-deps build typecheck
 	npx jest --ci
 
-demo: deps debian-deps build
+demo: deps demo-deps build
 	./test/demo.sh
 
 bench: deps debian-deps build

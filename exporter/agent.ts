@@ -4,6 +4,7 @@ import type { NodeReport } from '../src/model';
 import type { HostRead } from '../src/sources/host';
 import { withDeadline } from '../src/util/deadline';
 import { Metrics } from './metrics';
+import type { PublishStats } from './publisher';
 
 export type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
 
@@ -17,8 +18,8 @@ export interface AgentOptions {
   readApi: () => Pick<NodeFacts, 'node' | 'pods' | 'cluster' | 'unavailable'>;
   log: Log;
   now?: () => number;
-  /** Called with each finished report (the API publisher). */
-  onReport?: (report: NodeReport) => void;
+  /** Where finished reports go beyond this process (the API); it decides when to write. */
+  publisher?: { offer(report: NodeReport, observedAt: number): Promise<void> | undefined; stats: PublishStats };
 }
 
 const HOST_KEYS: (keyof HostFacts & FactKey)[] = ['subnetEnv', 'swaps', 'fstabSwaps', 'kubeletConfig', 'routes', 'interfaces', 'interfaceCount', 'cniConfigFiles', 'bgpSessions'];
@@ -92,11 +93,12 @@ export class Agent {
     const { report, measures } = evaluateNodeMeasured(facts);
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const finishedAt = this.now();
-    await this.metrics.update(report, measures, { durationSeconds, finishedAt, unavailable: facts.unavailable });
+    await this.metrics.update(report, measures, { durationSeconds, finishedAt, unavailable: facts.unavailable, published: this.opts.publisher?.stats });
     this.report = report;
     this.lastFinishedAt = finishedAt;
     this.logProblems(facts.unavailable);
-    this.opts.onReport?.(report);
+    const publisher = this.opts.publisher;
+    void publisher?.offer(report, finishedAt)?.then(() => this.metrics.published(report.node, publisher.stats));
   }
 
   /** One log line when what cannot be read changes, not one per cycle. */

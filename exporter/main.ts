@@ -10,6 +10,7 @@ import { parseDuration } from '../src/util/time';
 import { VERSION } from '../src/version';
 import { Agent, type Log } from './agent';
 import { buildApp } from './app';
+import { ReportPublisher } from './publisher';
 
 interface Flag {
   name: string;
@@ -29,6 +30,7 @@ const FLAGS: Flag[] = [
   { name: 'port', env: 'NETCHECK_PORT', value: 'N', default: '9742', help: 'port to serve on' },
   { name: 'interval', env: 'NETCHECK_INTERVAL', value: 'DURATION', default: '30s', help: 'how often the checks run' },
   { name: 'fact-timeout', env: 'NETCHECK_FACT_TIMEOUT', value: 'DURATION', default: '2s', help: 'deadline of each host fact (a file, the BIRD socket); past it the fact is unknown' },
+  { name: 'report-heartbeat', env: 'NETCHECK_REPORT_HEARTBEAT', value: 'DURATION', default: '5m', help: "rewrite this node's NodeReport this often even when nothing changed (it is written at once on a change)" },
   { name: 'kubeconfig', env: 'KUBECONFIG', value: 'PATH', default: 'in-cluster service account, else ~/.kube/config', help: 'kubeconfig for the API (an explicit path must be readable)' },
   { name: 'version', env: '', help: 'print the version and exit' },
   { name: 'help', env: '', help: 'this help' },
@@ -95,6 +97,7 @@ async function main() {
   };
   const intervalMs = duration('interval', '30s');
   const factTimeoutMs = duration('fact-timeout', '2s');
+  const heartbeatMs = duration('report-heartbeat', '5m');
   const address = get('address') ?? '0.0.0.0';
   const hostRootDir = get('host-root') ?? '/host';
   const kubeconfig = explicit('kubeconfig') ? (values.kubeconfig as string) : undefined;
@@ -118,6 +121,7 @@ async function main() {
 
   // The API view is optional: without it the host checks still run and API checks are unknown.
   let readApi: ConstructorParameters<typeof Agent>[0]['readApi'];
+  let publisher: ReportPublisher | undefined;
   let stopWatch = () => {};
   try {
     const { KubeClient } = await import('../src/sources/kube-client');
@@ -125,11 +129,12 @@ async function main() {
     const client = await KubeClient.load({ kubeconfig, inCluster: true, requestTimeoutMs: 10_000, limits: { maxResponseBytes: 8 * 1024 * 1024 } });
     const watcher = new NodeWatcher(client, nodeName, (level, message) => log(level, message));
     watcher.start();
-    watcher.refreshCluster(10 * 60_000);
+    const clusterRead = watcher.refreshCluster(10 * 60_000);
     // Give the first cycle the API view if it comes quickly; never block on it.
-    await Promise.race([watcher.synced, new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([clusterRead, new Promise((r) => setTimeout(r, 5000))]);
     readApi = () => watcher.facts();
     stopWatch = () => watcher.stop();
+    publisher = new ReportPublisher({ client, nodeName, nodeUid: () => watcher.facts().node?.metadata?.uid, heartbeatMs, intervalMs, log });
   } catch (e) {
     const reason = (e as Error).message;
     readApi = () => ({ unavailable: { node: reason, pods: reason } });
@@ -144,6 +149,7 @@ async function main() {
     cycleTimeoutMs: factTimeoutMs * 2 + 1000,
     readHost: (signal) => readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, kubeletConfig: () => locator.path(signal), signal }),
     readApi,
+    publisher,
     log,
   });
   app = buildApp(agent, { nodeName, logger: { level: 'info' } });

@@ -3,6 +3,7 @@ import type { Measures } from '../src/engine';
 import type { FactKey } from '../src/facts';
 import { CHECK_IDS, type CheckId, type NodeReport, STATUSES } from '../src/model';
 import { VERSION } from '../src/version';
+import type { PublishStats } from './publisher';
 
 /** The per-check gauges of the contract: which check's measure each one exports. */
 export const CHECK_GAUGES: { name: string; help: string; check: CheckId; measure: string }[] = [
@@ -19,6 +20,8 @@ export interface CycleStats {
   durationSeconds: number;
   finishedAt: number; // epoch ms
   unavailable: Partial<Record<FactKey, string>>;
+  /** NodeReport writes so far, when the agent publishes to the API. */
+  published?: PublishStats;
 }
 
 /**
@@ -33,6 +36,9 @@ export class Metrics {
   private readonly lastCycle = new Gauge({ name: 'netcheck_last_cycle_timestamp_seconds', help: 'When the last check cycle finished (Unix time)', labelNames: ['node'], registers: [this.registry] });
   private readonly cycles = new Counter({ name: 'netcheck_cycles_total', help: 'Check cycles run', labelNames: ['node'], registers: [this.registry] });
   private readonly factErrors = new Gauge({ name: 'netcheck_fact_unavailable', help: '1 when a fact could not be read in the last cycle (see the agent log for why)', labelNames: ['node', 'fact'], registers: [this.registry] });
+  private readonly reportWrites = new Counter({ name: 'netcheck_report_writes_total', help: "Writes of this node's NodeReport to the API, by result (ok, error)", labelNames: ['node', 'result'], registers: [this.registry] });
+  private readonly lastWrite = new Gauge({ name: 'netcheck_report_last_write_timestamp_seconds', help: "When this node's NodeReport was last written to the API (Unix time)", labelNames: ['node'], registers: [this.registry] });
+  private counted = { ok: 0, failed: 0 };
   text = '';
 
   constructor() {
@@ -57,6 +63,20 @@ export class Metrics {
     this.cycles.inc({ node });
     this.factErrors.reset();
     for (const fact of Object.keys(stats.unavailable)) this.factErrors.set({ node, fact }, 1);
+    if (stats.published) this.countWrites(node, stats.published);
     this.text = await this.registry.metrics();
+  }
+
+  /** After a NodeReport write: its counters move now, not at the next cycle. */
+  async published(node: string, stats: PublishStats): Promise<void> {
+    this.countWrites(node, stats);
+    this.text = await this.registry.metrics();
+  }
+
+  private countWrites(node: string, published: PublishStats): void {
+    this.reportWrites.inc({ node, result: 'ok' }, published.ok - this.counted.ok);
+    this.reportWrites.inc({ node, result: 'error' }, published.failed - this.counted.failed);
+    this.counted = { ok: published.ok, failed: published.failed };
+    if (published.lastWriteAt) this.lastWrite.set({ node }, Math.floor(published.lastWriteAt / 1000));
   }
 }

@@ -1,7 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import yaml from 'js-yaml';
 import { createColors } from 'picocolors';
-import { rootCause } from '../src/engine';
 import { sanitize } from '../src/text';
 import { CHECK_IDS, type CheckId, type ClusterReport, type NodeReport, type Status } from '../src/model';
 
@@ -49,7 +48,7 @@ export class Renderer {
     const c = this.colors;
     const table = [['CHECK', 'STATUS', 'SUMMARY'], ...report.checks.map((check) => [check.id, this.status(check.status), sanitize(check.summary)])];
     const lines = [`NODE ${sanitize(report.node)}: ${this.status(report.status)}`];
-    const cause = rootCause(report);
+    const cause = report.rootCause && report.checks.find((c) => c.id === report.rootCause);
     if (cause) lines.push(`${c.bold('root cause')}: ${cause.id}: ${sanitize(cause.summary)}`);
     lines.push('', columns(table), '');
     const detailed = report.checks.filter((ch) => format === 'wide' || ch.status === 'fail' || ch.status === 'warn' || ch.status === 'unknown');
@@ -71,7 +70,7 @@ export class Renderer {
       const byId = new Map(node.checks.map((ch) => [ch.id, ch.status]));
       const row = [sanitize(node.node), this.status(node.status), ...CHECK_IDS.map((id) => this.status(byId.get(id) ?? 'unknown'))];
       if (format === 'wide') {
-        const cause = rootCause(node);
+        const cause = node.rootCause && node.checks.find((c) => c.id === node.rootCause);
         row.push(cause ? sanitize(`${cause.id}: ${cause.summary}`) : '');
       }
       table.push(row);

@@ -1,4 +1,5 @@
 import type { FactKey, NodeFacts } from './facts';
+import { INSTALL_AGENT } from './report-resource';
 import type { CheckId, Finding } from './model';
 
 /**
@@ -19,5 +20,12 @@ export function unavailableEvidence(facts: NodeFacts, keys: FactKey[]): string[]
   return keys.flatMap((k) => (facts.unavailable[k] ? [`${k}: ${facts.unavailable[k]}`] : []));
 }
 
-export const AGENT_HINT =
-  'This is only visible on the host: install the netcheck agent (kubectl apply -k deploy/) and run again.';
+/**
+ * What to do when a fact only the host has is missing. Seen from the API: about the agent (install
+ * it only when no agent pod exists; otherwise its pod, its logs, its report's age). On the agent
+ * itself: nothing to add, the evidence names the file or socket and why it could not be read.
+ */
+export function hostFactRemedy(facts: NodeFacts): string | undefined {
+  if (facts.host) return undefined;
+  return facts.agentRemedy ?? `This is only visible on the host: install the netcheck agent (${INSTALL_AGENT}) and run again.`;
+}

@@ -21,7 +21,7 @@ export function evaluateNodeMeasured(facts: NodeFacts): { report: NodeReport; me
       return { id: check.id, status: 'unknown', summary: `could not evaluate: ${(e as Error).message}`, evidence: [] };
     }
   });
-  return { report: nodeReport(facts.nodeName, results), measures };
+  return { report: assemble(facts.nodeName, results), measures };
 }
 
 export function evaluateNode(facts: NodeFacts): NodeReport {
@@ -43,7 +43,12 @@ export function mergeAgentReport(api: NodeReport, agent: NodeReport): NodeReport
     if (seenBest === 'api') return apiResult;
     return severity(hostResult.status) > severity(apiResult.status) ? hostResult : apiResult;
   });
-  return nodeReport(api.node, merged);
+  return assemble(api.node, merged);
+}
+
+/** A report from its check results, with the root cause named. */
+export function assemble(node: string, checks: CheckResult[]): NodeReport {
+  return nodeReport(node, checks, rootCause(checks)?.id);
 }
 
 // Causes before symptoms: a down NIC explains a crashing flannel, which explains a missing
@@ -61,12 +66,10 @@ const CAUSAL_ORDER: CheckId[] = [
 ];
 
 /** The failing check that explains the others: the first failure in causal order. */
-export function rootCause(report: NodeReport): CheckResult | undefined {
-  for (const status of ['fail', 'warn'] as const) {
-    for (const id of CAUSAL_ORDER) {
-      const result = report.checks.find((c) => c.id === id && c.status === status);
-      if (result) return result;
-    }
+export function rootCause(checks: CheckResult[]): CheckResult | undefined {
+  for (const id of CAUSAL_ORDER) {
+    const result = checks.find((c) => c.id === id && c.status === 'fail');
+    if (result) return result;
   }
   return undefined;
 }

@@ -19,7 +19,8 @@ export interface NodeFacts {
   cniLogs?: Record<string, string>; // "namespace/pod" → tail of the log of a CNI pod that is not Ready
   cluster?: ClusterFacts;
   host?: HostFacts;
-  agent?: string; // where host facts came from, e.g. "agent netcheck/netcheck-agent-x7k2p"
+  agent?: string; // where host facts came from, e.g. "agent netcheck/netcheck-agent-x7k2p (report 40s old)"
+  agentRemedy?: string; // when host facts are unavailable: what to do, filled in from what was seen
   unavailable: Partial<Record<FactKey, string>>;
 }
 

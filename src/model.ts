@@ -34,6 +34,8 @@ export interface NodeReport {
   kind: 'NodeReport';
   node: string;
   status: Status;
+  /** The failing check that explains the others (causes before symptoms); absent when none fails. */
+  rootCause?: CheckId;
   checks: CheckResult[];
 }
 
@@ -56,8 +58,8 @@ export function severity(status: Status): number {
   return SEVERITY[status];
 }
 
-export function nodeReport(node: string, checks: CheckResult[]): NodeReport {
-  return { apiVersion: 'netcheck/v1', kind: 'NodeReport', node, status: worstStatus(checks.map((c) => c.status)), checks };
+export function nodeReport(node: string, checks: CheckResult[], rootCause?: CheckId): NodeReport {
+  return { apiVersion: 'netcheck/v1', kind: 'NodeReport', node, status: worstStatus(checks.map((c) => c.status)), ...(rootCause ? { rootCause } : {}), checks };
 }
 
 export function clusterReport(nodes: NodeReport[]): ClusterReport {

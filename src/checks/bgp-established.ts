@@ -1,4 +1,4 @@
-import { AGENT_HINT, type Check, unavailableEvidence } from '../check';
+import { type Check, hostFactRemedy, unavailableEvidence } from '../check';
 import { cluesOf } from '../clues';
 import { nodeCni } from '../cni';
 import type { NodeFacts } from '../facts';
@@ -52,6 +52,6 @@ export const bgpEstablished: Check = {
     if (cni.agent && podReady(cni.agent.pod)) {
       return finding.ok('established (inferred: calico-node is Ready, and its readiness requires BGP)', [`${podRef(cni.agent.pod)} is Ready`]);
     }
-    return finding.unknown('calico-node is not Ready and its events name no BGP peer', unavailableEvidence(facts, ['bgpSessions', 'events']), AGENT_HINT);
+    return finding.unknown('calico-node is not Ready and its events name no BGP peer', unavailableEvidence(facts, ['bgpSessions', 'events']), hostFactRemedy(facts));
   },
 };

@@ -1,4 +1,4 @@
-import { AGENT_HINT, type Check, unavailableEvidence } from '../check';
+import { type Check, hostFactRemedy, unavailableEvidence } from '../check';
 import { containsAddress, parseCidr } from '../cidr';
 import { cluesOf } from '../clues';
 import { internalIP } from '../kube-objects';
@@ -58,6 +58,6 @@ export const defaultRoute: Check = {
         BRING_UP,
       );
     }
-    return finding.unknown('the routing table is not visible through the API', [], AGENT_HINT);
+    return finding.unknown('the routing table is not visible through the API', [], hostFactRemedy(facts));
   },
 };

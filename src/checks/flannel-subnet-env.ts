@@ -1,4 +1,4 @@
-import { AGENT_HINT, type Check, unavailableEvidence } from '../check';
+import { type Check, hostFactRemedy, unavailableEvidence } from '../check';
 import { contains, parseCidr, sameCidr } from '../cidr';
 import { cluesOf } from '../clues';
 import { usableDefaultRoute } from '../host-network';
@@ -69,6 +69,6 @@ export const flannelSubnetEnv: Check = {
     if (cni.agent && podReady(cni.agent.pod)) {
       return finding.ok('present (inferred: flanneld is Ready, and it writes the file before it becomes Ready)', [`${podRef(cni.agent.pod)} is Ready`]);
     }
-    return finding.unknown(`flannel is not Ready${cause ? `: ${cause}` : ''}; subnet.env itself is not visible through the API`, causeEvidence, AGENT_HINT);
+    return finding.unknown(`flannel is not Ready${cause ? `: ${cause}` : ''}; subnet.env itself is not visible through the API`, causeEvidence, hostFactRemedy(facts));
   },
 };

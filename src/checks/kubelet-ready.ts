@@ -14,8 +14,11 @@ export const kubeletReady: Check = {
     if (!facts.node) return finding.unknown(`node ${facts.nodeName} could not be read`, unavailableEvidence(facts, ['node']));
     if (!ready) return finding.unknown('the node has no Ready condition yet', ['status.conditions has no Ready entry']);
     const heartbeat = ready.lastHeartbeatTime ? formatAge(facts.now - new Date(ready.lastHeartbeatTime).getTime()) : 'unknown';
+    // Summaries say what does not change from one cycle to the next (the agent writes its report
+    // when a summary changes); ages go in the evidence.
+    const since = ready.lastHeartbeatTime ? ` (last heartbeat ${new Date(ready.lastHeartbeatTime).toISOString().replace(/\.\d+Z$/, 'Z')})` : '';
     const evidence = [`node condition Ready=${ready.status} (${ready.reason ?? 'no reason'}: ${ready.message ?? ''}), last heartbeat ${heartbeat} ago`];
-    if (ready.status === 'True') return finding.ok(`kubelet is Ready, heartbeat ${heartbeat} ago`, evidence);
+    if (ready.status === 'True') return finding.ok('kubelet is Ready and posting status', evidence);
     if (ready.status === 'False') {
       if (networkNotReady(facts.node)) {
         // The kubelet itself is healthy; the network is the cause, and cni-ready reports it.
@@ -41,7 +44,7 @@ export const kubeletReady: Check = {
       );
     }
     return finding.fail(
-      `kubelet stopped posting node status ${heartbeat} ago`,
+      `kubelet stopped posting node status${since}`,
       evidence,
       `On ${facts.nodeName}: systemctl status kubelet; journalctl -u kubelet -n 50 --no-pager. ` +
         'A common cause after a reboot is swap turned back on ("running with swap on is not supported"): swapoff -a && systemctl restart kubelet.',

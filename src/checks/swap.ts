@@ -1,4 +1,4 @@
-import { AGENT_HINT, type Check, unavailableEvidence } from '../check';
+import { type Check, hostFactRemedy, unavailableEvidence } from '../check';
 import type { NodeFacts } from '../facts';
 import { nodeCondition } from '../kube-objects';
 import { type Finding, finding, measured } from '../model';
@@ -21,7 +21,7 @@ function evaluateSwap(facts: NodeFacts): Finding {
     if (nodeCondition(facts.node, 'Ready')?.status === 'Unknown') {
       evidence.push('the kubelet stopped posting status; swap turned back on at reboot is a known cause (swapon --show on the node)');
     }
-    return finding.unknown('swap state is not visible through the API', evidence, AGENT_HINT);
+    return finding.unknown('swap state is not visible through the API', evidence, hostFactRemedy(facts));
   }
   const failSwapOn = host.kubeletConfig?.failSwapOn ?? true;
   const kubelet = host.kubeletConfig

@@ -187,15 +187,31 @@ export class KubeClient {
   }
 
   async getText(path: string, accept = '*/*'): Promise<string> {
-    const opts = await this.requestOptions(path, accept);
+    return this.send('GET', path, { accept });
+  }
+
+  /**
+   * A server-side apply (PATCH application/apply-patch+yaml; JSON is YAML) as `fieldManager`,
+   * forcing ownership of the fields it sets: the agent is their only writer.
+   */
+  async apply<T>(path: string, object: object, fieldManager: string): Promise<T> {
+    const body = await this.send('PATCH', withQuery(path, { fieldManager, force: 'true' }), { accept: 'application/json', body: JSON.stringify(object), contentType: 'application/apply-patch+yaml' });
+    return JSON.parse(body) as T;
+  }
+
+  /** One request, its answer's body bounded in size and the whole exchange in time. */
+  private async send(method: string, path: string, opts: { accept: string; body?: string; contentType?: string }): Promise<string> {
+    const request = await this.requestOptions(path, opts.accept);
+    request.method = method;
+    if (opts.body !== undefined) request.headers = { ...request.headers, 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(opts.body) };
     this.requests++;
     const transport = this.server.protocol === 'http:' ? http : https;
-    const verb = `GET ${path.split('?')[0]}`;
+    const verb = `${method} ${path.split('?')[0]}`;
     return new Promise<string>((resolve, reject) => {
       const deadline = setTimeout(() => {
         req.destroy(new KubeError(`the API server at ${this.server.origin} did not answer ${verb} within ${this.timeoutMs / 1000}s (--request-timeout)`));
       }, this.timeoutMs);
-      const req = transport.request(opts, (res) => {
+      const req = transport.request(request, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -219,7 +235,7 @@ export class KubeClient {
         clearTimeout(deadline);
         reject(this.explain(e, verb));
       });
-      req.end();
+      req.end(opts.body);
     });
   }
 

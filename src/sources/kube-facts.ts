@@ -5,9 +5,9 @@ import type { NodeReport } from '../model';
 import { parseCommandFlags } from '../parsers/command-flags';
 import { parseFlannelNetConf } from '../parsers/flannel-net-conf';
 import { parseKubeadmClusterConfiguration } from '../parsers/kubeadm-config';
-import { KubeClient, KubeError, withQuery } from './kube-client';
+import { type KubeClient, KubeError, withQuery } from './kube-client';
+import { AGENT_LABEL, type AgentView, agentView, isAgentPod, readNodeReport, readNodeReports } from './reports';
 
-export const AGENT_LABEL = 'app.kubernetes.io/name=netcheck-agent';
 const LOG_TAIL_LINES = 40;
 
 /** Runs a fact read; a refusal or failure is recorded as the reason that fact is unavailable. */
@@ -89,31 +89,27 @@ function eventsAbout(events: CoreV1Event[], nodeName: string, pods: V1Pod[]): Co
   });
 }
 
-function agentPort(pod: V1Pod): number | undefined {
-  return pod.spec?.containers?.flatMap((c) => c.ports ?? []).find((p) => p.name === 'metrics')?.containerPort;
-}
-
 export interface AgentOptions {
   agentNamespace: string;
   useAgent: boolean;
 }
 
-/** GET /checks from the agent pod through the API server's pods/proxy. */
-async function agentReport(client: KubeClient, pod: V1Pod): Promise<NodeReport> {
-  const port = agentPort(pod);
-  if (!port) throw new KubeError(`agent pod ${pod.metadata?.name} has no container port named "metrics"`);
-  const report = await client.get<NodeReport>(`/api/v1/namespaces/${pod.metadata?.namespace}/pods/${pod.metadata?.name}:${port}/proxy/checks`);
-  if (report?.kind !== 'NodeReport' || !Array.isArray(report.checks)) throw new KubeError(`agent ${pod.metadata?.name} answered something that is not a NodeReport`);
-  return report;
-}
-
-function isAgentPod(pod: V1Pod, namespace: string): boolean {
-  return pod.metadata?.namespace === namespace && pod.metadata?.labels?.['app.kubernetes.io/name'] === 'netcheck-agent';
-}
-
 export interface GatheredNode {
   facts: NodeFacts;
+  /** The agent's report of this node, when it is there and fresh: merged check by check. */
   agent?: NodeReport;
+}
+
+const NO_AGENT: AgentView = { unavailable: 'not read (--no-agent)', remedy: 'Run again without --no-agent to read what the agent on the node sees.' };
+
+/** The facts, told what became of the agent's report. */
+function withAgent(facts: NodeFacts, view: AgentView): GatheredNode {
+  if (view.report) facts.agent = view.source;
+  else {
+    facts.unavailable.agent = view.unavailable;
+    facts.agentRemedy = view.remedy;
+  }
+  return { facts, agent: view.report };
 }
 
 /**
@@ -123,9 +119,11 @@ export interface GatheredNode {
  */
 export async function gatherNode(client: KubeClient, name: string, opts: AgentOptions, now = Date.now()): Promise<GatheredNode> {
   const facts: NodeFacts = { nodeName: name, now, unavailable: {} };
-  const [node, pods] = await Promise.all([
+  // The agent's report is read with the node: it is the host's view, wherever the agent runs.
+  const [node, pods, report] = await Promise.all([
     client.find<V1Node>(`/api/v1/nodes/${encodeURIComponent(name)}`),
     attempt(facts.unavailable, 'pods', () => client.get<{ items: V1Pod[] }>(withQuery('/api/v1/pods', { fieldSelector: `spec.nodeName=${name}` })).then((l) => l.items)),
+    opts.useAgent ? readNodeReport(client, name) : undefined,
   ]);
   if (!node) throw new KubeError(`node "${name}" not found`, 404);
   facts.node = node;
@@ -133,6 +131,7 @@ export async function gatherNode(client: KubeClient, name: string, opts: AgentOp
   const cni = cniAgent(pods);
   // flannel explains its own crash in its log; Calico's readiness failures and other pods'
   // sandbox failures are only told in events.
+  const agentPod = pods?.find((p) => isAgentPod(p, opts.agentNamespace));
   const troubled = !!pods?.some((p) => !podReady(p) && p.status?.phase !== 'Succeeded' && !(p === cni?.pod && cni.kind === 'flannel'));
   const chosen = cniAddress(node)?.address;
   // Other nodes are listed only to explain this one: to find a free podCIDR, to see who else uses
@@ -142,22 +141,19 @@ export async function gatherNode(client: KubeClient, name: string, opts: AgentOp
     (chosen !== undefined && chosen !== internalIP(node)) ||
     [chosen, internalIP(node)].includes('10.0.2.15') ||
     (cni?.kind === 'calico' && !podReady(cni.pod));
-  const agentPod = opts.useAgent ? pods?.find((p) => isAgentPod(p, opts.agentNamespace) && p.status?.phase === 'Running') : undefined;
 
-  const [cluster, events, log, peers, agent] = await Promise.all([
+  const [cluster, events, log, peers] = await Promise.all([
     gatherCluster(client, facts.unavailable, cni ? [cni.pod] : []),
     troubled ? attempt(facts.unavailable, 'events', () => client.get<{ items: CoreV1Event[] }>(withQuery('/api/v1/events', { fieldSelector: 'type=Warning', limit: '500' }))) : undefined,
     cni && !podReady(cni.pod) ? attempt(facts.unavailable, 'cniLogs', () => cniLog(client, cni.pod)) : undefined,
     needPeers ? attempt(facts.unavailable, 'peers', () => client.list<V1Node>('/api/v1/nodes')) : undefined,
-    agentPod ? attempt(facts.unavailable, 'agent', () => agentReport(client, agentPod)) : undefined,
   ]);
   facts.cluster = cluster;
   if (events) facts.events = eventsAbout(events.items, name, pods ?? []);
   if (log !== undefined && cni) facts.cniLogs = { [`${cni.pod.metadata?.namespace}/${cni.pod.metadata?.name}`]: log };
   if (peers) cluster.peers = peers.map(peerOf);
-  if (opts.useAgent && !agentPod && !facts.unavailable.agent) facts.unavailable.agent = `no netcheck agent pod on ${name} in namespace ${opts.agentNamespace}`;
-  if (agent) facts.agent = `agent ${opts.agentNamespace}/${agentPod!.metadata?.name}`;
-  return { facts, agent };
+  const view = opts.useAgent ? agentView(name, opts.agentNamespace, report ?? {}, agentPod, now) : NO_AGENT;
+  return withAgent(facts, view);
 }
 
 
@@ -181,39 +177,32 @@ async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Prom
  */
 export async function gatherNodes(client: KubeClient, selector: string | undefined, opts: AgentOptions, now = Date.now()): Promise<GatheredNode[]> {
   const unavailable: NodeFacts['unavailable'] = {};
-  const [nodes, cniPodLists, agentPods] = await Promise.all([
+  const [nodes, cniPodLists, agentPods, reports] = await Promise.all([
     client.list<V1Node>('/api/v1/nodes', { labelSelector: selector }),
     Promise.all(CNI_POD_SELECTORS.map((s) => attempt(unavailable, 'pods', () => client.list<V1Pod>('/api/v1/pods', { labelSelector: s })))),
     opts.useAgent ? attempt(unavailable, 'agent', () => client.list<V1Pod>(`/api/v1/namespaces/${opts.agentNamespace}/pods`, { labelSelector: AGENT_LABEL })) : undefined,
+    opts.useAgent ? readNodeReports(client) : undefined,
   ]);
   const cniPods = cniPodLists.flatMap((l) => l ?? []);
   const podsByNode = new Map<string, V1Pod[]>();
-  for (const pod of [...cniPods, ...(agentPods ?? [])]) {
+  for (const pod of cniPods) {
     const node = pod.spec?.nodeName;
     if (node) podsByNode.set(node, [...(podsByNode.get(node) ?? []), pod]);
   }
+  const agentByNode = new Map((agentPods ?? []).map((p) => [p.spec?.nodeName ?? '', p]));
   const notReadyCni = cniPods.filter((p) => !podReady(p) && p.spec?.nodeName);
   const troubled = notReadyCni.length > 0 || nodes.some((n) => nodeCondition(n, 'Ready')?.status !== 'True');
-  const [cluster, events, logs, agents] = await Promise.all([
+  const [cluster, events, logs] = await Promise.all([
     gatherCluster(client, unavailable, cniPods),
     troubled ? attempt(unavailable, 'events', () => client.get<{ items: CoreV1Event[] }>(withQuery('/api/v1/events', { fieldSelector: 'type=Warning', limit: '500' }))) : undefined,
     mapLimit(notReadyCni, 8, (pod) => attempt(unavailable, 'cniLogs', () => cniLog(client, pod))),
-    mapLimit(agentPods?.filter((p) => p.status?.phase === 'Running') ?? [], 16, async (pod) => {
-      try {
-        return { node: pod.spec?.nodeName, report: await agentReport(client, pod), pod };
-      } catch {
-        return undefined;
-      }
-    }),
   ]);
   const logByNode = new Map(notReadyCni.map((p, i) => [p.spec!.nodeName!, { key: `${p.metadata?.namespace}/${p.metadata?.name}`, text: logs[i] }]));
-  const agentByNode = new Map(agents.filter((a) => a?.node).map((a) => [a!.node!, a!]));
   const peers = nodes.map(peerOf);
   return nodes.map((node) => {
     const name = node.metadata!.name!;
     const pods = podsByNode.get(name) ?? [];
     const log = logByNode.get(name);
-    const agent = agentByNode.get(name);
     const facts: NodeFacts = {
       nodeName: name,
       now,
@@ -222,9 +211,10 @@ export async function gatherNodes(client: KubeClient, selector: string | undefin
       events: events ? eventsAbout(events.items, name, pods) : undefined,
       cniLogs: log?.text !== undefined ? { [log.key]: log.text } : undefined,
       cluster: { ...cluster, peers },
-      agent: agent ? `agent ${opts.agentNamespace}/${agent.pod.metadata?.name}` : undefined,
       unavailable: { ...unavailable },
     };
-    return { facts, agent: agent?.report };
+    if (!opts.useAgent) return withAgent(facts, NO_AGENT);
+    const found = reports?.error ? { error: reports.error } : { object: reports?.byNode.get(name) };
+    return withAgent(facts, agentView(name, opts.agentNamespace, found, agentByNode.get(name), now));
   });
 }

@@ -57,7 +57,7 @@ export class NodeWatcher {
    * The cluster's pod network declarations (controller-manager flags, flannel's net-conf), read
    * every `everyMs`: two GETs per agent per period, for the cluster-cidr and pod-cidr checks.
    */
-  refreshCluster(everyMs: number): void {
+  refreshCluster(everyMs: number): Promise<void> {
     const refresh = async () => {
       const unavailable: NodeFacts['unavailable'] = {};
       const cni = cniAgent([...this.pods.values()]);
@@ -66,7 +66,8 @@ export class NodeWatcher {
     };
     const timer = setInterval(() => void refresh().catch(() => {}), everyMs).unref();
     this.abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
-    void this.synced.then(refresh).catch(() => {});
+    // The first read waits for the node's pods (they say which CNI, so which config to read).
+    return this.synced.then(refresh).catch(() => {});
   }
 
   /** The API part of this node's facts, as last seen. */

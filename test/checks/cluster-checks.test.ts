@@ -1,7 +1,7 @@
 import { clusterCidr } from '../../src/checks/cluster-cidr';
 import { nodeAddress } from '../../src/checks/node-address';
 import { podCidrAssigned } from '../../src/checks/pod-cidr-assigned';
-import { evaluateNode, mergeAgentReport, rootCause } from '../../src/engine';
+import { evaluateNode, mergeAgentReport } from '../../src/engine';
 import type { ClusterFacts } from '../../src/facts';
 import { CHECK_IDS } from '../../src/model';
 import { cniPod, facts, healthyHost, node } from '../helpers/objects';
@@ -112,6 +112,6 @@ describe('engine', () => {
     const merged = mergeAgentReport(api, agent);
     expect(merged.checks.find((c) => c.id === 'swap')?.status).toBe('fail');
     expect(merged.status).toBe('fail');
-    expect(rootCause(merged)?.id).toBe('swap');
+    expect(merged.rootCause).toBe('swap');
   });
 });

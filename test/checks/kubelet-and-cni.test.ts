@@ -4,13 +4,15 @@ import { cniPod, event, facts, healthyHost, node } from '../helpers/objects';
 
 describe('kubelet-ready', () => {
   test('ok when Ready with a fresh heartbeat', () => {
-    expect(kubeletReady.evaluate(facts({ node: node() }))).toMatchObject({ status: 'ok', summary: 'kubelet is Ready, heartbeat 10s ago' });
+    expect(kubeletReady.evaluate(facts({ node: node() }))).toMatchObject({ status: 'ok', summary: 'kubelet is Ready and posting status' });
+    expect(kubeletReady.evaluate(facts({ node: node() })).evidence[0]).toMatch(/last heartbeat 10s ago/);
   });
 
   test('fails when the kubelet stopped posting status, and says a CNI condition may be stale', () => {
     const result = kubeletReady.evaluate(facts({ node: node({ ready: 'Unknown', heartbeatAgo: 7 * 86400 }) }));
     expect(result.status).toBe('fail');
-    expect(result.summary).toBe('kubelet stopped posting node status 7d ago');
+    expect(result.summary).toBe('kubelet stopped posting node status (last heartbeat 2026-11-16T12:00:00Z)');
+    expect(result.evidence[0]).toMatch(/last heartbeat 7d ago/);
     expect(result.evidence.join('\n')).toMatch(/NetworkUnavailable=False \(FlannelIsUp\).*may be stale/);
     expect(result.remedy).toMatch(/swapoff -a/);
   });

@@ -1,164 +1,96 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
+// The agent as a process: its flags, and the faults around it that must not stop it.
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import type { NodeReport } from '../../src/model';
-import { freePort, kubeconfigFor, kubectlNetcheck, ROOT, type Sim, startSim, tmpdir } from './harness';
+import { kubeconfigFor, ROOT, startAgent, startSim, tmpdir } from './harness';
 
+const HOSTS = path.join(ROOT, 'test/fixtures/hosts');
+const exporter = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), ...args], { encoding: 'utf8', timeout: 15_000, env: { ...process.env, ...env } });
 
-/** The agent DaemonSet's pod on `node`, reachable through pods/proxy at 127.0.0.1:port. */
-function agentPodFixture(node: string, port: number): string {
-  const file = path.join(tmpdir(), 'agent.yaml');
-  fs.writeFileSync(
-    file,
-    `items:
-- kind: Namespace
-  metadata: {name: netcheck}
-- kind: Pod
-  metadata: {name: netcheck-agent-x7k2p, namespace: netcheck, labels: {app.kubernetes.io/name: netcheck-agent}}
-  spec:
-    nodeName: ${node}
-    containers: [{name: agent, image: netcheck:dev, ports: [{name: metrics, containerPort: ${port}}]}]
-  status: {phase: Running, podIP: 127.0.0.1, conditions: [{type: Ready, status: "True"}]}
-`,
-  );
-  return file;
-}
-
-function startAgent(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  child.stdout!.on('data', () => {}); // always drained, so a full pipe never blocks the agent
-  return child;
-}
-
-async function waitReady(port: number, timeoutMs = 15000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('agent not ready');
-}
-
-describe('kubectl netcheck reading a running agent (seed 000 on n02)', () => {
-  let sim: Sim;
-  let agent: ChildProcess;
-  let port: number;
-
-  beforeAll(async () => {
-    port = await freePort();
-    sim = await startSim(['flannel-incidents.yaml', agentPodFixture('n02', port)]);
-    agent = startAgent(['--node-name', 'n02', '--host-root', path.join(ROOT, 'test/fixtures/hosts/nic-down'), '--port', String(port), '--address', '127.0.0.1', '--interval', '1s', '--kubeconfig', sim.kubeconfig]);
-    await waitReady(port);
-  });
-
-  afterAll(async () => {
-    agent.kill('SIGKILL');
-    await sim.stop();
-  });
-
-  test('host findings only the agent can see appear in the report', () => {
-    const run = kubectlNetcheck(['node', 'n02', '-o', 'json', '--kubeconfig', sim.kubeconfig]);
-    expect(run.code).toBe(2);
-    const byId = Object.fromEntries((JSON.parse(run.stdout) as NodeReport).checks.map((c) => [c.id, c]));
-    expect(byId['default-route'].summary).toBe('no default route; eth0 is down');
-    expect(byId['flannel-subnet-env'].evidence.join()).toMatch(/agent on n02: \/run\/flannel\/subnet\.env does not exist/);
-    expect(byId['flannel-subnet-env'].summary).toBe('/run/flannel/subnet.env is missing: the host has no usable default route, so flannel cannot reach the API service (see default-route)');
-    expect(byId.swap).toMatchObject({ status: 'ok', summary: 'swap is off' });
-    expect(byId['cluster-cidr'].status).toBe('ok'); // the cluster view still comes from the API
-  });
-
-  test('--no-agent keeps to what the API shows', () => {
-    const run = kubectlNetcheck(['node', 'n02', '-o', 'json', '--no-agent', '--kubeconfig', sim.kubeconfig]);
-    const swap = (JSON.parse(run.stdout) as NodeReport).checks.find((c) => c.id === 'swap')!;
-    expect(swap.status).toBe('unknown');
-  });
-
-  test('the agent answers /metrics while checks run in the background', async () => {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(text).toMatch(/^netcheck_default_route_present\{node="n02"\} 0$/m);
-    expect(text).toMatch(/^netcheck_pod_cidr_assigned\{node="n02"\} 1$/m);
-  });
-});
-
-describe('agent faults', () => {
-  test('with the API server unreachable it still serves, API checks unknown; SIGTERM exits 0', async () => {
-    const port = await freePort();
-    const kubeconfig = kubeconfigFor('https://127.0.0.1:1');
-    const agent = startAgent(['--node-name', 'n9', '--host-root', path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'), '--port', String(port), '--address', '127.0.0.1', '--interval', '1s', '--kubeconfig', kubeconfig]);
-    let stderr = '';
-    agent.stderr!.on('data', (c) => (stderr += c));
-    try {
-      await waitReady(port);
-      const report = (await (await fetch(`http://127.0.0.1:${port}/checks`)).json()) as NodeReport;
-      expect(report.checks.find((c) => c.id === 'kubelet-ready')!.status).toBe('unknown');
-      expect(report.checks.find((c) => c.id === 'swap')!.status).toBe('ok');
-      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
-    } finally {
-      const exited = new Promise<number | null>((resolve) => agent.once('exit', resolve));
-      agent.kill('SIGTERM');
-      expect(await exited).toBe(0);
+describe('flags', () => {
+  test('--help lists every flag with its default and environment variable; --version prints the version', () => {
+    const help = exporter(['--help']);
+    expect(help.status).toBe(0);
+    for (const flag of ['node-name', 'host-root', 'bird-socket', 'kubelet-config', 'address', 'port', 'interval', 'fact-timeout', 'report-heartbeat', 'kubeconfig', 'version', 'help']) {
+      expect(help.stdout).toMatch(new RegExp(`--${flag}\\b`));
     }
-    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(help.stdout).toMatch(/--host-root DIR .*\(default: \/host; env NETCHECK_HOST_ROOT\)/);
+    expect(help.stdout).toMatch(/--node-name NAME .*\(env NODE_NAME\)/);
+    expect(help.stdout).toMatch(/--interval DURATION .*\(default: 30s; env NETCHECK_INTERVAL\)/);
+    const version = exporter(['--version']);
+    expect(version.stdout).toMatch(/^netcheck-exporter \d+\.\d+\.\d+\n$/);
   });
 
-  test('bad flags: one line, exit 1', async () => {
-    const agent = spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), '--port', 'x', '--node-name', 'n1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    agent.stderr!.on('data', (c) => (stderr += c));
-    const code = await new Promise((resolve) => agent.once('exit', resolve));
-    expect(code).toBe(1);
-    expect(stderr.split('\n')[0]).toBe('error: invalid --port x (see netcheck-exporter --help)');
+  test('bad flags and values: one line, exit 1', () => {
+    const cases: [string[], string][] = [
+      [['--port', 'x', '--node-name', 'n1'], 'error: invalid --port x (see netcheck-exporter --help)'],
+      [['--interval', '0s', '--node-name', 'n1'], 'error: --interval: invalid duration "0s": must be more than zero (see netcheck-exporter --help)'],
+      [['--bogus'], 'error: unknown flag --bogus (see netcheck-exporter --help)'],
+      [['--node-name', 'n1', '--kubeconfig', '/nonexistent/config'], 'error: --kubeconfig /nonexistent/config cannot be read: ENOENT (see netcheck-exporter --help)'],
+      [['--node-name', 'n1', '--host-root', '/nonexistent/host'], 'error: --host-root /nonexistent/host cannot be opened: ENOENT (see netcheck-exporter --help)'],
+    ];
+    for (const [args, line] of cases) {
+      const run = exporter(args, { NODE_NAME: '' });
+      expect([args.join(' '), run.status, run.stderr]).toEqual([args.join(' '), 1, `${line}\n`]);
+    }
+    expect(exporter([], { NODE_NAME: '' }).stderr).toBe('error: --node-name (or $NODE_NAME) is required (see netcheck-exporter --help)\n');
   });
 
-  test('a zero --interval is refused, not run as a busy loop', async () => {
-    const agent = spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), '--interval', '0s', '--node-name', 'n1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    agent.stderr!.on('data', (c) => (stderr += c));
-    expect(await new Promise((resolve) => agent.once('exit', resolve))).toBe(1);
-    expect(stderr.split('\n')[0]).toBe('error: --interval: invalid duration "0s": must be more than zero (see netcheck-exporter --help)');
+  test('environment variables stand in for flags; a flag wins over its variable', async () => {
+    const agent = await startAgent([], { env: { NODE_NAME: 'from-env', NETCHECK_HOST_ROOT: path.join(HOSTS, 'healthy-flannel'), NETCHECK_INTERVAL: '200ms', KUBECONFIG: '/nonexistent' } });
+    try {
+      await agent.waitFor('the first report', async () => (await agent.get('/readyz')).ok);
+      expect(((await (await agent.get('/checks')).json()) as NodeReport).node).toBe('from-env');
+    } finally {
+      await agent.stop();
+    }
   });
 });
 
-describe('agent faults mid-run', () => {
+describe('faults around the agent', () => {
+  test('with the API server unreachable it still serves, API checks unknown; SIGTERM exits 0', async () => {
+    const agent = await startAgent(['--node-name', 'n9', '--host-root', path.join(HOSTS, 'healthy-flannel'), '--interval', '1s', '--kubeconfig', kubeconfigFor('https://127.0.0.1:1')]);
+    await agent.waitFor('the first report', async () => (await agent.get('/readyz')).ok);
+    const report = (await (await agent.get('/checks')).json()) as NodeReport;
+    expect(report.checks.find((c) => c.id === 'kubelet-ready')!.status).toBe('unknown');
+    expect(report.checks.find((c) => c.id === 'swap')!.status).toBe('ok');
+    expect((await agent.get('/metrics')).status).toBe(200);
+    expect(await agent.stop('SIGTERM')).toMatchObject({ code: 0 });
+    expect(agent.output()).not.toMatch(/\n\s+at /);
+  });
+
   test('the API server going away mid-run: the agent keeps serving and cycling, and says so once', async () => {
-    const port = await freePort();
     const sim = await startSim(['flannel-incidents.yaml']);
-    const agent = startAgent(['--node-name', 'n01', '--host-root', path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'), '--port', String(port), '--address', '127.0.0.1', '--interval', '300ms', '--kubeconfig', sim.kubeconfig]);
-    let logs = ''; // JSON lines on stdout
-    agent.stdout!.on('data', (c) => (logs += c));
-    const cycles = async () => Number(/^netcheck_cycles_total\{[^}]*\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())![1]);
+    const agent = await startAgent(['--node-name', 'n01', '--host-root', path.join(HOSTS, 'healthy-flannel'), '--interval', '300ms', '--kubeconfig', sim.kubeconfig]);
+    const cycles = async () => (await agent.sample('netcheck_cycles_total{')) ?? 0;
     try {
-      await waitReady(port);
+      await agent.waitFor('the first report', async () => (await agent.get('/readyz')).ok);
       await sim.stop();
       const before = await cycles();
-      await new Promise((r) => setTimeout(r, 2500));
-      expect(await cycles()).toBeGreaterThan(before);
-      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200); // ready = checks are running
-      const report = (await (await fetch(`http://127.0.0.1:${port}/checks`)).json()) as NodeReport;
+      await agent.waitFor('three more cycles', async () => (await cycles()) >= before + 3);
+      await agent.waitFor('the watch error in the log', () => /node watch: .*refused/.test(agent.output()));
+      await new Promise((r) => setTimeout(r, 2500)); // retries go on behind the scenes
+      expect((await agent.get('/readyz')).status).toBe(200); // ready = fresh reports; the host checks still answer
+      const report = (await (await agent.get('/checks')).json()) as NodeReport;
       expect(report.checks.find((c) => c.id === 'swap')!.status).toBe('ok');
+      expect(agent.output().split('\n').filter((l) => /node watch: .*refused/.test(l))).toHaveLength(1); // one line per change of error
     } finally {
-      agent.kill('SIGKILL');
+      await agent.stop('SIGKILL');
     }
-    const watchErrors = logs.split('\n').filter((l) => /node watch: .*refused/.test(l));
-    expect(watchErrors.length).toBe(1); // one log line per change of error, not one per retry
   });
 
-  test('SIGTERM while a cycle waits on a hanging BIRD: clean exit within the grace period', async () => {
-    const dir = tmpdir();
-    const socket = path.join(dir, 'bird.ctl');
+  test('SIGTERM while a cycle waits on a BIRD that never answers: clean exit within 5 s', async () => {
+    const socket = path.join(tmpdir(), 'bird.ctl');
     const hanging = net.createServer(() => {}).listen(socket);
-    const port = await freePort();
-    const agent = startAgent(['--node-name', 'n1', '--host-root', path.join(ROOT, 'test/fixtures/hosts/healthy-calico'), '--bird-socket', socket, '--port', String(port), '--address', '127.0.0.1', '--interval', '100ms'], { KUBECONFIG: '/nonexistent' });
+    const agent = await startAgent(['--node-name', 'n1', '--host-root', path.join(HOSTS, 'healthy-calico'), '--bird-socket', socket, '--interval', '100ms', '--fact-timeout', '30s'], { env: { KUBECONFIG: '/nonexistent' } });
     try {
-      await waitReady(port); // the first cycle ends when the BIRD read times out
-      await new Promise((r) => setTimeout(r, 300)); // the next cycle is now waiting on BIRD
-      const started = Date.now();
-      const exited = new Promise<number | null>((resolve) => agent.once('exit', resolve));
-      agent.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(Date.now() - started).toBeLessThan(10_000); // the DaemonSet's terminationGracePeriodSeconds
+      await agent.waitFor('a cycle waiting on BIRD', () => /netcheck agent started/.test(agent.output()));
+      await new Promise((r) => setTimeout(r, 300));
+      const { code, ms } = await agent.stop('SIGTERM');
+      expect(code).toBe(0);
+      expect(ms).toBeLessThan(5000);
     } finally {
       hanging.close();
     }

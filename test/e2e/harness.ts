@@ -9,12 +9,52 @@ import path from 'node:path';
 export const ROOT = path.resolve(__dirname, '../..');
 export const CLUSTERS = path.join(ROOT, 'test/fixtures/clusters');
 
+/** The NodeReport CRD and its admission policy, as deploy/ installs them. */
+export const REPORT_API = [path.join(ROOT, 'deploy/base/nodereport-crd.yaml'), path.join(ROOT, 'deploy/base/nodereport-policy.yaml')];
+
+/** A --user for the simulated cluster: the agent's service account on `node`, as its bound token says. */
+export const agentUser = (node: string) => `agent-${node}=system:serviceaccount:netcheck:netcheck-agent,node=${node}`;
+
+/** The sim's kubeconfig with another bearer token (one of its --user tokens). */
+export function kubeconfigWithToken(sim: Sim, token: string): string {
+  const file = path.join(tmpdir(), 'kubeconfig');
+  fs.writeFileSync(file, fs.readFileSync(sim.kubeconfig, 'utf8').replace('token: sim-token', `token: ${token}`));
+  return file;
+}
+
+/** The agent DaemonSet's pod on `node`, as the API shows it. */
+export function agentPodFixture(node: string, state: { ready?: boolean; waiting?: string } = {}): string {
+  const file = path.join(tmpdir(), 'agent-pod.yaml');
+  const ready = state.ready ?? true;
+  const containerState = state.waiting ? `{waiting: {reason: ${state.waiting}}}` : '{running: {}}';
+  fs.writeFileSync(
+    file,
+    `items:
+- kind: Namespace
+  metadata: {name: netcheck}
+- kind: Pod
+  metadata: {name: netcheck-agent-x7k2p, namespace: netcheck, labels: {app.kubernetes.io/name: netcheck-agent}}
+  spec:
+    nodeName: ${node}
+    containers: [{name: agent, image: netcheck:dev, ports: [{name: metrics, containerPort: 9742}]}]
+  status:
+    phase: Running
+    conditions: [{type: Ready, status: "${ready ? 'True' : 'False'}"}]
+    containerStatuses: [{name: agent, ready: ${ready}, restartCount: ${state.waiting ? 4 : 0}, state: ${containerState}}]
+`,
+  );
+  return file;
+}
+
 export interface Sim {
   url: string;
   kubeconfig: string;
-  requests(): Promise<{ method: string; path: string }[]>;
+  requests(): Promise<{ method: string; path: string; user: string; impersonate?: Record<string, string>; contentType?: string }[]>;
   resetRequests(): Promise<void>;
   upsert(obj: object): Promise<void>;
+  remove(obj: object): Promise<void>;
+  /** A request to the API as the holder of `token`. */
+  fetchAs(token: string, method: string, p: string, body?: string, contentType?: string): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -44,27 +84,34 @@ export async function startSim(fixtures: string[], extraArgs: string[] = []): Pr
   const dir = tmpdir();
   const kubeconfig = path.join(dir, 'kubeconfig');
   const files = fixtures.map((f) => (path.isAbsolute(f) ? f : path.join(CLUSTERS, f)));
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist/sim.mjs'), '--fixtures', files.join(','), '--kubeconfig-out', kubeconfig, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist/sim.mjs'), '--fixtures', files.join(','), '--kubeconfig-out', kubeconfig, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stderr!.on('data', (c) => (out += c));
   const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
     child.stdout!.on('data', (c) => {
       out += c;
       const m = /listening on (\S+)/.exec(out);
       if (m) resolve(m[1]);
     });
-    child.on('exit', (code) => reject(new Error(`simulated cluster exited with ${code}`)));
+    child.on('exit', (code) => reject(new Error(`simulated cluster exited with ${code}; it printed:\n${out}`)));
   });
   return {
     url,
     kubeconfig,
     async requests() {
-      return ((await (await adminFetch(url, '/sim/requests')).json()) as { requests: { method: string; path: string }[] }).requests;
+      return ((await (await adminFetch(url, '/sim/requests')).json()) as { requests: Awaited<ReturnType<Sim['requests']>> }).requests;
     },
     async resetRequests() {
       await adminFetch(url, '/sim/requests', 'DELETE');
     },
     async upsert(obj) {
       await adminFetch(url, '/sim/objects', 'PUT', JSON.stringify(obj));
+    },
+    async remove(obj) {
+      await adminFetch(url, '/sim/objects', 'DELETE', JSON.stringify(obj));
+    },
+    async fetchAs(token, method, p, body, contentType = 'application/json') {
+      return apiFetch(url, p, method, token, body, contentType);
     },
     stop: () =>
       new Promise<void>((resolve) => {
@@ -77,10 +124,15 @@ export async function startSim(fixtures: string[], extraArgs: string[] = []): Pr
 
 /** The simulated cluster serves TLS with a test CA; admin calls trust it explicitly. */
 async function adminFetch(url: string, p: string, method = 'GET', body?: string): Promise<Response> {
-  const https = await import('node:https');
+  return apiFetch(url, p, method, undefined, body);
+}
+
+async function apiFetch(url: string, p: string, method: string, token?: string, body?: string, contentType = 'application/json'): Promise<Response> {
+  const transport = url.startsWith('https:') ? await import('node:https') : await import('node:http');
   const ca = fs.readFileSync(path.join(ROOT, 'test/fixtures/tls/ca.crt'));
+  const headers: Record<string, string> = { 'Content-Type': contentType, ...(token ? { Authorization: `Bearer ${token}` } : {}) };
   return new Promise((resolve, reject) => {
-    const req = https.request(`${url}${p}`, { method, ca, agent: false }, (res) => {
+    const req = transport.request(`${url}${p}`, { method, ca, agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode })));

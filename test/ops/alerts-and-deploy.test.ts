@@ -98,10 +98,10 @@ describe('deploy/', () => {
 
   test('the base applies on any cluster: no Prometheus Operator or Grafana objects, everything in namespace netcheck', () => {
     const objects = render('deploy/');
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'DaemonSet', 'Namespace', 'ServiceAccount']);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'DaemonSet', 'Namespace', 'ServiceAccount', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
     const ns = objects.find((o) => o.kind === 'Namespace')!;
     expect(ns.metadata.labels!['pod-security.kubernetes.io/enforce']).toBe('privileged');
-    for (const o of objects.filter((o) => !['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind))) expect(o.metadata).toMatchObject({ namespace: 'netcheck' });
+    for (const o of objects.filter((o) => ['ServiceAccount', 'DaemonSet'].includes(o.kind))) expect(o.metadata).toMatchObject({ namespace: 'netcheck' });
   });
 
   test('the kube-prometheus overlay adds the PodMonitor, the PrometheusRule and the dashboards ConfigMap', () => {
@@ -110,8 +110,8 @@ describe('deploy/', () => {
     expect(objects.find((o) => o.kind === 'ConfigMap')!.metadata.labels!.grafana_dashboard).toBe('1');
   });
 
-  test('the ClusterRole is minimal and never touches Secrets', () => {
-    const role = render('deploy/').find((o) => o.kind === 'ClusterRole')!;
+  test('the agent\'s ClusterRole is minimal and never touches Secrets; reading reports is aggregated to view', () => {
+    const role = render('deploy/').find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'netcheck-agent')!;
     for (const rule of role.rules) {
       expect(rule.resources).not.toContain('secrets');
       expect(rule.resources).not.toContain('*');
@@ -121,6 +121,28 @@ describe('deploy/', () => {
     const core = role.rules.filter((r: { apiGroups: string[] }) => r.apiGroups.includes(''));
     expect(core.map((r: { resources: string[]; verbs: string[] }) => `${r.resources.join()}:${r.verbs.join()}`).sort()).toEqual(['configmaps:get', 'nodes:list,watch', 'pods:list,watch']);
     expect(core.find((r: { resources: string[] }) => r.resources.includes('configmaps'))).toMatchObject({ resourceNames: ['kube-flannel-cfg', 'kubeadm-config'] });
+    const reports = role.rules.filter((r: { apiGroups: string[] }) => r.apiGroups.includes('netcheck.io'));
+    expect(reports.map((r: { resources: string[]; verbs: string[] }) => `${r.resources.join()}:${r.verbs.join()}`)).toEqual(['nodereports:create,patch', 'nodereports/status:patch']);
+    const view = render('deploy/').find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'netcheck-nodereports-view')!;
+    expect(view.metadata.labels!['rbac.authorization.k8s.io/aggregate-to-view']).toBe('true');
+    expect(view.rules).toEqual([{ apiGroups: ['netcheck.io'], resources: ['nodereports'], verbs: ['get', 'list', 'watch'] }]);
+  });
+
+  test('the NodeReport CRD: cluster-scoped, short name nr, status subresource, printer columns, a structural schema', () => {
+    const crd = render('deploy/').find((o) => o.kind === 'CustomResourceDefinition')!;
+    expect(crd.metadata.name).toBe('nodereports.netcheck.io');
+    expect(crd.spec).toMatchObject({ group: 'netcheck.io', scope: 'Cluster', names: { kind: 'NodeReport', plural: 'nodereports', shortNames: ['nr'] } });
+    const v = crd.spec.versions[0];
+    expect(v).toMatchObject({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
+    expect(v.additionalPrinterColumns.filter((c: { priority?: number }) => !c.priority).map((c: { name: string }) => c.name)).toEqual(['Status', 'Root-Cause', 'Failing', 'Age']);
+    // Structural: no field left untyped, nothing kept unknown.
+    const walk = (schema: any, at: string): void => {
+      expect([at, schema.type]).toEqual([at, expect.any(String)]);
+      expect(schema['x-kubernetes-preserve-unknown-fields']).toBeUndefined();
+      for (const [k, sub] of Object.entries(schema.properties ?? {})) if (!(at === '' && k === 'metadata')) walk(sub, `${at}.${k}`);
+      if (schema.items) walk(schema.items, `${at}[]`);
+    };
+    walk(v.schema.openAPIV3Schema, '');
   });
 
   test('the DaemonSet runs as non-root with no capabilities, mounts the host read-only, and never creates a file on it', () => {

@@ -1,11 +1,33 @@
+import type { CheckResult } from '../../src/model';
+import { assemble } from '../../src/engine';
+import { nodeReportCrd, reportObject } from '../../src/report-resource';
 import type { Store } from './store';
+
+/** What a healthy agent on a generated node reports; every 500th node has swap turned back on. */
+function agentChecks(i: number, name: string, ip: string, cidr: string): CheckResult[] {
+  const swapOn = i % 500 === 499;
+  return [
+    { id: 'kubelet-ready', status: 'ok', summary: 'kubelet is Ready and posting status', evidence: ['node condition Ready=True (KubeletReady: kubelet is posting ready status)'] },
+    { id: 'cni-ready', status: 'ok', summary: 'flannel is ready', evidence: [`/etc/cni/net.d: 10-flannel.conflist`] },
+    { id: 'flannel-subnet-env', status: 'ok', summary: `present, FLANNEL_SUBNET=${cidr.replace('.0/24', '.1/24')}`, evidence: [`/run/flannel/subnet.env: FLANNEL_NETWORK=10.64.0.0/10 FLANNEL_SUBNET=${cidr.replace('.0/24', '.1/24')}`] },
+    { id: 'bgp-established', status: 'skip', summary: 'no BGP: not a Calico node (flannel)', evidence: [] },
+    swapOn
+      ? { id: 'swap', status: 'fail', summary: 'swap is on and the kubelet refuses to run with it (failSwapOn: true)', evidence: ['/proc/swaps: /dev/sdb2 (partition, 4096 MiB)'], remedy: `On ${name}: swapoff -a && systemctl restart kubelet` }
+      : { id: 'swap', status: 'ok', summary: 'swap is off', evidence: ['/proc/swaps: no active swap'] },
+    { id: 'pod-cidr-assigned', status: 'ok', summary: `podCIDR ${cidr}`, evidence: [`spec.podCIDRs: ${cidr}`] },
+    { id: 'default-route', status: 'ok', summary: `default via 10.20.0.1 dev eth0`, evidence: [`/proc/net/route: default via 10.20.0.1 dev eth0 (up)`] },
+    { id: 'node-address', status: 'ok', summary: `${ip} is the InternalIP`, evidence: [] },
+    { id: 'cluster-cidr', status: 'ok', summary: 'all agree on 10.64.0.0/10', evidence: [] },
+  ];
+}
 
 /**
  * A large healthy flannel cluster for benchmarks: `nodes` nodes with a podCIDR each inside
  * 10.64.0.0/10, `podsPerNode` pods on every node (one of them the flannel pod), and the
  * controller-manager and flannel config that declare that pod network.
  */
-export function generateCluster(store: Store, nodes: number, podsPerNode: number): void {
+export function generateCluster(store: Store, nodes: number, podsPerNode: number, reports = false): void {
+  if (reports) store.add(nodeReportCrd() as Record<string, unknown> as never);
   const created = new Date(Date.now() - 30 * 86400_000).toISOString().replace(/\.\d+Z$/, 'Z');
   const heartbeat = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   store.add({
@@ -43,6 +65,10 @@ export function generateCluster(store: Store, nodes: number, podsPerNode: number
         nodeInfo: { kubeletVersion: 'v1.32.4', containerRuntimeVersion: 'containerd://1.7.24', osImage: 'Debian GNU/Linux 12', kernelVersion: '6.1.0', architecture: 'amd64', operatingSystem: 'linux' },
       },
     });
+    if (reports) {
+      const report = assemble(name, agentChecks(i, name, ip, cidr));
+      store.add(reportObject(report, { observedAt: Date.now() - 20_000, agentVersion: '0.1.0', heartbeatSeconds: 300, intervalSeconds: 30, rootCause: report.rootCause }) as never);
+    }
     for (let p = 0; p < podsPerNode; p++) {
       const flannel = p === 0;
       const podName = flannel ? `kube-flannel-ds-${i.toString(36).padStart(5, '0')}` : `app-${i}-${p}`;

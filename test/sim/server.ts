@@ -1,35 +1,58 @@
 // The simulated cluster: Kubernetes' REST API over fixture objects, for tests, benchmarks and the
-// demo. Real kubectl, the plugin and the agent talk to it as to any API server.
+// demo. Real kubectl, the plugin and the agent talk to it as to any API server: reads (GET, LIST
+// with selectors and paging, WATCH, Table printing, pods/log, pods/proxy), writes (create,
+// server-side apply, merge patch, update, delete, the status subresource), CustomResourceDefinitions
+// served once created, schema validation, authentication by token or client certificate,
+// impersonation, and ValidatingAdmissionPolicy.
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import yaml from 'js-yaml';
+import { admit, type UserInfo } from './admission';
 import { generateCluster } from './generate';
 import { fieldMatcher, labelMatcher } from './selectors';
-import { type Resource, RESOURCES, Store } from './store';
+import { type Resource, Store, timestamp } from './store';
 import { toTable } from './tables';
+import { validateCustomResource } from './validate';
 
 type Obj = Record<string, any>;
+
+export type Fault = 'blackhole' | 'unauthorized' | 'error500' | 'error503' | 'truncated' | 'endless-body' | 'endless-watch';
 
 export interface SimOptions {
   fixtures: string[];
   port: number;
-  generate?: { nodes: number; podsPerNode: number };
+  generate?: { nodes: number; podsPerNode: number; reports?: boolean };
   /**
    * How the server misbehaves: blackhole (accepts, never answers), unauthorized, error500,
    * error503, truncated (half a JSON body), endless-body (every GET streams a body that never
    * ends), endless-watch (every WATCH streams one line that never ends).
    */
-  fault?: 'blackhole' | 'unauthorized' | 'error500' | 'error503' | 'truncated' | 'endless-body' | 'endless-watch';
-  forbid: string[]; // "verb resource" pairs refused with 403, e.g. "get pods/log", "list configmaps"
+  fault?: Fault;
+  forbid: string[]; // "verb resource" pairs refused with 403, e.g. "get pods/log", "patch nodereports"
   tls?: { cert: string; key: string };
   clientCa?: string; // require client certificates signed by this CA, as --client-ca-file does
   kubeconfigOut?: string;
   ca?: string;
+  /** Bearer tokens and who they authenticate: "TOKEN=USERNAME[,node=NODE]" (node: the bound token's node-name). */
+  users?: string[];
 }
 
-function status(code: number, reason: string, message: string): Obj {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+export interface RequestRecord {
+  method: string;
+  path: string;
+  bytes: number;
+  userAgent: string;
+  user: string;
+  /** Impersonate-* headers as sent. */
+  impersonate?: Record<string, string>;
+  contentType?: string;
+}
+
+function status(code: number, reason: string, message: string, details?: Obj): Obj {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code, ...(details ? { details } : {}) };
 }
 
 function send(res: http.ServerResponse, code: number, body: unknown): void {
@@ -52,24 +75,45 @@ function endless(res: http.ServerResponse, start: string): void {
   pump();
 }
 
-function discovery(host: string): Record<string, Obj> {
-  const resourceList = (groupVersion: string, group: string) => ({
+const groupVersion = (r: Resource) => (r.group ? `${r.group}/${r.version}` : r.version);
+
+function discovery(store: Store, host: string): Record<string, Obj> {
+  const resourceList = (gv: string, group: string) => ({
     kind: 'APIResourceList',
     apiVersion: 'v1',
-    groupVersion,
-    resources: RESOURCES.filter((r) => r.group === group).flatMap((r) => [
-      { name: r.name, singularName: r.kind.toLowerCase(), namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'list', 'watch'] },
-      ...(r.name === 'pods' ? [{ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] }, { name: 'pods/proxy', singularName: '', namespaced: true, kind: 'PodProxyOptions', verbs: ['get'] }] : []),
-    ]),
+    groupVersion: gv,
+    resources: store.resources
+      .filter((r) => r.group === group)
+      .flatMap((r) => [
+        {
+          name: r.name,
+          singularName: r.singular ?? r.kind.toLowerCase(),
+          namespaced: r.namespaced,
+          kind: r.kind,
+          verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+          ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+          ...(r.categories ? { categories: r.categories } : {}),
+        },
+        ...(r.statusSubresource ? [{ name: `${r.name}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] }] : []),
+        ...(r.name === 'pods'
+          ? [
+              { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
+              { name: 'pods/proxy', singularName: '', namespaced: true, kind: 'PodProxyOptions', verbs: ['get'] },
+            ]
+          : []),
+      ]),
   });
-  const groups = [...new Set(RESOURCES.filter((r) => r.group).map((r) => `${r.group}/${r.version}`))];
+  const groups = [...new Set(store.resources.filter((r) => r.group).map(groupVersion))];
   return {
     '/version': { major: '1', minor: '32', gitVersion: 'v1.32.4', platform: 'linux/amd64' },
     '/api': { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: host }] },
     '/apis': {
       kind: 'APIGroupList',
       apiVersion: 'v1',
-      groups: groups.map((gv) => ({ name: gv.split('/')[0], versions: [{ groupVersion: gv, version: 'v1' }], preferredVersion: { groupVersion: gv, version: 'v1' } })),
+      groups: groups.map((gv) => {
+        const [name, version] = gv.split('/');
+        return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
+      }),
     },
     '/api/v1': resourceList('v1', ''),
     ...Object.fromEntries(groups.map((gv) => [`/apis/${gv}`, resourceList(gv, gv.split('/')[0])])),
@@ -85,26 +129,58 @@ interface Route {
   proxyPath?: string;
 }
 
-function route(pathname: string): Route | undefined {
-  const m = /^\/(?:api\/v1|apis\/([^/]+)\/v1)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?(\/.*)?$/.exec(pathname);
+function route(store: Store, pathname: string): Route | undefined {
+  const m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?(\/.*)?$/.exec(pathname);
   if (!m) return undefined;
-  const [, group = '', ns, plural, nameAndPort, subresource, rest] = m;
-  const resource = RESOURCES.find((r) => r.name === plural && r.group === group);
+  const [, coreVersion, group = '', groupVersionName, ns, plural, nameAndPort, subresource, rest] = m;
+  const version = coreVersion ?? groupVersionName;
+  const resource = store.resources.find((r) => r.name === plural && r.group === group && r.version === version);
   if (!resource) return undefined;
-  const [name, proxyPort] = (nameAndPort ?? '').split(':');
+  const [name, proxyPort] = decodeURIComponent(nameAndPort ?? '').split(':');
   return { resource, namespace: ns, name: name || undefined, subresource, proxyPort, proxyPath: rest ?? '/' };
+}
+
+/** RFC 7386 merge patch (null deletes a key). */
+function mergePatch(target: any, patch: any): any {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out = target && typeof target === 'object' && !Array.isArray(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+function jsonPath(obj: Obj, path: string): unknown {
+  let value: any = obj;
+  for (const part of path.replace(/^\./, '').split('.')) value = value?.[part];
+  return value;
+}
+
+function parseUsers(specs: string[] = []): Map<string, UserInfo> {
+  const users = new Map<string, UserInfo>();
+  for (const spec of specs) {
+    const [token, rest] = spec.split(/=(.*)/s);
+    const [username, ...attrs] = rest.split(',');
+    const node = attrs.find((a) => a.startsWith('node='))?.slice(5);
+    const groups = username.startsWith('system:serviceaccount:') ? ['system:serviceaccounts', `system:serviceaccounts:${username.split(':')[2]}`, 'system:authenticated'] : ['system:authenticated'];
+    users.set(token, { username, groups, extra: node ? { 'authentication.kubernetes.io/node-name': [node] } : {} });
+  }
+  return users;
 }
 
 export class SimCluster {
   readonly store = new Store();
-  readonly requests: { method: string; path: string; bytes: number; userAgent: string }[] = [];
+  readonly requests: RequestRecord[] = [];
   private readonly watchers = new Set<{ resource: Resource; match: (o: Obj) => boolean; res: http.ServerResponse }>();
+  private readonly users: Map<string, UserInfo>;
   private server?: http.Server;
   url = '';
 
   constructor(private readonly opts: SimOptions) {
     for (const f of opts.fixtures) this.store.loadFile(f);
-    if (opts.generate) generateCluster(this.store, opts.generate.nodes, opts.generate.podsPerNode);
+    if (opts.generate) generateCluster(this.store, opts.generate.nodes, opts.generate.podsPerNode, opts.generate.reports);
+    this.users = parseUsers(opts.users);
   }
 
   async start(): Promise<string> {
@@ -121,7 +197,7 @@ export class SimCluster {
   }
 
   kubeconfig(): string {
-    const ca = this.opts.ca ? `\n    certificate-authority-data: ${fs.readFileSync(this.opts.ca).toString('base64')}` : '';
+    const ca = this.opts.ca && this.opts.tls ? `\n    certificate-authority-data: ${fs.readFileSync(this.opts.ca).toString('base64')}` : '';
     return `apiVersion: v1
 kind: Config
 clusters:
@@ -145,22 +221,49 @@ users:
   }
 
   /** Replace or add an object and tell the watchers, as an API server would on a write. */
-  upsert(obj: Obj): void {
-    const resource = RESOURCES.find((r) => r.kind === obj.kind)!;
-    const list = this.store.objects.get(resource.name)!;
-    const i = list.findIndex((o) => o.metadata.name === obj.metadata.name && o.metadata.namespace === obj.metadata?.namespace);
-    const type = i >= 0 ? 'MODIFIED' : 'ADDED';
-    if (i >= 0) list.splice(i, 1);
-    if (obj.kind === 'Pod') for (const pods of this.store.podsByNode.values()) pods.splice(0, pods.length, ...pods.filter((p) => p.metadata.name !== obj.metadata.name));
-    obj.metadata.resourceVersion = String(++this.store.resourceVersion);
-    this.store.add(obj);
+  upsert(obj: Obj): Obj {
+    const resource = this.store.resourceOf(obj.kind);
+    if (!resource) throw new Error(`kind ${obj.kind} is not served`);
+    const existing = this.store.findObject(resource, obj.metadata?.namespace ?? (resource.namespaced ? 'default' : undefined), obj.metadata.name);
+    if (existing) {
+      obj.metadata.uid = existing.metadata.uid;
+      obj.metadata.creationTimestamp = existing.metadata.creationTimestamp;
+      this.store.remove(resource, existing);
+    }
+    const stored = this.store.add(obj);
+    this.notify(resource, existing ? 'MODIFIED' : 'ADDED', stored);
+    return stored;
+  }
+
+  private notify(resource: Resource, type: string, obj: Obj): void {
     for (const w of this.watchers) if (w.resource === resource && w.match(obj)) w.res.write(JSON.stringify({ type, object: obj }) + '\n');
+  }
+
+  /** Who sent the request: a client certificate's CN, a known token, or (any other token) "sim". */
+  private authenticate(req: http.IncomingMessage): UserInfo {
+    const cert = (req.socket as TLSSocket).getPeerCertificate?.();
+    if (cert && cert.subject?.CN) return { username: cert.subject.CN, groups: [cert.subject.O].flat().filter(Boolean) as string[], extra: {} };
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    return (token && this.users.get(token)) || { username: 'sim', groups: ['system:masters', 'system:authenticated'], extra: {} };
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://sim');
     if (url.pathname.startsWith('/sim/')) return this.admin(req, res, url);
-    const entry = { method: req.method ?? 'GET', path: url.pathname + url.search, bytes: 0, userAgent: req.headers['user-agent'] ?? '' };
+    const authenticated = this.authenticate(req);
+    const impersonate = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('impersonate-')).map(([k, v]) => [k, String(v)]));
+    const user: UserInfo = impersonate['impersonate-user']
+      ? { username: impersonate['impersonate-user'], uid: impersonate['impersonate-uid'], groups: (impersonate['impersonate-group'] ?? '').split(',').map((g) => g.trim()).filter(Boolean), extra: {} }
+      : authenticated;
+    const entry: RequestRecord = {
+      method: req.method ?? 'GET',
+      path: url.pathname + url.search,
+      bytes: 0,
+      userAgent: req.headers['user-agent'] ?? '',
+      user: user.username,
+      ...(Object.keys(impersonate).length ? { impersonate } : {}),
+      ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
+    };
     this.requests.push(entry);
     // Count the bytes each request is answered with, for the benchmarks' bytes-received comparison.
     const write = res.write.bind(res);
@@ -177,23 +280,32 @@ users:
       const code = fault === 'error500' ? 500 : 503;
       return send(res, code, status(code, code === 500 ? 'InternalError' : 'ServiceUnavailable', code === 500 ? 'Internal error occurred: etcdserver: request timed out' : 'the server is currently unable to handle the request'));
     }
-    if (fault === 'endless-body') return endless(res, '{"kind":"List","apiVersion":"v1","items":[{"metadata":{"name":"');
-    const fixed = discovery(req.headers.host ?? '127.0.0.1')[url.pathname];
+    if (fault === 'endless-body' && req.method === 'GET') return endless(res, '{"kind":"List","apiVersion":"v1","items":[{"metadata":{"name":"');
+    const fixed = req.method === 'GET' ? discovery(this.store, req.headers.host ?? '127.0.0.1')[url.pathname] : undefined;
     if (fixed) return send(res, 200, fixed);
-    const r = route(url.pathname);
+    const r = route(this.store, url.pathname);
     if (!r) return send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
-    const verb = r.subresource ? 'get' : r.name ? 'get' : url.searchParams.get('watch') ? 'watch' : 'list';
+    const method = req.method ?? 'GET';
+    const verb =
+      method === 'GET' ? (r.name ? 'get' : url.searchParams.get('watch') ? 'watch' : 'list') : ({ POST: 'create', PATCH: 'patch', PUT: 'update', DELETE: 'delete' } as Record<string, string>)[method];
+    if (!verb) return send(res, 405, status(405, 'MethodNotAllowed', `${method} is not supported`));
     const what = r.subresource ? `${r.resource.name}/${r.subresource}` : r.resource.name;
     if (this.opts.forbid.some((f) => f === `${verb} ${what}` || f === what)) {
       const where = r.namespace ? ` in the namespace "${r.namespace}"` : ' at the cluster scope';
-      return send(res, 403, status(403, 'Forbidden', `${what}${r.name ? ` "${r.name}"` : ''} is forbidden: User "sim" cannot ${verb} resource "${what}" in API group "${r.resource.group}"${where}`));
+      return send(res, 403, status(403, 'Forbidden', `${what}${r.name ? ` "${r.name}"` : ''} is forbidden: User "${user.username}" cannot ${verb} resource "${what}" in API group "${r.resource.group}"${where}`));
+    }
+    if (method !== 'GET') {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => this.write(res, r, verb, user, body, req.headers['content-type'] ?? '', url));
+      return;
     }
     if (r.name && r.subresource === 'log') return this.log(res, r, url);
     if (r.name && r.subresource === 'proxy') return this.proxy(res, r, url);
     if (r.name) {
       const obj = this.store.findObject(r.resource, r.namespace, r.name);
-      if (!obj) return send(res, 404, status(404, 'NotFound', `${r.resource.name} "${r.name}" not found`));
-      return this.reply(res, req, r.resource.name, [obj], obj);
+      if (!obj) return send(res, 404, status(404, 'NotFound', `${r.resource.name}${r.resource.group ? `.${r.resource.group}` : ''} "${r.name}" not found`, { name: r.name, kind: r.resource.name }));
+      return this.reply(res, req, r.resource, [obj], obj);
     }
     let match: (o: Obj) => boolean;
     try {
@@ -218,12 +330,98 @@ users:
       },
       items: page,
     };
-    this.reply(res, req, r.resource.name, page, list);
+    this.reply(res, req, r.resource, page, list);
   }
 
-  private reply(res: http.ServerResponse, req: http.IncomingMessage, resource: string, items: Obj[], body: Obj): void {
+  /**
+   * create, server-side apply, merge patch, update, delete; the status subresource; schema
+   * validation and admission policies before anything is stored.
+   */
+  private write(res: http.ServerResponse, r: Route, verb: string, user: UserInfo, body: string, contentType: string, url: URL): void {
+    const resource = r.resource;
+    const title = `${resource.name}${resource.group ? `.${resource.group}` : ''}`;
+    let input: Obj | undefined;
+    if (verb !== 'delete' && body) {
+      try {
+        input = contentType.startsWith('application/apply-patch+yaml') ? (yaml.load(body) as Obj) : (JSON.parse(body) as Obj);
+      } catch (e) {
+        return send(res, 400, status(400, 'BadRequest', `the body of the request was in an unknown format: ${(e as Error).message.split('\n')[0]}`));
+      }
+    }
+    const name = r.name ?? input?.metadata?.name;
+    const namespace = resource.namespaced ? (r.namespace ?? input?.metadata?.namespace ?? 'default') : undefined;
+    const existing = name ? this.store.findObject(resource, namespace, name) : undefined;
+    const onStatus = r.subresource === 'status';
+    if (r.subresource && !onStatus) return send(res, 405, status(405, 'MethodNotAllowed', `${verb} is not supported on ${title}/${r.subresource}`));
+    if (onStatus && !resource.statusSubresource) return send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+
+    let next: Obj | undefined;
+    let operation: 'CREATE' | 'UPDATE' | 'DELETE';
+    const apply = contentType.startsWith('application/apply-patch+yaml');
+    if (verb === 'delete') {
+      if (!existing) return send(res, 404, status(404, 'NotFound', `${title} "${name}" not found`, { name, kind: resource.name }));
+      operation = 'DELETE';
+    } else if (verb === 'create' || (verb === 'patch' && apply && !existing && !onStatus)) {
+      if (verb === 'create' && existing) return send(res, 409, status(409, 'AlreadyExists', `${title} "${name}" already exists`, { name, kind: resource.name }));
+      if (apply && !url.searchParams.get('fieldManager')) return send(res, 400, status(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch'));
+      if (!input || !name) return send(res, 422, status(422, 'Invalid', `${title} is invalid: metadata.name: Required value: name or generateName is required`));
+      next = structuredClone(input);
+      next.kind ??= resource.kind;
+      if (resource.statusSubresource) delete next.status; // set only through /status
+      operation = 'CREATE';
+    } else {
+      if (!existing) return send(res, 404, status(404, 'NotFound', `${title} "${name}" not found`, { name, kind: resource.name }));
+      if (!input) return send(res, 400, status(400, 'BadRequest', 'the request has no body'));
+      if (verb === 'patch' && !apply && !/^application\/(merge-patch|strategic-merge-patch)\+json/.test(contentType)) {
+        return send(res, 415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml, application/merge-patch+json, application/strategic-merge-patch+json`));
+      }
+      if (apply && !url.searchParams.get('fieldManager')) return send(res, 400, status(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch'));
+      if (verb === 'update' && input.metadata?.resourceVersion && input.metadata.resourceVersion !== existing.metadata.resourceVersion) {
+        return send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${title} "${name}": the object has been modified; please apply your changes to the latest version and try again`));
+      }
+      next = structuredClone(existing);
+      if (onStatus) {
+        // One field manager owns the whole status here, so an apply sets it as given.
+        next.status = verb === 'patch' && !apply ? mergePatch(existing.status, input.status) : input.status;
+      } else if (verb === 'update') {
+        next = { ...structuredClone(input), metadata: { ...input.metadata, uid: existing.metadata.uid, creationTimestamp: existing.metadata.creationTimestamp } };
+        if (resource.statusSubresource) next.status = existing.status;
+      } else {
+        const patch = structuredClone(input);
+        if (resource.statusSubresource) delete patch.status;
+        delete patch.apiVersion;
+        delete patch.kind;
+        next = mergePatch(existing, patch);
+      }
+      operation = 'UPDATE';
+    }
+    if (next) {
+      next.apiVersion = groupVersion(resource);
+      next.kind = resource.kind;
+      next.metadata = { ...next.metadata, name, ...(namespace ? { namespace } : {}) };
+      if (apply) {
+        const manager = url.searchParams.get('fieldManager');
+        const entry = { manager, operation: 'Apply', apiVersion: next.apiVersion, time: timestamp(), fieldsType: 'FieldsV1', fieldsV1: {}, ...(onStatus ? { subresource: 'status' } : {}) };
+        next.metadata.managedFields = [...(next.metadata.managedFields ?? []).filter((m: Obj) => !(m.manager === manager && (m.subresource ?? '') === (onStatus ? 'status' : ''))), entry];
+      }
+      const causes = validateCustomResource(resource, next);
+      if (causes.length) return send(res, 422, status(422, 'Invalid', `${resource.kind}.${resource.group} "${name}" is invalid: ${causes.join(', ')}`, { name, group: resource.group, kind: resource.kind, causes: causes.map((message) => ({ message })) }));
+    }
+    const denial = admit(this.store, { operation, resource, subResource: r.subresource, name, namespace, user, object: next, oldObject: existing });
+    if (denial) return send(res, denial.code, status(denial.code, denial.reason, denial.message));
+    if (url.searchParams.get('dryRun') === 'All') return send(res, operation === 'CREATE' ? 201 : 200, next ?? existing);
+    if (operation === 'DELETE') {
+      this.store.remove(resource, existing!);
+      this.notify(resource, 'DELETED', existing!);
+      return send(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, kind: resource.name, uid: existing!.metadata.uid } });
+    }
+    const stored = this.upsert(next!);
+    send(res, operation === 'CREATE' ? 201 : 200, stored);
+  }
+
+  private reply(res: http.ServerResponse, req: http.IncomingMessage, resource: Resource, items: Obj[], body: Obj): void {
     if ((req.headers.accept ?? '').includes('as=Table')) {
-      const table = toTable(resource, items, String(this.store.resourceVersion));
+      const table = toTable(resource, items, String(this.store.resourceVersion), jsonPath);
       if (body.metadata?.continue) table.metadata.continue = body.metadata.continue;
       return send(res, 200, table);
     }
@@ -254,9 +452,7 @@ users:
       up.pipe(res);
     });
     upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
-    upstream.on('error', (e) =>
-      send(res, 503, status(503, 'ServiceUnavailable', `error trying to reach service: dial tcp ${pod.status?.podIP}:${port}: ${e.message}`)),
-    );
+    upstream.on('error', (e) => send(res, 503, status(503, 'ServiceUnavailable', `error trying to reach service: dial tcp ${pod.status?.podIP}:${port}: ${e.message}`)));
   }
 
   /** A WATCH ends after timeoutSeconds, as on a real API server, and the client renews it. */
@@ -279,11 +475,20 @@ users:
       if (req.method === 'DELETE') this.requests.length = 0;
       return send(res, 200, { requests: this.requests });
     }
-    if (url.pathname === '/sim/objects' && req.method === 'PUT') {
+    if (url.pathname === '/sim/objects' && (req.method === 'PUT' || req.method === 'DELETE')) {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
-        this.upsert(JSON.parse(body));
+        const obj = JSON.parse(body);
+        if (req.method === 'PUT') this.upsert(obj);
+        else {
+          const resource = this.store.resourceOf(obj.kind)!;
+          const found = this.store.findObject(resource, obj.metadata.namespace, obj.metadata.name);
+          if (found) {
+            this.store.remove(resource, found);
+            this.notify(resource, 'DELETED', found);
+          }
+        }
         send(res, 200, { ok: true });
       });
       return;

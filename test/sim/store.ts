@@ -3,22 +3,42 @@ import yaml from 'js-yaml';
 
 type Obj = Record<string, any>;
 
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  jsonPath: string;
+  priority?: number;
+}
+
 export interface Resource {
   kind: string;
   name: string; // plural, as in URLs
   namespaced: boolean;
   group: string; // '' for core
   version: string;
+  singular?: string;
+  shortNames?: string[];
+  categories?: string[];
+  /** Served because a CustomResourceDefinition was created. */
+  custom?: boolean;
+  /** Has the status subresource: status is written only through /status. */
+  statusSubresource?: boolean;
+  printerColumns?: PrinterColumn[];
+  schema?: Obj;
 }
 
-export const RESOURCES: Resource[] = [
-  { kind: 'Node', name: 'nodes', namespaced: false, group: '', version: 'v1' },
-  { kind: 'Pod', name: 'pods', namespaced: true, group: '', version: 'v1' },
-  { kind: 'Event', name: 'events', namespaced: true, group: '', version: 'v1' },
-  { kind: 'ConfigMap', name: 'configmaps', namespaced: true, group: '', version: 'v1' },
-  { kind: 'Namespace', name: 'namespaces', namespaced: false, group: '', version: 'v1' },
-  { kind: 'DaemonSet', name: 'daemonsets', namespaced: true, group: 'apps', version: 'v1' },
+/** What every simulated cluster serves before any CRD is created. */
+export const BUILTIN: Resource[] = [
+  { kind: 'Node', name: 'nodes', namespaced: false, group: '', version: 'v1', shortNames: ['no'], statusSubresource: true },
+  { kind: 'Pod', name: 'pods', namespaced: true, group: '', version: 'v1', shortNames: ['po'], statusSubresource: true },
+  { kind: 'Event', name: 'events', namespaced: true, group: '', version: 'v1', shortNames: ['ev'] },
+  { kind: 'ConfigMap', name: 'configmaps', namespaced: true, group: '', version: 'v1', shortNames: ['cm'] },
+  { kind: 'Namespace', name: 'namespaces', namespaced: false, group: '', version: 'v1', shortNames: ['ns'] },
+  { kind: 'DaemonSet', name: 'daemonsets', namespaced: true, group: 'apps', version: 'v1', shortNames: ['ds'] },
   { kind: 'Lease', name: 'leases', namespaced: true, group: 'coordination.k8s.io', version: 'v1' },
+  { kind: 'CustomResourceDefinition', name: 'customresourcedefinitions', namespaced: false, group: 'apiextensions.k8s.io', version: 'v1', shortNames: ['crd', 'crds'] },
+  { kind: 'ValidatingAdmissionPolicy', name: 'validatingadmissionpolicies', namespaced: false, group: 'admissionregistration.k8s.io', version: 'v1' },
+  { kind: 'ValidatingAdmissionPolicyBinding', name: 'validatingadmissionpolicybindings', namespaced: false, group: 'admissionregistration.k8s.io', version: 'v1' },
 ];
 
 const AGE = /^now(?:-(\d+)([smhd]))?$/;
@@ -37,28 +57,59 @@ function resolveTimes(value: any, now: number): any {
   return value;
 }
 
+export const timestamp = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** A CRD's served storage version as a resource the server routes to. */
+function crdResource(crd: Obj): Resource {
+  const spec = crd.spec;
+  const version = spec.versions.find((v: Obj) => v.storage) ?? spec.versions[0];
+  return {
+    kind: spec.names.kind,
+    name: spec.names.plural,
+    namespaced: spec.scope === 'Namespaced',
+    group: spec.group,
+    version: version.name,
+    singular: spec.names.singular,
+    shortNames: spec.names.shortNames,
+    categories: spec.names.categories,
+    custom: true,
+    statusSubresource: !!version.subresources?.status,
+    printerColumns: version.additionalPrinterColumns,
+    schema: version.schema?.openAPIV3Schema,
+  };
+}
+
 /** Objects by resource, pods also indexed by node, logs by "namespace/pod". */
 export class Store {
-  readonly objects = new Map<string, Obj[]>(RESOURCES.map((r) => [r.name, []]));
+  readonly resources: Resource[] = [...BUILTIN];
+  readonly objects = new Map<string, Obj[]>(BUILTIN.map((r) => [r.name, []]));
   readonly podsByNode = new Map<string, Obj[]>();
   readonly logs = new Map<string, string>();
   private uid = 0;
   resourceVersion = 1000;
 
+  /** A fixture file: `kind: List` documents (with `logs:`), or plain Kubernetes YAML, one or many. */
   loadFile(file: string, now = Date.now()): void {
-    const doc = yaml.load(fs.readFileSync(file, 'utf8')) as { items?: Obj[]; logs?: Record<string, string> };
-    for (const item of doc.items ?? []) this.add(resolveTimes(item, now));
-    for (const [pod, text] of Object.entries(doc.logs ?? {})) this.logs.set(pod, text);
+    for (const doc of yaml.loadAll(fs.readFileSync(file, 'utf8')) as (Obj | null)[]) {
+      if (!doc) continue;
+      const items = doc.items ?? (doc.kind ? [doc] : []);
+      for (const item of items) this.add(resolveTimes(item, now));
+      for (const [pod, text] of Object.entries(doc.logs ?? {})) this.logs.set(pod, text as string);
+    }
   }
 
-  add(obj: Obj): void {
-    const resource = RESOURCES.find((r) => r.kind === obj.kind);
-    if (!resource) throw new Error(`fixture kind ${obj.kind} is not served`);
+  resourceOf(kind: string): Resource | undefined {
+    return this.resources.find((r) => r.kind === kind);
+  }
+
+  add(obj: Obj): Obj {
+    const resource = this.resourceOf(obj.kind);
+    if (!resource) throw new Error(`fixture kind ${obj.kind} is not served (create its CustomResourceDefinition first)`);
     obj.apiVersion ??= resource.group ? `${resource.group}/${resource.version}` : 'v1';
     obj.metadata ??= {};
     obj.metadata.uid ??= `00000000-0000-4000-8000-${String(++this.uid).padStart(12, '0')}`;
-    obj.metadata.resourceVersion ??= String(++this.resourceVersion);
-    obj.metadata.creationTimestamp ??= new Date(Date.now() - 86400_000 * 20).toISOString().replace(/\.\d+Z$/, 'Z');
+    obj.metadata.resourceVersion = String(++this.resourceVersion);
+    obj.metadata.creationTimestamp ??= timestamp(Date.now() - 86400_000 * 20);
     if (resource.namespaced) obj.metadata.namespace ??= 'default';
     this.objects.get(resource.name)!.push(obj);
     if (obj.kind === 'Pod' && obj.spec?.nodeName) {
@@ -66,6 +117,26 @@ export class Store {
       list.push(obj);
       this.podsByNode.set(obj.spec.nodeName, list);
     }
+    if (obj.kind === 'CustomResourceDefinition') this.register(crdResource(obj));
+    return obj;
+  }
+
+  remove(resource: Resource, obj: Obj): void {
+    const list = this.objects.get(resource.name)!;
+    list.splice(list.indexOf(obj), 1);
+    if (obj.kind === 'Pod') for (const pods of this.podsByNode.values()) if (pods.includes(obj)) pods.splice(pods.indexOf(obj), 1);
+    if (obj.kind === 'CustomResourceDefinition') {
+      const gone = crdResource(obj);
+      this.resources.splice(this.resources.findIndex((r) => r.name === gone.name && r.group === gone.group), 1);
+      this.objects.delete(gone.name);
+    }
+  }
+
+  private register(resource: Resource): void {
+    const existing = this.resources.findIndex((r) => r.name === resource.name && r.group === resource.group);
+    if (existing >= 0) this.resources[existing] = resource;
+    else this.resources.push(resource);
+    if (!this.objects.has(resource.name)) this.objects.set(resource.name, []);
   }
 
   /** Objects of a resource, narrowed by namespace and, cheaply, by an exact spec.nodeName selector. */

@@ -1,5 +1,7 @@
 // Server-side printing (meta.k8s.io/v1 Table), which kubectl asks for on `get`.
 
+import type { PrinterColumn, Resource } from './store';
+
 type Obj = Record<string, any>;
 
 function age(ts: string | undefined, now: number): string {
@@ -41,8 +43,25 @@ const COLUMNS: Record<string, { names: string[]; wide?: string[]; row: (o: Obj, 
   pods: { names: ['Name', 'Ready', 'Status', 'Restarts', 'Age'], wide: ['IP', 'Node'], row: podRow },
 };
 
-export function toTable(resource: string, items: Obj[], resourceVersion: string, now = Date.now()): Obj {
-  const spec = COLUMNS[resource] ?? { names: ['Name', 'Age'], row: (o: Obj) => [o.metadata.name, age(o.metadata.creationTimestamp, now)] };
+/** A custom resource's columns, from its CRD's additionalPrinterColumns, as the API server prints them. */
+function customColumns(resource: Resource, jsonPath: (o: Obj, path: string) => unknown) {
+  const columns = resource.printerColumns ?? [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }];
+  const cell = (o: Obj, c: PrinterColumn, now: number) => {
+    const value = jsonPath(o, c.jsonPath);
+    if (value === undefined || value === null) return c.type === 'date' ? '<unknown>' : '';
+    return c.type === 'date' ? age(String(value), now) : value;
+  };
+  return {
+    names: ['Name', ...columns.filter((c) => !c.priority).map((c) => c.name)],
+    wide: columns.filter((c) => c.priority).map((c) => c.name),
+    row: (o: Obj, now: number) => [o.metadata.name, ...columns.filter((c) => !c.priority).map((c) => cell(o, c, now)), ...columns.filter((c) => c.priority).map((c) => cell(o, c, now))],
+  };
+}
+
+export function toTable(resource: Resource, items: Obj[], resourceVersion: string, jsonPath: (o: Obj, path: string) => unknown, now = Date.now()): Obj {
+  const spec = resource.custom
+    ? customColumns(resource, jsonPath)
+    : (COLUMNS[resource.name] ?? { names: ['Name', 'Age'], row: (o: Obj) => [o.metadata.name, age(o.metadata.creationTimestamp, now)] });
   const columnDefinitions = [
     ...spec.names.map((name) => ({ name, type: 'string', format: name === 'Name' ? 'name' : '', description: '', priority: 0 })),
     ...(spec.wide ?? []).map((name) => ({ name, type: 'string', format: '', description: '', priority: 1 })),

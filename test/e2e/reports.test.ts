@@ -1,0 +1,199 @@
+// Node reports in the API: agents on fixture hosts publish NodeReport objects into the simulated
+// cluster with server-side apply; the plugin reads one object for `node`, one list for `nodes`,
+// never pods/proxy. The admission policy deploy/ ships is evaluated on every write.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ClusterReport, NodeReport } from '../../src/model';
+import { type AgentProcess, agentPodFixture, agentUser, kubectl, kubeconfigWithToken, kubectlNetcheck, REPORT_API, ROOT, type Sim, startAgent, startSim, tmpdir } from './harness';
+
+const HOSTS = path.join(ROOT, 'test/fixtures/hosts');
+const check = (r: NodeReport, id: string) => r.checks.find((c) => c.id === id)!;
+const reportsWritten = async (sim: Sim, node: string) => (await sim.requests()).filter((r) => r.method === 'PATCH' && r.path.startsWith(`/apis/netcheck.io/v1alpha1/nodereports/${node}`));
+
+async function agentOn(sim: Sim, node: string, host: string, extra: string[] = []): Promise<AgentProcess> {
+  return startAgent(['--node-name', node, '--host-root', path.join(HOSTS, host), '--interval', '300ms', '--kubeconfig', kubeconfigWithToken(sim, `agent-${node}`), ...extra]);
+}
+
+async function published(sim: Sim, agent: AgentProcess, node: string) {
+  await agent.waitFor(`the NodeReport of ${node} in the API`, async () => (await reportsWritten(sim, node)).some((r) => r.path.includes('/status')));
+}
+
+describe('agents publish NodeReports; the plugin reads them from the API', () => {
+  let sim: Sim;
+  const agents: AgentProcess[] = [];
+
+  beforeAll(async () => {
+    sim = await startSim(['flannel-incidents.yaml', ...REPORT_API], ['--user', agentUser('n01'), '--user', agentUser('n02'), '--user', agentUser('n03'), '--user', 'no-node-token=system:serviceaccount:netcheck:netcheck-agent']);
+    agents.push(await agentOn(sim, 'n01', 'healthy-flannel'), await agentOn(sim, 'n02', 'nic-down'), await agentOn(sim, 'n03', 'no-default-route'));
+    for (const [i, node] of ['n01', 'n02', 'n03'].entries()) await published(sim, agents[i], node);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const a of agents) await a.stop('SIGKILL');
+    await sim.stop();
+  });
+
+  test('`nodes` shows host-only findings for every node with an agent, from one list of reports and no pods/proxy', async () => {
+    await sim.resetRequests();
+    const run = kubectlNetcheck(['nodes', '-o', 'json', '--kubeconfig', sim.kubeconfig]);
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout) as ClusterReport;
+    const byNode = Object.fromEntries(report.nodes.map((n) => [n.node, n]));
+    expect(check(byNode.n02, 'default-route').summary).toBe('no default route; eth0 is down');
+    expect(check(byNode.n02, 'flannel-subnet-env').evidence.join('\n')).toMatch(/\/run\/flannel\/subnet\.env does not exist/);
+    expect(check(byNode.n03, 'default-route').summary).toBe('no default route; wlan0 is down');
+    expect(check(byNode.n01, 'swap')).toMatchObject({ status: 'ok', summary: 'swap is off' });
+    expect(check(byNode.m01, 'swap').status).toBe('unknown'); // no agent there
+    expect(check(byNode.m01, 'swap').evidence).toContain('agent: no netcheck agent pod on m01 in namespace netcheck');
+    const requests = await sim.requests();
+    expect(requests.filter((r) => r.path.startsWith('/apis/netcheck.io/v1alpha1/nodereports'))).toHaveLength(1);
+    expect(requests.filter((r) => r.path.includes('/proxy'))).toEqual([]);
+  });
+
+  test('`node NAME` reads one object: the report of that node, named as its source', async () => {
+    await sim.resetRequests();
+    const run = kubectlNetcheck(['node', 'n02', '-o', 'json', '--kubeconfig', sim.kubeconfig]);
+    const report = JSON.parse(run.stdout) as NodeReport;
+    expect(report.rootCause).toBe('default-route');
+    expect(check(report, 'default-route').evidence.join('\n')).toMatch(/^\/proc\/net\/route: no default route$/m);
+    const requests = await sim.requests();
+    const reads = requests.filter((r) => r.path.startsWith('/apis/netcheck.io'));
+    expect(reads.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /apis/netcheck.io/v1alpha1/nodereports/n02']);
+    expect(requests.length).toBeLessThanOrEqual(7); // node, its pods, the report, kcm flags, flannel config, events, CNI log
+  });
+
+  test('kubectl get nodereports is a cluster view on its own, and each report is owned by its Node', () => {
+    const out = kubectl(['get', 'nodereports'], sim.kubeconfig).stdout;
+    expect(out.split('\n')[0]).toMatch(/^NAME\s+STATUS\s+ROOT-CAUSE\s+FAILING\s+AGE$/);
+    expect(out).toMatch(/^n02\s+fail\s+default-route\s+cni-ready,flannel-subnet-env,default-route\s+\d+s$/m);
+    expect(out).toMatch(/^n01\s+ok\s+\d+s$/m);
+    const n02 = JSON.parse(kubectl(['get', 'nr', 'n02', '-o', 'json', '--show-managed-fields'], sim.kubeconfig).stdout);
+    expect(n02.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Node', name: 'n02', uid: expect.any(String) }]);
+    expect(n02.metadata.managedFields.map((m: { manager: string; operation: string }) => `${m.manager}/${m.operation}`)).toEqual(['netcheck-agent/Apply', 'netcheck-agent/Apply']);
+    expect(n02.status).toMatchObject({ node: 'n02', status: 'fail', rootCause: 'default-route', heartbeatSeconds: 300, intervalSeconds: 1 });
+  });
+
+  test('the admission policy lets an agent write only its own node\'s report', async () => {
+    const forged = JSON.stringify({ apiVersion: 'netcheck.io/v1alpha1', kind: 'NodeReport', metadata: { name: 'n03' } });
+    const other = await sim.fetchAs('agent-n02', 'PATCH', '/apis/netcheck.io/v1alpha1/nodereports/n03?fieldManager=netcheck-agent&force=true', forged, 'application/apply-patch+yaml');
+    expect(other.status).toBe(403);
+    expect(((await other.json()) as { message: string }).message).toBe(
+      `nodereports.netcheck.io "n03" is forbidden: ValidatingAdmissionPolicy 'netcheck-nodereport-own-node' with binding 'netcheck-nodereport-own-node' denied request: the netcheck agent on n02 may write only the NodeReport named n02, not n03`,
+    );
+    const status = await sim.fetchAs('agent-n02', 'PATCH', '/apis/netcheck.io/v1alpha1/nodereports/n03/status?fieldManager=netcheck-agent&force=true', forged, 'application/apply-patch+yaml');
+    expect(status.status).toBe(403);
+    const deleted = await sim.fetchAs('agent-n02', 'DELETE', '/apis/netcheck.io/v1alpha1/nodereports/n01');
+    expect(deleted.status).toBe(403);
+    const noNode = await sim.fetchAs('no-node-token', 'PATCH', '/apis/netcheck.io/v1alpha1/nodereports/n02?fieldManager=netcheck-agent&force=true', forged.replace('n03', 'n02'), 'application/apply-patch+yaml');
+    expect(noNode.status).toBe(403);
+    expect(((await noNode.json()) as { message: string }).message).toMatch(/token names no node .* it may not write NodeReports$/);
+    // Anyone else (an admin, here the sim's default user) is not matched by the policy.
+    const own = await sim.fetchAs('agent-n02', 'PATCH', '/apis/netcheck.io/v1alpha1/nodereports/n02?fieldManager=netcheck-agent&force=true', forged.replace('n03', 'n02'), 'application/apply-patch+yaml');
+    expect(own.status).toBe(200);
+  });
+
+  test('a report that breaks the CRD schema is refused by the API server', async () => {
+    const bad = JSON.stringify({ apiVersion: 'netcheck.io/v1alpha1', kind: 'NodeReport', metadata: { name: 'n02' }, status: { node: 'n02', status: 'great', checks: [] } });
+    const res = await sim.fetchAs('agent-n02', 'PATCH', '/apis/netcheck.io/v1alpha1/nodereports/n02/status?fieldManager=netcheck-agent&force=true', bad, 'application/apply-patch+yaml');
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { message: string }).message).toMatch(/status\.status: must be equal to one of the allowed values/);
+  });
+});
+
+describe('the agent writes on change and on its heartbeat, never every cycle', () => {
+  test('steady state: no write between heartbeats; a change is written within a cycle', async () => {
+    const sim = await startSim(['flannel-incidents.yaml', ...REPORT_API], ['--user', agentUser('n02')]);
+    const host = tmpdir();
+    fs.cpSync(path.join(HOSTS, 'nic-down'), host, { recursive: true });
+    const agent = await startAgent(['--node-name', 'n02', '--host-root', host, '--interval', '200ms', '--report-heartbeat', '4s', '--kubeconfig', kubeconfigWithToken(sim, 'agent-n02')]);
+    try {
+      await published(sim, agent, 'n02');
+      const first = await agent.sample('netcheck_cycles_total{');
+      await sim.resetRequests();
+      await new Promise((r) => setTimeout(r, 2000)); // ~10 cycles, half a heartbeat
+      expect((await agent.sample('netcheck_cycles_total{'))! - first!).toBeGreaterThanOrEqual(5);
+      expect(await reportsWritten(sim, 'n02')).toEqual([]);
+      // The heartbeat: one write of the status, nothing else.
+      await agent.waitFor('the heartbeat write', async () => (await reportsWritten(sim, 'n02')).length > 0, 10_000);
+      expect((await reportsWritten(sim, 'n02')).map((r) => r.path.split('?')[0])).toEqual(['/apis/netcheck.io/v1alpha1/nodereports/n02/status']);
+      // A change: the swap check fails; written within a cycle or two, not at the next heartbeat.
+      await sim.resetRequests();
+      fs.writeFileSync(path.join(host, 'proc/swaps'), 'Filename\tType\tSize\tUsed\tPriority\n/swap.img file 2097148 0 -2\n');
+      const changedAt = Date.now();
+      await agent.waitFor('the changed report', async () => (await reportsWritten(sim, 'n02')).length > 0, 10_000);
+      expect(Date.now() - changedAt).toBeLessThan(2000);
+      const run = kubectlNetcheck(['node', 'n02', '-o', 'json', '--kubeconfig', sim.kubeconfig]);
+      expect(check(JSON.parse(run.stdout) as NodeReport, 'swap').status).toBe('fail');
+    } finally {
+      await agent.stop('SIGKILL');
+      await sim.stop();
+    }
+  });
+});
+
+describe('when reports cannot be had', () => {
+  test('a stale report makes the host checks unknown, naming its age and the agent pod', async () => {
+    const sim = await startSim(['flannel-incidents.yaml', ...REPORT_API, agentPodFixture('n03')]);
+    try {
+      const observedAt = new Date(Date.now() - 14 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+      await sim.upsert({
+        apiVersion: 'netcheck.io/v1alpha1',
+        kind: 'NodeReport',
+        metadata: { name: 'n03' },
+        status: { node: 'n03', status: 'ok', failing: '', checks: [{ id: 'swap', status: 'ok', summary: 'swap is off', evidence: [] }], observedAt, agentVersion: '0.1.0', heartbeatSeconds: 300, intervalSeconds: 30 },
+      });
+      const report = JSON.parse(kubectlNetcheck(['node', 'n03', '-o', 'json', '--kubeconfig', sim.kubeconfig]).stdout) as NodeReport;
+      const swap = check(report, 'swap');
+      expect(swap.status).toBe('unknown');
+      expect(swap.evidence.join('\n')).toContain(`agent: the agent's report on n03 is 14m old (observed ${observedAt}), older than its heartbeat allows: agent pod netcheck/netcheck-agent-x7k2p is Running, Ready`);
+      expect(swap.remedy).toBe('See why the agent stopped reporting: kubectl -n netcheck logs netcheck-agent-x7k2p');
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  test('an agent pod that publishes nothing is named, with its logs; installing is suggested only when no agent pod exists', async () => {
+    const sim = await startSim(['flannel-incidents.yaml', ...REPORT_API, agentPodFixture('n03', { ready: false, waiting: 'CrashLoopBackOff' })]);
+    try {
+      const n03 = check(JSON.parse(kubectlNetcheck(['node', 'n03', '-o', 'json', '--kubeconfig', sim.kubeconfig]).stdout) as NodeReport, 'swap');
+      expect(n03.evidence).toContain('agent: agent pod netcheck/netcheck-agent-x7k2p is CrashLoopBackOff, 4 restarts but has published no NodeReport for n03');
+      expect(n03.remedy).toBe('See why the agent is not running: kubectl -n netcheck logs netcheck-agent-x7k2p; kubectl -n netcheck describe pod netcheck-agent-x7k2p');
+      const n01 = check(JSON.parse(kubectlNetcheck(['node', 'n01', '-o', 'json', '--kubeconfig', sim.kubeconfig]).stdout) as NodeReport, 'swap');
+      expect(n01.remedy).toMatch(/^Install the netcheck agent to see the host: kubectl apply -k 'https:\/\/github\.com\/netcheck\/netcheck\/\/deploy\?ref=v\d+\.\d+\.\d+'$/);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  test('without the CRD the agent says so once and keeps serving metrics; the plugin names the missing CRD', async () => {
+    const sim = await startSim(['flannel-incidents.yaml', agentPodFixture('n02')], ['--user', agentUser('n02')]);
+    const agent = await agentOn(sim, 'n02', 'nic-down');
+    try {
+      await agent.waitFor('the missing CRD in the log', () => /NodeReport CRD \(nodereports\.netcheck\.io\) is not installed/.test(agent.output()));
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(agent.output().match(/is not installed, so this node's report is not published/g)).toHaveLength(1);
+      expect(await agent.sample('netcheck_default_route_present{')).toBe(0);
+      expect(await agent.sample('netcheck_report_writes_total{node="n02",result="error"}')).toBeGreaterThanOrEqual(1);
+      const swap = check(JSON.parse(kubectlNetcheck(['node', 'n02', '-o', 'json', '--kubeconfig', sim.kubeconfig]).stdout) as NodeReport, 'swap');
+      expect(swap.evidence.join('\n')).toContain('agent: agent pod netcheck/netcheck-agent-x7k2p is Running, Ready, but the NodeReport CRD (nodereports.netcheck.io) is not installed, so no agent reports can be read');
+      expect(swap.remedy).toMatch(/^Install the NodeReport CRD with the agent: kubectl apply -k/);
+    } finally {
+      await agent.stop('SIGKILL');
+      await sim.stop();
+    }
+  });
+
+  test('a write RBAC refuses is logged once; the agent goes on', async () => {
+    const sim = await startSim(['flannel-incidents.yaml', ...REPORT_API], ['--user', agentUser('n02'), '--forbid', 'patch nodereports']);
+    const agent = await agentOn(sim, 'n02', 'nic-down');
+    try {
+      await agent.waitFor('the refusal in the log', () => /not allowed to write nodereport n02: .*cannot patch resource \\"nodereports\\"/.test(agent.output()));
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(agent.output().match(/not allowed to write nodereport/g)).toHaveLength(1);
+      expect((await agent.get('/healthz')).status).toBe(200);
+    } finally {
+      await agent.stop('SIGKILL');
+      await sim.stop();
+    }
+  });
+});
