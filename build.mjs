@@ -3,10 +3,21 @@
 // notices of everything bundled (dist/THIRD_PARTY_NOTICES.txt) and a CycloneDX SBOM
 // (dist/sbom.cdx.json), both read from esbuild's metafile.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { thirdParty } from './tools/third-party.mjs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+// The source revision for netcheck_build_info; a tree with uncommitted changes says so.
+const revision = (() => {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return dirty ? `${sha}-dirty` : sha;
+  } catch {
+    return 'unknown';
+  }
+})();
 rmSync('dist', { recursive: true, force: true }); // chunk names change with content
 
 const result = await build({
@@ -23,7 +34,7 @@ const result = await build({
   // The notices file carries every bundled license in full; per-file comments would repeat them.
   legalComments: 'none',
   logLevel: 'warning',
-  define: { NETCHECK_VERSION: JSON.stringify(pkg.version) },
+  define: { NETCHECK_VERSION: JSON.stringify(pkg.version), NETCHECK_REVISION: JSON.stringify(revision) },
   // Some bundled CommonJS dependencies call require() for Node built-ins.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });

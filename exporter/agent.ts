@@ -1,5 +1,5 @@
 import { evaluateNodeMeasured } from '../src/engine';
-import type { FactKey, HostFacts, NodeFacts } from '../src/facts';
+import { buildFacts, type FactKey, type HostFacts, type NodeFacts } from '../src/facts';
 import type { NodeReport } from '../src/model';
 import type { HostRead } from '../src/sources/host';
 import { withDeadline } from '../src/util/deadline';
@@ -22,7 +22,7 @@ export interface AgentOptions {
   publisher?: { offer(report: NodeReport, observedAt: number): Promise<void> | undefined; stats: PublishStats };
 }
 
-const HOST_KEYS: (keyof HostFacts & FactKey)[] = ['subnetEnv', 'swaps', 'fstabSwaps', 'kubeletConfig', 'routes', 'interfaces', 'interfaceCount', 'cniConfigFiles', 'bgpSessions'];
+const HOST_KEYS: (keyof HostFacts & FactKey)[] = ['subnetEnv', 'swaps', 'fstabSwaps', 'swapUnits', 'kubeletConfig', 'routes', 'interfaces', 'interfaceCount', 'linkConfig', 'cniConfigFiles', 'bgpSessions'];
 
 /**
  * Runs every check on this node in the background and keeps the latest report and metrics text.
@@ -79,17 +79,8 @@ export class Agent {
     const { host, unavailable: hostUnavailable } = await withDeadline(this.opts.cycleTimeoutMs, 'reading host facts', (signal) => this.opts.readHost(signal), this.stopping.signal).catch(
       (e: Error): HostRead => ({ host: {}, unavailable: Object.fromEntries(HOST_KEYS.map((k) => [k, e.message])) }),
     );
-    const api = this.opts.readApi();
-    const facts: NodeFacts = {
-      nodeName: this.opts.nodeName,
-      now: this.now(),
-      node: api.node,
-      pods: api.pods,
-      cluster: api.cluster,
-      host,
-      agent: `agent on ${this.opts.nodeName}`,
-      unavailable: { ...api.unavailable, ...hostUnavailable },
-    };
+    const { unavailable: apiUnavailable, ...api } = this.opts.readApi();
+    const facts = buildFacts({ nodeName: this.opts.nodeName, now: this.now(), api, host, agent: `agent on ${this.opts.nodeName}`, unavailable: [apiUnavailable, hostUnavailable] });
     const { report, measures } = evaluateNodeMeasured(facts);
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const finishedAt = this.now();

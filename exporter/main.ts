@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { HostRoot } from '../src/host/root';
 import { readHostFacts } from '../src/sources/host';
 import { KubeletConfigLocator } from '../src/sources/kubelet-config-path';
-import { sanitize } from '../src/text';
+import { sanitize } from '../src/util/text';
 import { formatMs } from '../src/util/deadline';
 import { parseDuration } from '../src/util/time';
 import { VERSION } from '../src/version';

@@ -1,20 +1,14 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+// The exporter's metrics. The per-check families come from the check registry (each check file
+// names its gauges); the agent's own families are listed here once, and docs/metrics.md is
+// generated from both. The registry is rendered once per check cycle and the text kept, so a scrape
+// costs a string copy, not a serialisation.
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { CHECKS } from '../src/checks';
 import type { Measures } from '../src/engine';
 import type { FactKey } from '../src/facts';
-import { CHECK_IDS, type CheckId, type NodeReport, STATUSES } from '../src/model';
-import { VERSION } from '../src/version';
+import { type NodeReport, STATUSES } from '../src/model';
+import { REVISION, RUNTIME, VERSION } from '../src/version';
 import type { PublishStats } from './publisher';
-
-/** The per-check gauges of the contract: which check's measure each one exports. */
-export const CHECK_GAUGES: { name: string; help: string; check: CheckId; measure: string }[] = [
-  { name: 'netcheck_cni_ready', help: "1 when the node's CNI is ready, 0 when not", check: 'cni-ready', measure: 'ready' },
-  { name: 'netcheck_flannel_subnet_env_present', help: '1 when /run/flannel/subnet.env exists, 0 when missing', check: 'flannel-subnet-env', measure: 'present' },
-  { name: 'netcheck_bgp_sessions_established', help: 'BGP sessions in state Established', check: 'bgp-established', measure: 'established' },
-  { name: 'netcheck_bgp_sessions', help: 'BGP sessions configured in BIRD', check: 'bgp-established', measure: 'configured' },
-  { name: 'netcheck_swap_enabled', help: '1 when swap is on, 0 when off', check: 'swap', measure: 'enabled' },
-  { name: 'netcheck_pod_cidr_assigned', help: '1 when the node has a podCIDR, 0 when not', check: 'pod-cidr-assigned', measure: 'assigned' },
-  { name: 'netcheck_default_route_present', help: '1 when the host has a default route on an interface that is up, 0 when not', check: 'default-route', measure: 'present' },
-];
 
 export interface CycleStats {
   durationSeconds: number;
@@ -24,39 +18,80 @@ export interface CycleStats {
   published?: PublishStats;
 }
 
-/**
- * The exporter's registry. It is rendered once per check cycle and the text kept, so a scrape
- * costs a string copy, not a serialisation.
- */
+export interface FamilySpec {
+  name: string;
+  type: 'gauge' | 'counter';
+  labels: string[];
+  help: string;
+}
+
+/** The agent's own families (the per-check ones are in each check's file). */
+export const AGENT_FAMILIES = {
+  status: { name: 'netcheck_check_status', type: 'gauge', labels: ['node', 'check', 'status'], help: "State set: 1 for the check's current status (ok, warn, fail, unknown, skip), 0 for the others; present for every check, whatever its status" },
+  buildInfo: { name: 'netcheck_build_info', type: 'gauge', labels: ['version', 'revision', 'runtime'], help: 'Always 1: the running netcheck version, its source revision and the JavaScript runtime' },
+  cycleDuration: { name: 'netcheck_cycle_duration_seconds', type: 'gauge', labels: ['node'], help: 'How long the last check cycle took' },
+  lastCycle: { name: 'netcheck_last_cycle_timestamp_seconds', type: 'gauge', labels: ['node'], help: 'When the last check cycle finished (Unix time); the stale-agent alert reads it' },
+  cycles: { name: 'netcheck_cycles_total', type: 'counter', labels: ['node'], help: 'Check cycles run since the agent started' },
+  factUnavailable: { name: 'netcheck_fact_unavailable', type: 'gauge', labels: ['node', 'fact'], help: '1 for each fact that could not be read in the last cycle (the agent logs why, once)' },
+  reportWrites: { name: 'netcheck_report_writes_total', type: 'counter', labels: ['node', 'result'], help: "Writes of this node's NodeReport to the API, by result (ok, error)" },
+  lastWrite: { name: 'netcheck_report_last_write_timestamp_seconds', type: 'gauge', labels: ['node'], help: "When this node's NodeReport was last written to the API (Unix time)" },
+} as const satisfies Record<string, FamilySpec>;
+
+/** Every per-check family, from the registry: label `node`, plus a family's own labels. */
+export const CHECK_FAMILIES = CHECKS.flatMap((check) =>
+  check.metrics.map((m) => ({ ...m, check: check.id, family: { name: m.name, type: 'gauge' as const, labels: ['node', ...(m.labels ?? [])], help: m.help } })),
+);
+
+/** prom-client's default gauges with a _total suffix. */
+const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export class Metrics {
   private readonly registry = new Registry();
-  private readonly gauges = CHECK_GAUGES.map((g) => ({ ...g, gauge: new Gauge({ name: g.name, help: g.help, labelNames: ['node'], registers: [this.registry] }) }));
-  private readonly status = new Gauge({ name: 'netcheck_check_status', help: "1 for the check's current status, 0 for the others", labelNames: ['node', 'check', 'status'], registers: [this.registry] });
-  private readonly cycleDuration = new Gauge({ name: 'netcheck_cycle_duration_seconds', help: 'How long the last check cycle took', labelNames: ['node'], registers: [this.registry] });
-  private readonly lastCycle = new Gauge({ name: 'netcheck_last_cycle_timestamp_seconds', help: 'When the last check cycle finished (Unix time)', labelNames: ['node'], registers: [this.registry] });
-  private readonly cycles = new Counter({ name: 'netcheck_cycles_total', help: 'Check cycles run', labelNames: ['node'], registers: [this.registry] });
-  private readonly factErrors = new Gauge({ name: 'netcheck_fact_unavailable', help: '1 when a fact could not be read in the last cycle (see the agent log for why)', labelNames: ['node', 'fact'], registers: [this.registry] });
-  private readonly reportWrites = new Counter({ name: 'netcheck_report_writes_total', help: "Writes of this node's NodeReport to the API, by result (ok, error)", labelNames: ['node', 'result'], registers: [this.registry] });
-  private readonly lastWrite = new Gauge({ name: 'netcheck_report_last_write_timestamp_seconds', help: "When this node's NodeReport was last written to the API (Unix time)", labelNames: ['node'], registers: [this.registry] });
+  private readonly checkGauges = CHECK_FAMILIES.map((m) => ({ ...m, gauge: this.gauge(m.family) }));
+  private readonly status = this.gauge(AGENT_FAMILIES.status);
+  private readonly cycleDuration = this.gauge(AGENT_FAMILIES.cycleDuration);
+  private readonly lastCycle = this.gauge(AGENT_FAMILIES.lastCycle);
+  private readonly cycles = this.counter(AGENT_FAMILIES.cycles);
+  private readonly factErrors = this.gauge(AGENT_FAMILIES.factUnavailable);
+  private readonly reportWrites = this.counter(AGENT_FAMILIES.reportWrites);
+  private readonly lastWrite = this.gauge(AGENT_FAMILIES.lastWrite);
   private counted = { ok: 0, failed: 0 };
   text = '';
 
   constructor() {
-    new Gauge({ name: 'netcheck_build_info', help: 'The running netcheck version', labelNames: ['version'], registers: [this.registry] }).set({ version: VERSION }, 1);
+    this.gauge(AGENT_FAMILIES.buildInfo).set({ version: VERSION, revision: REVISION, runtime: RUNTIME }, 1);
+    // process_* (start time, resident memory, CPU, open fds) and the runtime's heap and event loop.
+    collectDefaultMetrics({ register: this.registry });
+    // Gauges named like counters: promtool check metrics (and Prometheus naming) reject them.
+    for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
   }
 
   readonly contentType = this.registry.contentType;
 
+  private gauge(f: FamilySpec) {
+    return new Gauge({ name: f.name, help: f.help, labelNames: f.labels, registers: [this.registry] });
+  }
+
+  private counter(f: FamilySpec) {
+    return new Counter({ name: f.name, help: f.help, labelNames: f.labels, registers: [this.registry] });
+  }
+
   async update(report: NodeReport, measures: Measures, stats: CycleStats): Promise<void> {
     const node = report.node;
-    for (const g of this.gauges) {
+    for (const g of this.checkGauges) {
+      // Absent where the check is skip or unknown: a number that was not measured is not 0.
       g.gauge.reset();
-      const value = measures[g.check]?.[g.measure];
-      if (value !== undefined) g.gauge.set({ node }, value);
+      const measured = measures[g.check];
+      if (g.measure !== undefined) {
+        const value = measured?.measures?.[g.measure];
+        if (value !== undefined) g.gauge.set({ node }, value);
+      } else {
+        for (const s of measured?.series?.[g.name] ?? []) g.gauge.set({ node, ...s.labels }, s.value);
+      }
     }
-    for (const id of CHECK_IDS) {
-      const current = report.checks.find((c) => c.id === id)?.status ?? 'unknown';
-      for (const s of STATUSES) this.status.set({ node, check: id, status: s }, s === current ? 1 : 0);
+    for (const check of CHECKS) {
+      const current = report.checks.find((c) => c.id === check.id)?.status ?? 'unknown';
+      for (const s of STATUSES) this.status.set({ node, check: check.id, status: s }, s === current ? 1 : 0);
     }
     this.cycleDuration.set({ node }, stats.durationSeconds);
     this.lastCycle.set({ node }, Math.floor(stats.finishedAt / 1000));

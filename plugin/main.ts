@@ -3,7 +3,7 @@ import { clusterReport, type Status } from '../src/model';
 import { VERSION } from '../src/version';
 import { parseDuration } from '../src/util/time';
 import { type OutputFormat, Renderer } from './output';
-import { sanitize } from '../src/text';
+import { sanitize } from '../src/util/text';
 
 const EXIT_OK = 0;
 const EXIT_RUN_FAILED = 1;
@@ -91,9 +91,10 @@ function useColor(flags: Flags): boolean {
 
 async function run(flags: Flags, name: string | undefined): Promise<Status> {
   // Loaded only here, so `kubectl netcheck version` and --help never pay for the Kubernetes client.
-  const [{ KubeClient }, { gatherNode, gatherNodes }, { evaluateNode, mergeAgentReport }] = await Promise.all([
+  const [{ KubeClient }, { gatherNode }, { gatherNodes }, { evaluateNode, mergeAgentReport }] = await Promise.all([
     import('../src/sources/kube-client'),
-    import('../src/sources/kube-facts'),
+    import('../src/sources/kube/node'),
+    import('../src/sources/kube/nodes'),
     import('../src/engine'),
   ]);
   const client = await KubeClient.load({ kubeconfig: flags.kubeconfig, context: flags.context, requestTimeoutMs: parseDuration(flags.requestTimeout), keepAlive: true });

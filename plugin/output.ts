@@ -1,22 +1,11 @@
 import { stripVTControlCharacters } from 'node:util';
 import yaml from 'js-yaml';
 import { createColors } from 'picocolors';
-import { sanitize } from '../src/text';
-import { CHECK_IDS, type CheckId, type ClusterReport, type NodeReport, type Status } from '../src/model';
+import { sanitize } from '../src/util/text';
+import { CHECKS } from '../src/checks';
+import type { ClusterReport, NodeReport, Status } from '../src/model';
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml';
-
-const SHORT: Record<CheckId, string> = {
-  'kubelet-ready': 'KUBELET',
-  'cni-ready': 'CNI',
-  'flannel-subnet-env': 'SUBNET-ENV',
-  'bgp-established': 'BGP',
-  swap: 'SWAP',
-  'pod-cidr-assigned': 'POD-CIDR',
-  'default-route': 'ROUTE',
-  'node-address': 'ADDRESS',
-  'cluster-cidr': 'CLUSTER-CIDR',
-};
 
 /**
  * kubectl's printer (a tabwriter): upper-case headers, no borders, each column padded to its
@@ -64,11 +53,11 @@ export class Renderer {
   cluster(report: ClusterReport, format: OutputFormat): string {
     if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
     if (format === 'yaml') return yaml.dump(report, { noRefs: true, lineWidth: -1 });
-    const head = ['NODE', 'STATUS', ...CHECK_IDS.map((id) => SHORT[id]), format === 'wide' ? 'ROOT CAUSE' : undefined].filter((h): h is string => !!h);
+    const head = ['NODE', 'STATUS', ...CHECKS.map((c) => c.column), format === 'wide' ? 'ROOT CAUSE' : undefined].filter((h): h is string => !!h);
     const table = [head];
     for (const node of report.nodes) {
       const byId = new Map(node.checks.map((ch) => [ch.id, ch.status]));
-      const row = [sanitize(node.node), this.status(node.status), ...CHECK_IDS.map((id) => this.status(byId.get(id) ?? 'unknown'))];
+      const row = [sanitize(node.node), this.status(node.status), ...CHECKS.map((c) => this.status(byId.get(c.id) ?? 'unknown'))];
       if (format === 'wide') {
         const cause = node.rootCause && node.checks.find((c) => c.id === node.rootCause);
         row.push(cause ? sanitize(`${cause.id}: ${cause.summary}`) : '');

@@ -1,29 +1,129 @@
+// What a check is. A check file (src/checks/<id>.ts) carries its whole face: what it asks, where it
+// sits among causes, the facts it needs, a pure evaluation that names a finding and its values,
+// the catalogue of findings with their wording, the metrics it exports and the alerts it raises;
+// its runbook is the markdown file beside it. Everything else (report columns, causal order,
+// gauges, alert rules and their tests, dashboards, docs) is derived from the registry.
 import type { FactKey, NodeFacts } from './facts';
+import type { Status } from './model';
 import { INSTALL_AGENT } from './report-resource';
-import type { CheckId, Finding } from './model';
+
+/** A finding a check can make: its status and its wording, templated on the values it names. */
+export interface FindingSpec<A = any> {
+  status: Status;
+  summary: (args: A) => string;
+  /** What to do, pasteable: every name filled in from `args`, or the command that finds it first. */
+  remedy?: (args: A) => string | undefined;
+}
+
+export type Catalogue = Record<string, FindingSpec>;
+
+/** The values a finding's templates take: what its summary and its remedy each ask for. */
+type ArgsOf<S> = (S extends { summary: (args: infer A) => string } ? A : never) & (S extends { remedy: (args: infer B) => unknown } ? B : unknown);
+
+/** What an evaluation returns: a finding's code and values, never prose. */
+export interface Outcome {
+  code: string;
+  args: unknown;
+  evidence: string[];
+  /** Numbers behind the finding, exported as the check's metrics; absent: the metric is absent. */
+  measures?: Record<string, number>;
+  /** Series with labels of their own (one per BGP peer, say), by metric name; bounded by the check. */
+  series?: Record<string, Series[]>;
+}
+
+export interface Series {
+  labels: Record<string, string>;
+  value: number;
+}
 
 /**
- * One diagnosis. `needs` names the facts it reads; `seenBest` says whose view wins when the plugin
- * (API, cluster-wide) and the agent (host, this node only) both answer: the host view for facts only
- * the host has, the API view for facts that need the whole cluster, the worse of the two otherwise.
+ * A per-check gauge, label `node`: its value is one of the outcome's measures, or, for a metric
+ * with labels of its own, the outcome's series of that name.
  */
-export interface Check {
-  id: CheckId;
+export interface MetricSpec {
+  name: string;
+  help: string;
+  measure?: string;
+  labels?: readonly string[];
+}
+
+/** How an alert reads the series: filled in from the mixin's config (alerts/mixin.ts). */
+export interface AlertQuery {
+  /** A series selector with the job selector, plus `extra` label matchers. */
+  sel(metric: string, extra?: string): string;
+  /** `netcheck_check_status{...,check="<id>",status="<status>"} == 1` */
+  status(check: string, status: Status): string;
+  /** Labels an aggregation or join keeps: the cluster label and node. */
+  by: string;
+}
+
+export interface AlertSpec {
+  /** CamelCase, prefixed Netcheck. */
+  name: string;
+  severity: 'critical' | 'warning';
+  /** Key into the mixin's `for` durations (the config decides how long). */
+  for: 'fast' | 'slow' | 'slowest';
+  expr(q: AlertQuery): string;
+  summary: string;
+  /** Templated on the alert's labels ({{ $labels.node }}) and value. */
+  description: string;
+  /**
+   * Series (metric{labels} → a value, or a promtool values expression such as '0+1x60') on a node
+   * that fire it, for its promtool test. The first is the series the expression returns: its labels
+   * and value are the alert's.
+   */
+  fires: Record<string, number | string>;
+  /**
+   * This alert (with the check's other alerts that say so) fires whenever the check fails, so the
+   * generic NetcheckCheckFailing leaves the check to them.
+   */
+  coversFailure?: boolean;
+}
+
+export interface Check<Id extends string = string, C extends Catalogue = Catalogue> {
+  id: Id;
+  /** What is true when the check passes. */
   title: string;
-  needs: FactKey[];
+  /** What it asks, for the README and the docs. */
+  question: string;
+  /** The column header in `kubectl netcheck nodes`. */
+  column: string;
+  /**
+   * Where it sits among causes: a lower rank explains a higher one (a down NIC, 10, explains a
+   * crashing flannel, 80, which explains pods stuck in ContainerCreating). The root cause of a
+   * report is its failing check of lowest rank.
+   */
+  rank: number;
+  needs: readonly FactKey[];
+  /** Facts that cost a request to the API (other nodes, events, logs): fetched only when this says so. */
+  fetchWhen?: Partial<Record<FactKey, (facts: NodeFacts) => boolean>>;
+  /** Whose view wins when the API view and the agent's view both answer. */
   seenBest: 'host' | 'api' | 'both';
-  evaluate(facts: NodeFacts): Finding;
+  findings: C;
+  evaluate(facts: NodeFacts): Outcome;
+  metrics: readonly MetricSpec[];
+  alerts: readonly AlertSpec[];
+}
+
+/** Declares a check; the types tie each outcome's values to its finding's template. */
+export function defineCheck<const Id extends string, C extends Catalogue>(check: Check<Id, C>): Check<Id, C> {
+  return check;
+}
+
+/** An outcome: `code` is a key of the check's catalogue, `args` the values its templates take. */
+export function found<C extends Catalogue, K extends keyof C & string>(_findings: C, code: K, args: ArgsOf<C[K]>, evidence: string[] = [], measures?: Record<string, number>): Outcome {
+  return { code, args, evidence, ...(measures ? { measures } : {}) };
 }
 
 /** Lines saying which needed facts could not be gathered, and why. */
-export function unavailableEvidence(facts: NodeFacts, keys: FactKey[]): string[] {
+export function unavailableEvidence(facts: NodeFacts, keys: readonly FactKey[]): string[] {
   return keys.flatMap((k) => (facts.unavailable[k] ? [`${k}: ${facts.unavailable[k]}`] : []));
 }
 
 /**
  * What to do when a fact only the host has is missing. Seen from the API: about the agent (install
  * it only when no agent pod exists; otherwise its pod, its logs, its report's age). On the agent
- * itself: nothing to add, the evidence names the file or socket and why it could not be read.
+ * itself: the evidence names the file or socket and why it could not be read.
  */
 export function hostFactRemedy(facts: NodeFacts): string | undefined {
   if (facts.host) return undefined;

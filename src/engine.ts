@@ -1,24 +1,42 @@
-import { unavailableEvidence } from './check';
+// Runs the checks of the registry on one node's facts and assembles the report.
+import type { Check, Outcome } from './check';
 import { CHECKS } from './checks';
+import { unavailableEvidence } from './check';
 import type { NodeFacts } from './facts';
 import { type CheckId, type CheckResult, type NodeReport, nodeReport, severity } from './model';
 
-export type Measures = Partial<Record<CheckId, Record<string, number>>>;
+/** What each check measured, for its metrics: named values, and labelled series. */
+export type Measures = Partial<Record<CheckId, Pick<Outcome, 'measures' | 'series'>>>;
+
+const BY_ID = new Map<string, Check>(CHECKS.map((c) => [c.id, c]));
+
+/** A check's outcome in words: its finding's status, summary and remedy, from the catalogue. */
+export function render(check: Check, outcome: Outcome): CheckResult {
+  const spec = check.findings[outcome.code];
+  if (!spec) throw new Error(`${check.id} returned the finding "${outcome.code}", which its catalogue does not have`);
+  const remedy = spec.remedy?.(outcome.args);
+  return { id: check.id as CheckId, status: spec.status, summary: spec.summary(outcome.args), evidence: outcome.evidence, ...(remedy ? { remedy } : {}) };
+}
+
+/** One check on one node's facts, in words (for tests and tools; reports come from evaluateNode). */
+export function evaluateCheck(check: Check, facts: NodeFacts): CheckResult & Pick<Outcome, 'measures'> {
+  const outcome = check.evaluate(facts);
+  return { ...render(check, outcome), ...(outcome.measures ? { measures: outcome.measures } : {}) };
+}
 
 /** Runs every check on one node's facts. A check that throws becomes `unknown`; the rest still run. */
 export function evaluateNodeMeasured(facts: NodeFacts): { report: NodeReport; measures: Measures } {
   const measures: Measures = {};
   const results: CheckResult[] = CHECKS.map((check) => {
     try {
-      const { measures: values, ...finding } = check.evaluate(facts);
-      if (values) measures[check.id] = values;
+      const outcome = check.evaluate(facts);
+      const result = render(check, outcome);
+      if (outcome.measures || outcome.series) measures[check.id as CheckId] = { measures: outcome.measures, series: outcome.series };
       // An unknown says why: every needed fact that could not be gathered, with its reason.
-      if (finding.status === 'unknown') {
-        finding.evidence = [...new Set([...finding.evidence, ...unavailableEvidence(facts, check.needs)])];
-      }
-      return { id: check.id, ...finding };
+      if (result.status === 'unknown') result.evidence = [...new Set([...result.evidence, ...unavailableEvidence(facts, check.needs)])];
+      return result;
     } catch (e) {
-      return { id: check.id, status: 'unknown', summary: `could not evaluate: ${(e as Error).message}`, evidence: [] };
+      return { id: check.id as CheckId, status: 'unknown', summary: `could not evaluate: ${(e as Error).message}`, evidence: [] };
     }
   });
   return { report: assemble(facts.nodeName, results), measures };
@@ -38,7 +56,7 @@ export function mergeAgentReport(api: NodeReport, agent: NodeReport): NodeReport
     const hostResult = fromAgent.get(apiResult.id);
     if (!hostResult || hostResult.status === 'unknown') return apiResult;
     if (apiResult.status === 'unknown') return hostResult;
-    const seenBest = CHECKS.find((c) => c.id === apiResult.id)!.seenBest;
+    const seenBest = BY_ID.get(apiResult.id)?.seenBest ?? 'both';
     if (seenBest === 'host') return hostResult;
     if (seenBest === 'api') return apiResult;
     return severity(hostResult.status) > severity(apiResult.status) ? hostResult : apiResult;
@@ -51,21 +69,10 @@ export function assemble(node: string, checks: CheckResult[]): NodeReport {
   return nodeReport(node, checks, rootCause(checks)?.id);
 }
 
-// Causes before symptoms: a down NIC explains a crashing flannel, which explains a missing
-// subnet.env, which explains pods stuck in ContainerCreating.
-const CAUSAL_ORDER: CheckId[] = [
-  'default-route',
-  'swap',
-  'kubelet-ready',
-  'cluster-cidr',
-  'pod-cidr-assigned',
-  'node-address',
-  'bgp-established',
-  'flannel-subnet-env',
-  'cni-ready',
-];
+// Causes before symptoms: each check's rank says where it sits (src/check.ts).
+const CAUSAL_ORDER = [...CHECKS].sort((a, b) => a.rank - b.rank).map((c) => c.id);
 
-/** The failing check that explains the others: the first failure in causal order. */
+/** The failing check that explains the others: the failure of lowest rank. */
 export function rootCause(checks: CheckResult[]): CheckResult | undefined {
   for (const id of CAUSAL_ORDER) {
     const result = checks.find((c) => c.id === id && c.status === 'fail');

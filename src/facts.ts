@@ -1,6 +1,7 @@
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { BgpSession } from './parsers/bird';
 import type { KubeletSwapConfig } from './parsers/kubelet-config';
+import type { LinkConfig } from './parsers/link-config';
 import type { Route } from './parsers/proc-net-route';
 import type { SwapArea } from './parsers/proc-swaps';
 import type { SubnetEnv } from './parsers/subnet-env';
@@ -39,10 +40,23 @@ export interface PeerNode {
   cniAddress?: string;
 }
 
+/** A systemd swap unit that can turn swap on at boot, and where it came from. */
+export interface SwapUnit {
+  unit: string; // dev-sda3.swap
+  what?: string; // its What=, e.g. /dev/sda3 or /dev/disk/by-uuid/...
+  /** systemd-fstab-generator, systemd-gpt-auto-generator, zram-generator, or /etc/systemd/system */
+  source: string;
+  /** Masked in /etc/systemd/system (a link to /dev/null): it will not start. */
+  masked?: boolean;
+}
+
 export interface HostFacts {
   subnetEnv?: SubnetEnv | null; // null: the file does not exist
   swaps?: SwapArea[];
   fstabSwaps?: string[];
+  swapUnits?: SwapUnit[];
+  /** Interface → the tool that brings it up, its file and whether it comes up at boot. */
+  linkConfig?: Record<string, LinkConfig>;
   kubeletConfig?: (KubeletSwapConfig & { path?: string }) | null; // null: no config file
   routes?: Route[];
   interfaces?: Record<string, string>; // name → operstate, for links that can carry node traffic
@@ -64,6 +78,8 @@ export type FactKey =
   | 'subnetEnv'
   | 'swaps'
   | 'fstabSwaps'
+  | 'swapUnits'
+  | 'linkConfig'
   | 'kubeletConfig'
   | 'routes'
   | 'interfaces'
@@ -71,6 +87,46 @@ export type FactKey =
   | 'cniConfigFiles'
   | 'bgpSessions';
 
-export function emptyFacts(nodeName: string, now: number): NodeFacts {
-  return { nodeName, now, unavailable: {} };
+/**
+ * Facts that cost a request per node (other nodes, events, a pod's log): gathered only when a
+ * check that needs one says, from what is known so far, that it would use it (Check.fetchWhen). A
+ * check that needs one and says nothing always gets it.
+ */
+export const COSTLY_FACTS = ['peers', 'events', 'cniLogs'] as const satisfies readonly FactKey[];
+export type CostlyFact = (typeof COSTLY_FACTS)[number];
+
+interface Needing {
+  needs: readonly FactKey[];
+  fetchWhen?: Partial<Record<FactKey, (facts: NodeFacts) => boolean>>;
+}
+
+/** Which costly facts the checks want for this node, given what is known so far. */
+export function wantedFacts(checks: readonly Needing[], known: NodeFacts): Set<CostlyFact> {
+  const wanted = new Set<CostlyFact>();
+  for (const key of COSTLY_FACTS) {
+    if (checks.some((c) => c.needs.includes(key) && (c.fetchWhen?.[key]?.(known) ?? !c.fetchWhen?.[key]))) wanted.add(key);
+  }
+  return wanted;
+}
+
+/** The parts of one node's facts, wherever they were gathered (the plugin, the agent). */
+export interface FactParts {
+  nodeName: string;
+  now: number;
+  api?: Pick<NodeFacts, 'node' | 'pods' | 'events' | 'cniLogs' | 'cluster'>;
+  host?: HostFacts;
+  /** Where host facts came from, when they did. */
+  agent?: string;
+  agentRemedy?: string;
+  unavailable?: Partial<Record<FactKey, string>>[];
+}
+
+/** One node's facts, assembled the same way by the plugin and the agent. */
+export function buildFacts(parts: FactParts): NodeFacts {
+  const unavailable: NodeFacts['unavailable'] = Object.assign({}, ...(parts.unavailable ?? []));
+  const facts: NodeFacts = { nodeName: parts.nodeName, now: parts.now, ...parts.api, unavailable };
+  if (parts.host) facts.host = parts.host;
+  if (parts.agent) facts.agent = parts.agent;
+  if (parts.agentRemedy) facts.agentRemedy = parts.agentRemedy;
+  return facts;
 }

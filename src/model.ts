@@ -3,30 +3,19 @@
 export const STATUSES = ['ok', 'warn', 'fail', 'unknown', 'skip'] as const;
 export type Status = (typeof STATUSES)[number];
 
-export const CHECK_IDS = [
-  'kubelet-ready',
-  'cni-ready',
-  'flannel-subnet-env',
-  'bgp-established',
-  'swap',
-  'pod-cidr-assigned',
-  'default-route',
-  'node-address',
-  'cluster-cidr',
-] as const;
-export type CheckId = (typeof CHECK_IDS)[number];
+/** The id of a check in the registry (src/checks/index.ts). */
+export type { CheckId } from './checks';
+import type { CheckId } from './checks';
 
-export interface Finding {
-  status: Status;
-  summary: string;
-  evidence: string[];
-  remedy?: string;
-  /** Numbers behind the finding (e.g. BGP sessions established), exported as metrics; not in reports. */
-  measures?: Record<string, number>;
-}
-
-export interface CheckResult extends Omit<Finding, 'measures'> {
+export interface CheckResult {
   id: CheckId;
+  status: Status;
+  /** One line a person reads first. */
+  summary: string;
+  /** Each fact that led here, with where it came from. */
+  evidence: string[];
+  /** What to do, with the exact command where one exists. */
+  remedy?: string;
 }
 
 export interface NodeReport {
@@ -65,15 +54,3 @@ export function nodeReport(node: string, checks: CheckResult[], rootCause?: Chec
 export function clusterReport(nodes: NodeReport[]): ClusterReport {
   return { apiVersion: 'netcheck/v1', kind: 'ClusterReport', status: worstStatus(nodes.map((n) => n.status)), nodes };
 }
-
-export function measured(f: Finding, measures: Record<string, number>): Finding {
-  return { ...f, measures };
-}
-
-export const finding = {
-  ok: (summary: string, evidence: string[] = []): Finding => ({ status: 'ok', summary, evidence }),
-  skip: (summary: string, evidence: string[] = []): Finding => ({ status: 'skip', summary, evidence }),
-  unknown: (summary: string, evidence: string[] = [], remedy?: string): Finding => ({ status: 'unknown', summary, evidence, remedy }),
-  warn: (summary: string, evidence: string[], remedy: string): Finding => ({ status: 'warn', summary, evidence, remedy }),
-  fail: (summary: string, evidence: string[], remedy: string): Finding => ({ status: 'fail', summary, evidence, remedy }),
-};

@@ -1,21 +1,42 @@
-import { type Check, unavailableEvidence } from '../check';
-import { contains, parseCidr, sameCidr } from '../cidr';
-import { KCM_MANIFEST, allocatesNodeCidrs, podNetworkClaims } from '../cluster-network';
-import { finding } from '../model';
+import { defineCheck, found, unavailableEvidence } from '../check';
+import { KCM_MANIFEST, allocatesNodeCidrs, podNetworkClaims } from '../kube/cluster-network';
+import { contains, parseCidr, sameCidr } from '../util/cidr';
 
-export const clusterCidr: Check = {
+const findings = {
+  agree: { status: 'ok', summary: (a: { cidr: string }) => `all agree on ${a.cidr}` },
+  single: { status: 'ok', summary: (a: { who: string; cidr: string }) => `${a.who}: ${a.cidr}` },
+  disagree: {
+    status: 'fail',
+    summary: (a: { problem: string; network: string }) => a.problem,
+    remedy: (a: { network: string }) =>
+      `Pick one pod network (${a.network}) and declare it everywhere: --allocate-node-cidrs=true --cluster-cidr=${a.network} in ${KCM_MANIFEST}, ` +
+      `networking.podSubnet in kubectl -n kube-system edit cm kubeadm-config, and Network in flannel's net-conf.json ` +
+      '(nodes keep the podCIDR they have; recreate nodes whose podCIDR falls outside).',
+  },
+  calicoOutside: {
+    status: 'warn',
+    summary: (a: { pool: string; cidr: string }) => `Calico's pool ${a.pool} is outside ${a.cidr}`,
+    remedy: (a: { pool: string; cidr: string }) =>
+      `Calico IPAM allocates from its IPPools: keep them inside ${a.cidr} so kube-proxy's --cluster-cidr masquerading matches (kubectl get ippools -o wide; a new pool inside ${a.cidr}, then disable ${a.pool}).`,
+  },
+  nothing: { status: 'unknown', summary: () => 'no pod network declaration could be read' },
+} as const;
+
+export const clusterCidr = defineCheck({
   id: 'cluster-cidr',
   title: 'Controller-manager, kubeadm, flannel and Calico agree on the pod network',
+  question: 'Do controller-manager --allocate-node-cidrs/--cluster-cidr, kubeadm podSubnet, flannel net-conf Network and Calico IPPools agree?',
+  column: 'CLUSTER-CIDR',
+  rank: 40,
   needs: ['controllerManager', 'kubeadm', 'flannel'],
   seenBest: 'api',
+  findings,
   evaluate(facts) {
     const claims = podNetworkClaims(facts.cluster);
     const evidence = claims.map((c) => `${c.who}: ${c.cidr} (${c.source})`);
     const kcm = facts.cluster?.controllerManager;
     if (kcm) evidence.push(`kube-controller-manager --allocate-node-cidrs=${kcm.flags['allocate-node-cidrs'] ?? '(unset)'} (${kcm.source})`);
-    if (claims.length === 0) {
-      return finding.unknown('no pod network declaration could be read', [...evidence, ...unavailableEvidence(facts, ['controllerManager', 'kubeadm', 'flannel'])]);
-    }
+    if (claims.length === 0) return found(findings, 'nothing', {}, [...evidence, ...unavailableEvidence(facts, ['controllerManager', 'kubeadm', 'flannel'])]);
     const byWho = (prefix: string) => claims.find((c) => c.who.startsWith(prefix));
     const controller = byWho('kube-controller-manager');
     const kubeadm = byWho('kubeadm');
@@ -23,7 +44,6 @@ export const clusterCidr: Check = {
     const calico = byWho('Calico');
     const reference = controller ?? kubeadm;
     const failures: string[] = [];
-    const warnings: string[] = [];
     if (controller && kubeadm && !sameCidr(parseCidr(controller.cidr), parseCidr(kubeadm.cidr))) {
       failures.push(`--cluster-cidr ${controller.cidr} differs from kubeadm podSubnet ${kubeadm.cidr}`);
     }
@@ -33,16 +53,24 @@ export const clusterCidr: Check = {
     if (flannel && allocatesNodeCidrs(facts.cluster) === false) {
       failures.push('flannel needs node podCIDRs but kube-controller-manager does not allocate them (--allocate-node-cidrs is not true)');
     }
-    if (calico && reference && !contains(parseCidr(reference.cidr), parseCidr(calico.cidr))) {
-      warnings.push(`Calico's pool ${calico.cidr} is outside ${reference.cidr}`);
-    }
-    const network = flannel?.cidr ?? reference?.cidr ?? '<pod network CIDR>';
-    const remedy =
-      `Pick one pod network (${network}) and declare it everywhere: --allocate-node-cidrs=true --cluster-cidr=${network} in ${KCM_MANIFEST}, ` +
-      `networking.podSubnet in kubectl -n kube-system edit cm kubeadm-config, and Network in flannel's net-conf.json ` +
-      '(nodes keep the podCIDR they have; recreate nodes whose podCIDR falls outside).';
-    if (failures.length) return finding.fail(failures[0], [...evidence, ...failures.slice(1)], remedy);
-    if (warnings.length) return finding.warn(warnings[0], evidence, 'Calico IPAM allocates from its IPPools; keep them inside the cluster CIDR so kube-proxy --cluster-cidr masquerading matches.');
-    return finding.ok(claims.length > 1 ? `all agree on ${reference?.cidr ?? claims[0].cidr}` : `${claims[0].who}: ${claims[0].cidr}`, evidence);
+    // The network to settle on: flannel's (what pods already use), else the controller-manager's.
+    const network = (flannel ?? reference ?? claims[0]).cidr;
+    if (failures.length) return found(findings, 'disagree', { problem: failures[0], network }, [...evidence, ...failures.slice(1)]);
+    if (calico && reference && !contains(parseCidr(reference.cidr), parseCidr(calico.cidr))) return found(findings, 'calicoOutside', { pool: calico.cidr, cidr: reference.cidr }, evidence);
+    if (claims.length > 1) return found(findings, 'agree', { cidr: reference?.cidr ?? claims[0].cidr }, evidence);
+    return found(findings, 'single', { who: claims[0].who, cidr: claims[0].cidr }, evidence);
   },
-};
+  metrics: [],
+  alerts: [
+    {
+      name: 'NetcheckClusterCIDRInconsistent',
+      severity: 'warning',
+      for: 'slowest',
+      expr: (q) => q.status('cluster-cidr', 'fail'),
+      summary: 'The pod network is declared differently in different places.',
+      description: 'kube-controller-manager, kubeadm, flannel or Calico disagree on the pod network (seen from node {{ $labels.node }}); new nodes may get no podCIDR, or one flannel refuses.',
+      fires: { 'netcheck_check_status{check="cluster-cidr",status="fail"}': 1 },
+      coversFailure: true,
+    },
+  ],
+});

@@ -1,98 +1,150 @@
-import { type Check, unavailableEvidence } from '../check';
-import { cluesOf } from '../clues';
+import { defineCheck, found, unavailableEvidence } from '../check';
+import { cluesOf } from '../diagnosis/clues';
 import type { NodeFacts } from '../facts';
-import { nodeCni } from '../cni';
-import { networkNotReady, nodeCondition, podReady, podRef, podState } from '../kube-objects';
-import { type Finding, finding, measured } from '../model';
+import { type CniAgent, cniAgent, nodeCni } from '../kube/cni';
+import { networkNotReady, nodeCondition, podReady, podRef, podState } from '../kube/objects';
 
+interface Who {
+  node: string;
+  name: string;
+  /** The command that restarts the CNI agent on this node. */
+  restart: string;
+}
 
-export const cniReady: Check = {
+/** Restarts the CNI's pod on `node`: by name when it is known, else by its label on that node. */
+function restartOf(node: string, agent: CniAgent | undefined, selector: string | undefined): string {
+  if (agent) return `kubectl -n ${agent.pod.metadata?.namespace} delete pod ${agent.pod.metadata?.name}`;
+  if (selector) return `kubectl delete pods -A -l ${selector} --field-selector spec.nodeName=${node}`;
+  return `kubectl get pods -A -o wide --field-selector spec.nodeName=${node} (then delete the CNI's pod there)`;
+}
+
+const findings = {
+  ready: { status: 'ok', summary: (a: { name: string }) => `${a.name} is ready` },
+  apiUnreachable: {
+    status: 'fail',
+    summary: (a: Who & { address: string }) => `${a.name} cannot reach the API service ${a.address}: the node has no usable route (primary NIC down or default route missing)`,
+    remedy: (a: Who) => `Bring the node's primary interface up and restore its default route (see default-route), then restart ${a.name} at once: ${a.restart}`,
+  },
+  apiTimeout: {
+    status: 'fail',
+    summary: (a: Who & { address: string }) => `${a.name} gets no answer from the API service ${a.address}: a route exists but packets are dropped (kube-proxy rules or a host firewall)`,
+    remedy: (a: Who) =>
+      `On ${a.node}: check its kube-proxy pod (kubectl -n kube-system get pods -o wide -l k8s-app=kube-proxy --field-selector spec.nodeName=${a.node}) and the host firewall (iptables -S; nft list ruleset) for the service range; then ${a.restart}`,
+  },
+  networkMismatch: {
+    status: 'fail',
+    summary: (a: Who) => `${a.name} rejects the node's podCIDR: its Network does not contain it`,
+    remedy: (a: Who) => `Make flannel's Network contain --cluster-cidr (see cluster-cidr), then ${a.restart}`,
+  },
+  noDefaultRoute: {
+    status: 'fail',
+    summary: (a: Who) => `${a.name} cannot start: the host has no default route`,
+    remedy: (a: Who) => `Restore the default route (see default-route), then ${a.restart}`,
+  },
+  noPodCidr: {
+    status: 'fail',
+    summary: (a: Who) => `${a.name} cannot start: the node has no podCIDR`,
+    remedy: (a: Who) => `Assign one (see pod-cidr-assigned), then ${a.restart}`,
+  },
+  bgpDown: {
+    status: 'fail',
+    summary: (a: Who & { peers: string }) => `${a.name} is not ready: BGP not established with ${a.peers}`,
+    remedy: () => 'See bgp-established and node-address for which peer and why.',
+  },
+  notReady: {
+    status: 'fail',
+    summary: (a: { problem: string }) => a.problem,
+    remedy: (a: { logs: string }) => `Read why: ${a.logs}`,
+  },
+  noAgent: { status: 'unknown', summary: () => 'no CNI agent pod seen on this node' },
+  podsUnreadable: { status: 'unknown', summary: () => "the CNI pod's state could not be read" },
+  nothingReadable: { status: 'unknown', summary: () => 'neither the API nor the host could be read' },
+} as const;
+
+export const cniReady = defineCheck({
   id: 'cni-ready',
   title: "The node's CNI is working",
+  question: 'Is the CNI working: its agent pod Ready on this node, NetworkUnavailable false, the kubelet NetworkReady, a CNI config present?',
+  column: 'CNI',
+  rank: 90,
   needs: ['node', 'pods', 'events', 'cniLogs', 'cniConfigFiles'],
-  seenBest: 'both',
-  evaluate(facts) {
-    const f = evaluateCni(facts);
-    return f.status === 'ok' || f.status === 'fail' ? measured(f, { ready: f.status === 'ok' ? 1 : 0 }) : f;
+  fetchWhen: {
+    // A CNI explains its own crash in its log; other pods' sandbox failures, and Calico's readiness
+    // failures, are told only in events.
+    cniLogs: (f) => !!cniAgent(f.pods) && !podReady(cniAgent(f.pods)!.pod),
+    events: (f) => {
+      const cni = cniAgent(f.pods);
+      return !!f.pods?.some((p) => !podReady(p) && p.status?.phase !== 'Succeeded' && !(p === cni?.pod && cni.kind === 'flannel'));
+    },
   },
-};
+  seenBest: 'both',
+  findings,
+  evaluate(facts: NodeFacts) {
+    if (!facts.node && !facts.pods && !facts.host) return found(findings, 'nothingReadable', {}, unavailableEvidence(facts, ['node', 'pods']));
+    const node = facts.nodeName;
+    const cni = nodeCni(facts);
+    const clues = cluesOf(facts);
+    const evidence: string[] = [];
+    const problems: string[] = [];
 
-function evaluateCni(facts: NodeFacts): Finding {
-  if (!facts.node && !facts.pods && !facts.host) {
-    return finding.unknown('neither the API nor the host could be read', unavailableEvidence(facts, ['node', 'pods']));
-  }
-  const cni = nodeCni(facts);
-  const clues = cluesOf(facts);
-  const evidence: string[] = [];
-  const problems: string[] = [];
+    const network = nodeCondition(facts.node, 'NetworkUnavailable');
+    if (network) {
+      evidence.push(`node condition NetworkUnavailable=${network.status} (${network.reason ?? ''})`);
+      if (network.status === 'True') problems.push(`NetworkUnavailable=True: ${network.message ?? network.reason}`);
+    }
+    const kubeletSays = networkNotReady(facts.node);
+    if (kubeletSays) {
+      problems.push(`kubelet: ${kubeletSays}`);
+      evidence.push(`node condition Ready=False: ${kubeletSays}`);
+    }
+    if (cni.agent) {
+      const pod = cni.agent.pod;
+      evidence.push(`${cni.agent.name} pod ${podRef(pod)}: ${podState(pod)}`);
+      if (!podReady(pod)) problems.push(`${cni.agent.name} pod ${podRef(pod)} is not Ready (${podState(pod)})`);
+    } else if (facts.pods) {
+      if (!cni.kind) problems.push('no CNI agent pod (flannel, calico-node, cilium, ...) runs on this node');
+    } else {
+      evidence.push(...unavailableEvidence(facts, ['pods']));
+    }
+    const files = facts.host?.cniConfigFiles;
+    if (files) {
+      if (files.length === 0) problems.push('no CNI config in /etc/cni/net.d');
+      else evidence.push(`/etc/cni/net.d: ${files.join(', ')}`);
+    }
+    const sandboxFailures = (facts.events ?? []).filter((e) => e.reason === 'FailedCreatePodSandBox');
+    if (sandboxFailures.length && !clues.subnetEnvMissing) {
+      evidence.push(`${sandboxFailures.reduce((n, e) => n + (e.count ?? 1), 0)} FailedCreatePodSandBox events for pods on this node`);
+    }
+    for (const key of ['apiUnreachable', 'apiTimeout', 'networkMismatch', 'noDefaultRoute', 'podCidrNotAssigned', 'bgpNotEstablished', 'subnetEnvMissing'] as const) {
+      if (clues.evidence[key]) evidence.push(clues.evidence[key]!);
+    }
 
-  const network = nodeCondition(facts.node, 'NetworkUnavailable');
-  if (network) {
-    evidence.push(`node condition NetworkUnavailable=${network.status} (${network.reason ?? ''})`);
-    if (network.status === 'True') problems.push(`NetworkUnavailable=True: ${network.message ?? network.reason}`);
-  }
-  const kubeletSays = networkNotReady(facts.node);
-  if (kubeletSays) {
-    problems.push(`kubelet: ${kubeletSays}`);
-    evidence.push(`node condition Ready=False: ${kubeletSays}`);
-  }
-  if (cni.agent) {
-    const pod = cni.agent.pod;
-    evidence.push(`${cni.agent.name} pod ${podRef(pod)}: ${podState(pod)}`);
-    if (!podReady(pod)) problems.push(`${cni.agent.name} pod ${podRef(pod)} is not Ready (${podState(pod)})`);
-  } else if (facts.pods) {
-    if (!cni.kind) problems.push('no CNI agent pod (flannel, calico-node, cilium, ...) runs on this node');
-  } else {
-    evidence.push(...unavailableEvidence(facts, ['pods']));
-  }
-  const files = facts.host?.cniConfigFiles;
-  if (files) {
-    if (files.length === 0) problems.push('no CNI config in /etc/cni/net.d');
-    else evidence.push(`/etc/cni/net.d: ${files.join(', ')}`);
-  }
-  const sandboxFailures = (facts.events ?? []).filter((e) => e.reason === 'FailedCreatePodSandBox');
-  if (sandboxFailures.length && !clues.subnetEnvMissing) {
-    const count = sandboxFailures.reduce((n, e) => n + (e.count ?? 1), 0);
-    evidence.push(`${count} FailedCreatePodSandBox events for pods on this node`);
-  }
-  for (const key of ['apiUnreachable', 'apiTimeout', 'networkMismatch', 'noDefaultRoute', 'podCidrNotAssigned', 'bgpNotEstablished', 'subnetEnvMissing'] as const) {
-    if (clues.evidence[key]) evidence.push(clues.evidence[key]!);
-  }
-
-  if (problems.length === 0 && (!facts.pods || (!cni.agent && !files))) {
-    return finding.unknown(facts.pods ? 'no CNI agent pod seen on this node' : "the CNI pod's state could not be read", [...evidence, ...unavailableEvidence(facts, ['pods'])]);
-  }
-  if (problems.length === 0) {
-    return finding.ok(`${cni.agent?.name ?? cni.kind} is ready`, evidence);
-  }
-  const name = cni.agent?.name ?? 'the CNI';
-  const restart = cni.agent ? ` then restart it at once: kubectl -n ${cni.agent.pod.metadata?.namespace} delete pod ${cni.agent.pod.metadata?.name}` : '';
-  if (clues.apiUnreachable) {
-    return finding.fail(
-      `${name} cannot reach the API service ${clues.apiUnreachable}: the node has no usable route (primary NIC down or default route missing)`,
-      evidence,
-      `Bring the node's primary interface up and restore its default route (see default-route),${restart}`,
-    );
-  }
-  if (clues.apiTimeout) {
-    return finding.fail(
-      `${name} gets no answer from the API service ${clues.apiTimeout}: a route exists but packets are dropped (kube-proxy rules or a host firewall)`,
-      evidence,
-      `On ${facts.nodeName}: check its kube-proxy pod (kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=${facts.nodeName}) and the host firewall (iptables -S, nft list ruleset) for the service range;${restart}`,
-    );
-  }
-  if (clues.networkMismatch) {
-    return finding.fail(`${name} rejects the node's podCIDR: its Network does not contain it`, evidence, `Make flannel's Network contain --cluster-cidr (see cluster-cidr),${restart}`);
-  }
-  if (clues.noDefaultRoute) {
-    return finding.fail(`${name} cannot start: the host has no default route`, evidence, `Restore the default route (see default-route),${restart}`);
-  }
-  if (clues.podCidrNotAssigned) {
-    return finding.fail(`${name} cannot start: the node has no podCIDR`, evidence, `Assign one (see pod-cidr-assigned),${restart}`);
-  }
-  if (clues.bgpNotEstablished) {
-    return finding.fail(`${name} is not ready: BGP not established with ${clues.bgpNotEstablished.join(', ')}`, evidence, 'See bgp-established and node-address for which peer and why.');
-  }
-  const logs = cni.agent ? `kubectl -n ${cni.agent.pod.metadata?.namespace} logs ${cni.agent.pod.metadata?.name} --previous` : `journalctl -u kubelet on ${facts.nodeName}`;
-  return finding.fail(problems[0], evidence, `Read why: ${logs}`);
-}
+    if (problems.length === 0 && (!facts.pods || (!cni.agent && !files))) {
+      return found(findings, facts.pods ? 'noAgent' : 'podsUnreadable', {}, [...evidence, ...unavailableEvidence(facts, ['pods'])]);
+    }
+    if (problems.length === 0) return found(findings, 'ready', { name: cni.agent?.name ?? cni.row?.name ?? 'the CNI' }, evidence, { ready: 1 });
+    const notReady = { ready: 0 };
+    const who: Who = { node, name: cni.agent?.name ?? cni.row?.name ?? 'the CNI', restart: restartOf(node, cni.agent, cni.row?.selector) };
+    if (clues.apiUnreachable) return found(findings, 'apiUnreachable', { ...who, address: clues.apiUnreachable }, evidence, notReady);
+    if (clues.apiTimeout) return found(findings, 'apiTimeout', { ...who, address: clues.apiTimeout }, evidence, notReady);
+    if (clues.networkMismatch) return found(findings, 'networkMismatch', who, evidence, notReady);
+    if (clues.noDefaultRoute) return found(findings, 'noDefaultRoute', who, evidence, notReady);
+    if (clues.podCidrNotAssigned) return found(findings, 'noPodCidr', who, evidence, notReady);
+    if (clues.bgpNotEstablished) return found(findings, 'bgpDown', { ...who, peers: clues.bgpNotEstablished.join(', ') }, evidence, notReady);
+    const logs = cni.agent ? `kubectl -n ${cni.agent.pod.metadata?.namespace} logs ${cni.agent.pod.metadata?.name} --previous` : `journalctl -u kubelet -n 50 --no-pager on ${node}`;
+    return found(findings, 'notReady', { problem: problems[0], logs }, evidence, notReady);
+  },
+  metrics: [{ name: 'netcheck_cni_ready', help: "1 when the node's CNI is ready (agent pod Ready, NetworkUnavailable false, config present), 0 when not", measure: 'ready' }],
+  alerts: [
+    {
+      name: 'NetcheckCNINotReady',
+      severity: 'critical',
+      for: 'fast',
+      expr: (q) => `${q.sel('netcheck_cni_ready')} == 0`,
+      summary: "A node's pod network is not working.",
+      description: 'The CNI on node {{ $labels.node }} is not ready: new pods there cannot get a network. Run kubectl netcheck node {{ $labels.node }} for the root cause.',
+      fires: { netcheck_cni_ready: 0, 'netcheck_check_status{check="cni-ready",status="fail"}': 1 },
+      coversFailure: true,
+    },
+  ],
+});

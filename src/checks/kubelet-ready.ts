@@ -1,53 +1,84 @@
-import { type Check, unavailableEvidence } from '../check';
+import { defineCheck, found, unavailableEvidence } from '../check';
+import { networkNotReady, nodeCondition } from '../kube/objects';
 import { formatAge } from '../util/time';
-import { networkNotReady, nodeCondition } from '../kube-objects';
-import { finding } from '../model';
 
+const at = (time: Date | string) => new Date(time).toISOString().replace(/\.\d+Z$/, 'Z');
 
-export const kubeletReady: Check = {
+const findings = {
+  ready: { status: 'ok', summary: () => 'kubelet is Ready and posting status' },
+  networkOnly: {
+    status: 'warn',
+    summary: () => 'kubelet is posting status; the node is NotReady only because the network plugin is not ready',
+    remedy: () => 'Fix the CNI (see cni-ready).',
+  },
+  notReady: {
+    status: 'fail',
+    summary: (a: { node: string; message: string }) => `kubelet reports NotReady: ${a.message}`,
+    remedy: (a: { node: string }) => `On ${a.node}: journalctl -u kubelet -n 50 --no-pager`,
+  },
+  swapStopped: {
+    status: 'fail',
+    summary: () => 'kubelet stopped posting node status: it refuses to start with swap on',
+    remedy: (a: { node: string }) => `On ${a.node}: swapoff -a && systemctl restart kubelet; then keep swap off across reboots (see swap).`,
+  },
+  stopped: {
+    status: 'fail',
+    summary: (a: { node: string; since: string }) => `kubelet stopped posting node status${a.since}`,
+    remedy: (a: { node: string }) =>
+      `On ${a.node}: systemctl status kubelet; journalctl -u kubelet -n 50 --no-pager. After a reboot, swap turned back on is a common cause: journalctl -u kubelet | grep -m1 'swap on is not supported' tells; then swapoff -a && systemctl restart kubelet.`,
+  },
+  stoppedCordoned: {
+    status: 'warn',
+    summary: (a: { since: string }) => `kubelet stopped posting node status${a.since} on a cordoned node (drained for maintenance?)`,
+    remedy: (a: { node: string }) => `If the maintenance is over: on ${a.node}: systemctl start kubelet; then kubectl uncordon ${a.node}`,
+  },
+  noCondition: { status: 'unknown', summary: () => 'the node has no Ready condition yet' },
+  nodeUnreadable: { status: 'unknown', summary: (a: { node: string }) => `node ${a.node} could not be read` },
+} as const;
+
+export const kubeletReady = defineCheck({
   id: 'kubelet-ready',
   title: 'Kubelet is running and posting status',
+  question: 'Is the kubelet running and posting status (Ready condition, heartbeat age)?',
+  column: 'KUBELET',
+  rank: 30,
   needs: ['node', 'swaps', 'kubeletConfig'],
   seenBest: 'api',
+  findings,
   evaluate(facts) {
+    const node = facts.nodeName;
+    if (!facts.node) return found(findings, 'nodeUnreadable', { node }, unavailableEvidence(facts, ['node']));
     const ready = nodeCondition(facts.node, 'Ready');
-    if (!facts.node) return finding.unknown(`node ${facts.nodeName} could not be read`, unavailableEvidence(facts, ['node']));
-    if (!ready) return finding.unknown('the node has no Ready condition yet', ['status.conditions has no Ready entry']);
-    const heartbeat = ready.lastHeartbeatTime ? formatAge(facts.now - new Date(ready.lastHeartbeatTime).getTime()) : 'unknown';
+    if (!ready) return found(findings, 'noCondition', {}, ['status.conditions has no Ready entry']);
     // Summaries say what does not change from one cycle to the next (the agent writes its report
     // when a summary changes); ages go in the evidence.
-    const since = ready.lastHeartbeatTime ? ` (last heartbeat ${new Date(ready.lastHeartbeatTime).toISOString().replace(/\.\d+Z$/, 'Z')})` : '';
+    const heartbeat = ready.lastHeartbeatTime ? formatAge(facts.now - new Date(ready.lastHeartbeatTime).getTime()) : 'unknown';
+    const since = ready.lastHeartbeatTime ? ` (last heartbeat ${at(ready.lastHeartbeatTime)})` : '';
     const evidence = [`node condition Ready=${ready.status} (${ready.reason ?? 'no reason'}: ${ready.message ?? ''}), last heartbeat ${heartbeat} ago`];
-    if (ready.status === 'True') return finding.ok('kubelet is Ready and posting status', evidence);
+    if (ready.status === 'True') return found(findings, 'ready', {}, evidence);
     if (ready.status === 'False') {
-      if (networkNotReady(facts.node)) {
-        // The kubelet itself is healthy; the network is the cause, and cni-ready reports it.
-        return finding.warn('kubelet is posting status; the node is NotReady only because the network plugin is not ready', evidence, 'Fix the CNI (see cni-ready).');
-      }
-      return finding.fail(`kubelet reports NotReady: ${ready.message ?? ready.reason}`, evidence, `On ${facts.nodeName}: journalctl -u kubelet -n 50 --no-pager`);
+      // The kubelet itself is healthy; the network is the cause, and cni-ready reports it.
+      if (networkNotReady(facts.node)) return found(findings, 'networkOnly', {}, evidence);
+      return found(findings, 'notReady', { node, message: ready.message ?? ready.reason ?? 'no message' }, evidence);
     }
     // Unknown: the node lifecycle controller gave up on the kubelet's heartbeats.
     const network = nodeCondition(facts.node, 'NetworkUnavailable');
     if (network?.lastHeartbeatTime) {
-      evidence.push(
-        `NetworkUnavailable=${network.status} (${network.reason}) was last set ${formatAge(facts.now - new Date(network.lastHeartbeatTime).getTime())} ago by the CNI and may be stale while the kubelet is down`,
-      );
+      evidence.push(`NetworkUnavailable=${network.status} (${network.reason}) was last set ${formatAge(facts.now - new Date(network.lastHeartbeatTime).getTime())} ago by the CNI and may be stale while the kubelet is down`);
     }
     const swaps = facts.host?.swaps;
-    const failSwapOn = facts.host?.kubeletConfig?.failSwapOn ?? true;
-    if (swaps?.length && failSwapOn) {
+    if (swaps?.length && (facts.host?.kubeletConfig?.failSwapOn ?? true)) {
       evidence.push(`swap is on (${swaps.map((s) => s.filename).join(', ')}) and the kubelet runs with failSwapOn: true`);
-      return finding.fail(
-        'kubelet stopped posting node status: it refuses to start with swap on',
-        evidence,
-        `On ${facts.nodeName}: swapoff -a && systemctl restart kubelet; then make it last (see swap).`,
-      );
+      return found(findings, 'swapStopped', { node }, evidence);
     }
-    return finding.fail(
-      `kubelet stopped posting node status${since}`,
-      evidence,
-      `On ${facts.nodeName}: systemctl status kubelet; journalctl -u kubelet -n 50 --no-pager. ` +
-        'A common cause after a reboot is swap turned back on ("running with swap on is not supported"): swapoff -a && systemctl restart kubelet.',
-    );
+    if (facts.node.spec?.unschedulable) {
+      evidence.push('the node is cordoned (spec.unschedulable: true)');
+      return found(findings, 'stoppedCordoned', { node, since }, evidence);
+    }
+    return found(findings, 'stopped', { node, since }, evidence);
   },
-};
+  metrics: [],
+  // kube-prometheus's KubeNodeNotReady already pages for this; netcheck's generic
+  // NetcheckCheckFailing covers it, and alerts/alertmanager.yml shows it inhibiting what it explains.
+  alerts: [],
+});

@@ -1,117 +1,166 @@
-import { type Check, unavailableEvidence } from '../check';
-import { contains, firstFreeSubnet, parseCidr } from '../cidr';
-import { cluesOf } from '../clues';
-import { KCM_MANIFEST, allocatesNodeCidrs, nodeCidrMaskSize, podNetworkClaims } from '../cluster-network';
-import { nodeCni } from '../cni';
+import { defineCheck, found, unavailableEvidence } from '../check';
+import { cluesOf } from '../diagnosis/clues';
 import type { NodeFacts } from '../facts';
-import { podCIDRs } from '../kube-objects';
-import { type Finding, finding, measured } from '../model';
-import { peerIndex } from '../peers';
+import { KCM_MANIFEST, allocatesNodeCidrs, nodeCidrMaskSize, podNetworkClaims } from '../kube/cluster-network';
+import { nodeCni } from '../kube/cni';
+import { podCIDRs } from '../kube/objects';
+import { peerIndex } from '../kube/peers';
+import { contains, firstFreeSubnet, parseCidr } from '../util/cidr';
 
-function patchCommand(node: string, cidr: string): string {
-  return `kubectl patch node ${node} -p '{"spec":{"podCIDR":"${cidr}","podCIDRs":["${cidr}"]}}'`;
+interface Unassigned {
+  node: string;
+  cause: string;
+  /** A block no node uses, when the pool and the other nodes are known. */
+  free?: string;
+  mask: number;
+  pool?: string;
+  /** The pool is full. */
+  exhausted: boolean;
+  /** The controller-manager already allocates from a --cluster-cidr: the lasting fix is in place. */
+  allocating: boolean;
+  /** The network to declare for the lasting fix, when the cluster says which. */
+  network?: string;
+  /** The controller-manager pod, for its log. */
+  kcmPod?: string;
 }
 
-/** The remedy for a node without podCIDR: a free subnet now, and the controller-manager fix that lasts. */
-function assignRemedy(facts: NodeFacts, pool: string | undefined, lastingCidr: string | undefined): string {
-  const peers = facts.cluster?.peers;
+const patch = (node: string, cidr: string) => `kubectl patch node ${node} -p '{"spec":{"podCIDR":"${cidr}","podCIDRs":["${cidr}"]}}'`;
+const LIST_USED = 'kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR';
+const FIND_NETWORK = "kubectl -n kube-system get cm kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' | grep podSubnet";
+
+/** A free subnet now, and the controller-manager fix that lasts (unless it is already in place). */
+function assign(a: Unassigned): string {
   let now: string;
-  if (pool && peers) {
-    const cidr = parseCidr(pool);
-    const taken = peerIndex(peers).podCidrs();
-    const free = firstFreeSubnet(cidr, nodeCidrMaskSize(facts.cluster, cidr.bits === 128), taken);
-    now = free
-      ? `Now: ${patchCommand(facts.nodeName, free)} (the first /${nodeCidrMaskSize(facts.cluster, cidr.bits === 128)} in ${pool} no other node uses)`
-      : `${pool} has no free /${nodeCidrMaskSize(facts.cluster, cidr.bits === 128)} left: widen the cluster CIDR or shrink --node-cidr-mask-size`;
-  } else {
-    now = `Now: ${patchCommand(facts.nodeName, '<a /24 inside the pod network that no node uses>')} (list used ones: kubectl get nodes -o custom-columns=NAME:.metadata.name,CIDR:.spec.podCIDR)`;
+  if (a.free) now = `Now: ${patch(a.node, a.free)} (the first /${a.mask} in ${a.pool} that no other node uses)`;
+  else if (a.exhausted) now = `${a.pool} has no free /${a.mask} left: widen the cluster CIDR or raise --node-cidr-mask-size`;
+  else now = `Find a /${a.mask} of the pod network that no node uses (${LIST_USED}; the network: ${FIND_NETWORK}), then: kubectl patch node ${a.node} -p with spec.podCIDR and spec.podCIDRs set to it`;
+  if (a.allocating) {
+    return `${now}. The controller-manager already allocates from ${a.pool}; see why it skipped ${a.node}: ${a.kcmPod ? `kubectl -n kube-system logs ${a.kcmPod} | grep -i cidr` : 'kubectl -n kube-system logs -l component=kube-controller-manager | grep -i cidr'}`;
   }
-  const network = lastingCidr ?? '<pod network CIDR>';
-  return `${now}. Lasting: set --allocate-node-cidrs=true and --cluster-cidr=${network} in ${KCM_MANIFEST} on every control-plane node (kubeadm: networking.podSubnet, i.e. kubeadm init --pod-network-cidr=${network}).`;
+  const network = a.network ?? 'the pod network your CNI uses (its config names it)';
+  return `${now}. Lasting: set --allocate-node-cidrs=true and --cluster-cidr=${network} in ${KCM_MANIFEST} on every control-plane node${a.network ? ` (kubeadm: networking.podSubnet, i.e. kubeadm init --pod-network-cidr=${a.network})` : ''}.`;
 }
 
-export const podCidrAssigned: Check = {
+const findings = {
+  assigned: { status: 'ok', summary: (a: { cidrs: string }) => `podCIDR ${a.cidrs}` },
+  unassigned: { status: 'fail', summary: (a: Unassigned) => `no podCIDR assigned: ${a.cause}`, remedy: assign },
+  conflict: {
+    status: 'fail',
+    summary: (a: { node: string; problem: string }) => `podCIDR ${a.problem}`,
+    remedy: (a: { node: string }) =>
+      `A podCIDR cannot be changed in place: kubectl drain ${a.node} --ignore-daemonsets --delete-emptydir-data && kubectl delete node ${a.node}, then restart the kubelet on ${a.node} (systemctl restart kubelet) so it registers again and gets a fresh podCIDR.`,
+  },
+  calicoIpam: { status: 'skip', summary: () => 'Calico IPAM assigns pod addresses from its IPPools; node podCIDRs are not used' },
+  nodeUnreadable: { status: 'unknown', summary: (a: { node: string }) => `node ${a.node} could not be read` },
+} as const;
+
+export const podCidrAssigned = defineCheck({
   id: 'pod-cidr-assigned',
   title: 'The node has a podCIDR inside the cluster CIDR, overlapping no other node',
+  question: "Does the node have spec.podCIDR(s), inside the cluster CIDR, not overlapping another node's?",
+  column: 'POD-CIDR',
+  rank: 50,
   needs: ['node', 'controllerManager', 'kubeadm', 'flannel', 'peers'],
+  // Other nodes are listed to find a free podCIDR for a node without one.
+  fetchWhen: { peers: (f) => !!f.node && podCIDRs(f.node).length === 0 },
   seenBest: 'api',
-  evaluate(facts) {
-    const f = evaluateAssignment(facts);
-    return f.status === 'skip' || f.status === 'unknown' ? f : measured(f, { assigned: podCIDRs(facts.node).length ? 1 : 0 });
-  },
-};
+  findings,
+  evaluate(facts: NodeFacts) {
+    const node = facts.nodeName;
+    if (!facts.node) return found(findings, 'nodeUnreadable', { node }, unavailableEvidence(facts, ['node']));
+    const cidrs = podCIDRs(facts.node);
+    const claims = podNetworkClaims(facts.cluster);
+    const allocates = allocatesNodeCidrs(facts.cluster);
+    const kcm = facts.cluster?.controllerManager;
+    const clusterCidr = claims.find((c) => c.who.startsWith('kube-controller-manager'))?.cidr;
+    const flannelNetwork = facts.cluster?.flannel?.network;
 
-function evaluateAssignment(facts: NodeFacts): Finding {
-  if (!facts.node) return finding.unknown(`node ${facts.nodeName} could not be read`, unavailableEvidence(facts, ['node']));
-  const cidrs = podCIDRs(facts.node);
-  const claims = podNetworkClaims(facts.cluster);
-  const allocates = allocatesNodeCidrs(facts.cluster);
-  const kcm = facts.cluster?.controllerManager;
-  const clusterCidr = claims.find((c) => c.who.startsWith('kube-controller-manager'))?.cidr;
-  const flannelNetwork = facts.cluster?.flannel?.network;
-
-  if (cidrs.length === 0) {
-    if (nodeCni(facts).kind === 'calico' && allocates !== true) {
-      return finding.skip('Calico IPAM assigns pod addresses from its IPPools; node podCIDRs are not used');
-    }
-    const evidence = ['spec.podCIDR is empty'];
-    const clues = cluesOf(facts);
-    if (clues.evidence.podCidrNotAssigned) evidence.push(clues.evidence.podCidrNotAssigned);
-    let cause: string;
-    if (kcm) {
-      evidence.push(`kube-controller-manager flags (${kcm.source}): --allocate-node-cidrs=${kcm.flags['allocate-node-cidrs'] ?? '(unset)'} --cluster-cidr=${kcm.flags['cluster-cidr'] ?? '(unset)'}`);
-      if (allocates !== true) {
-        cause = 'kube-controller-manager does not allocate node CIDRs (--allocate-node-cidrs is not true)';
-        // kubeadm turns --pod-network-cidr into exactly these two flags.
-        if (!clusterCidr && /\/etc\/kubernetes\//.test(kcm.flags.kubeconfig ?? '')) cause += '; kubeadm init ran without --pod-network-cidr';
-      } else if (!clusterCidr) cause = 'kube-controller-manager allocates node CIDRs but has no --cluster-cidr';
-      else cause = `kube-controller-manager allocates from ${clusterCidr} but has not given this node one`;
-    } else {
-      evidence.push(...unavailableEvidence(facts, ['controllerManager']));
-      cause = 'no controller-manager has assigned one';
-    }
-    const kubeadm = facts.cluster?.kubeadm;
-    if (kubeadm) {
-      evidence.push(`kubeadm-config networking.podSubnet: ${kubeadm.podSubnet ?? '(unset)'}`);
-      if (!kubeadm.podSubnet && !cause.includes('kubeadm')) cause += '; kubeadm init ran without --pod-network-cidr';
-    }
-    if (flannelNetwork) {
-      evidence.push(`flannel Network: ${flannelNetwork}`);
-      if (clusterCidr && !contains(parseCidr(flannelNetwork), parseCidr(clusterCidr))) {
-        cause += `; flannel's Network ${flannelNetwork} differs from --cluster-cidr ${clusterCidr}`;
+    if (cidrs.length === 0) {
+      if (nodeCni(facts).kind === 'calico' && allocates !== true) return found(findings, 'calicoIpam', {});
+      const evidence = ['spec.podCIDR is empty'];
+      const clues = cluesOf(facts);
+      if (clues.evidence.podCidrNotAssigned) evidence.push(clues.evidence.podCidrNotAssigned);
+      let cause: string;
+      if (kcm) {
+        evidence.push(`kube-controller-manager flags (${kcm.source}): --allocate-node-cidrs=${kcm.flags['allocate-node-cidrs'] ?? '(unset)'} --cluster-cidr=${kcm.flags['cluster-cidr'] ?? '(unset)'}`);
+        if (allocates !== true) {
+          cause = 'kube-controller-manager does not allocate node CIDRs (--allocate-node-cidrs is not true)';
+          // kubeadm turns --pod-network-cidr into exactly these two flags.
+          if (!clusterCidr && /\/etc\/kubernetes\//.test(kcm.flags.kubeconfig ?? '')) cause += '; kubeadm init ran without --pod-network-cidr';
+        } else if (!clusterCidr) cause = 'kube-controller-manager allocates node CIDRs but has no --cluster-cidr';
+        else cause = `kube-controller-manager allocates from ${clusterCidr} but has not given this node one`;
+      } else {
+        evidence.push(...unavailableEvidence(facts, ['controllerManager']));
+        cause = 'no controller-manager has assigned one';
       }
+      const kubeadm = facts.cluster?.kubeadm;
+      if (kubeadm) {
+        evidence.push(`kubeadm-config networking.podSubnet: ${kubeadm.podSubnet ?? '(unset)'}`);
+        if (!kubeadm.podSubnet && !cause.includes('kubeadm')) cause += '; kubeadm init ran without --pod-network-cidr';
+      }
+      if (flannelNetwork) {
+        evidence.push(`flannel Network: ${flannelNetwork}`);
+        if (clusterCidr && !contains(parseCidr(flannelNetwork), parseCidr(clusterCidr))) cause += `; flannel's Network ${flannelNetwork} differs from --cluster-cidr ${clusterCidr}`;
+      }
+      const pool = clusterCidr ?? kubeadm?.podSubnet ?? flannelNetwork;
+      const args: Unassigned = { node, cause, mask: 24, exhausted: false, allocating: allocates === true && !!clusterCidr, pool, network: flannelNetwork ?? pool, kcmPod: kcm?.source.replace(/^pod kube-system\//, '') };
+      if (pool) {
+        const block = parseCidr(pool);
+        args.mask = nodeCidrMaskSize(facts.cluster, block.bits === 128);
+        const peers = facts.cluster?.peers;
+        if (peers) {
+          args.free = firstFreeSubnet(block, args.mask, peerIndex(peers).podCidrs());
+          args.exhausted = !args.free;
+        }
+      }
+      return found(findings, 'unassigned', args, evidence, { assigned: 0 });
     }
-    const pool = clusterCidr ?? kubeadm?.podSubnet ?? flannelNetwork;
-    return finding.fail(`no podCIDR assigned: ${cause}`, evidence, assignRemedy(facts, pool, flannelNetwork ?? pool));
-  }
 
-  const evidence = [`spec.podCIDRs: ${cidrs.join(', ')}`];
-  const problems: string[] = [];
-  // Inside the controller-manager's --cluster-cidr and inside flannel's Network: flannel refuses
-  // a lease for a podCIDR its Network does not contain.
-  const pools = [
-    { who: '--cluster-cidr', cidr: clusterCidr },
-    { who: "flannel's Network", cidr: flannelNetwork },
-  ].filter((p): p is { who: string; cidr: string } => !!p.cidr);
-  for (const pool of pools) {
-    const outside = cidrs.filter((c) => parseCidr(c).bits === parseCidr(pool.cidr).bits && !contains(parseCidr(pool.cidr), parseCidr(c)));
-    if (outside.length) problems.push(`${outside.join(', ')} is outside ${pool.who} ${pool.cidr}`);
-    else evidence.push(`inside ${pool.who} ${pool.cidr}`);
-  }
-  const peers = facts.cluster?.peers && peerIndex(facts.cluster.peers);
-  if (peers) {
-    const clashes = cidrs.flatMap((c) => peers.overlapping(parseCidr(c))).filter((p) => p.name !== facts.nodeName);
-    for (const p of clashes) problems.push(`${p.cidr} of node ${p.name} overlaps ${cidrs.join(', ')}`);
-    if (!clashes.length) evidence.push(`overlaps none of the other ${peers.count - 1} nodes' podCIDRs`);
-  } else {
-    evidence.push('not compared with other nodes (run kubectl netcheck nodes for overlaps)');
-  }
-  if (problems.length) {
-    return finding.fail(
-      `podCIDR ${problems[0]}`,
-      [...evidence, ...problems],
-      `A podCIDR cannot be changed in place: kubectl drain ${facts.nodeName} --ignore-daemonsets && kubectl delete node ${facts.nodeName}, then restart the kubelet on it so it registers again and gets a fresh podCIDR.`,
-    );
-  }
-  return finding.ok(`podCIDR ${cidrs.join(', ')}`, evidence);
-}
+    const evidence = [`spec.podCIDRs: ${cidrs.join(', ')}`];
+    const problems: string[] = [];
+    // Inside the controller-manager's --cluster-cidr and inside flannel's Network: flannel refuses
+    // a lease for a podCIDR its Network does not contain.
+    const pools = [
+      { who: '--cluster-cidr', cidr: clusterCidr },
+      { who: "flannel's Network", cidr: flannelNetwork },
+    ].filter((p): p is { who: string; cidr: string } => !!p.cidr);
+    for (const pool of pools) {
+      const outside = cidrs.filter((c) => parseCidr(c).bits === parseCidr(pool.cidr).bits && !contains(parseCidr(pool.cidr), parseCidr(c)));
+      if (outside.length) problems.push(`${outside.join(', ')} is outside ${pool.who} ${pool.cidr}`);
+      else evidence.push(`inside ${pool.who} ${pool.cidr}`);
+    }
+    const peers = facts.cluster?.peers && peerIndex(facts.cluster.peers);
+    if (peers) {
+      const clashes = cidrs.flatMap((c) => peers.overlapping(parseCidr(c))).filter((p) => p.name !== node);
+      for (const p of clashes) problems.push(`${p.cidr} of node ${p.name} overlaps ${cidrs.join(', ')}`);
+      if (!clashes.length) evidence.push(`overlaps none of the other ${peers.count - 1} nodes' podCIDRs`);
+    } else {
+      evidence.push('not compared with other nodes (kubectl netcheck nodes compares them all)');
+    }
+    if (problems.length) return found(findings, 'conflict', { node, problem: problems[0] }, [...evidence, ...problems], { assigned: 1 });
+    return found(findings, 'assigned', { cidrs: cidrs.join(', ') }, evidence, { assigned: 1 });
+  },
+  metrics: [{ name: 'netcheck_pod_cidr_assigned', help: '1 when the node has a podCIDR, 0 when not', measure: 'assigned' }],
+  alerts: [
+    {
+      name: 'NetcheckPodCIDRUnassigned',
+      severity: 'critical',
+      for: 'slow',
+      expr: (q) => `${q.sel('netcheck_pod_cidr_assigned')} == 0`,
+      summary: 'A node has no podCIDR.',
+      description: 'Node {{ $labels.node }} has no spec.podCIDR; flannel there fails with "pod cidr not assigned" and no pod gets a network.',
+      fires: { netcheck_pod_cidr_assigned: 0, 'netcheck_check_status{check="pod-cidr-assigned",status="fail"}': 1 },
+      coversFailure: true,
+    },
+    {
+      name: 'NetcheckPodCIDRConflict',
+      severity: 'warning',
+      for: 'slow',
+      expr: (q) => `${q.sel('netcheck_pod_cidr_assigned')} == 1 and on (${q.by}) ${q.status('pod-cidr-assigned', 'fail')}`,
+      summary: "A node's podCIDR is outside the cluster CIDR or overlaps another node's.",
+      description: "The podCIDR of node {{ $labels.node }} is outside the cluster's pod network or overlaps another node's: its pods' addresses collide or are not routed.",
+      fires: { netcheck_pod_cidr_assigned: 1, 'netcheck_check_status{check="pod-cidr-assigned",status="fail"}': 1 },
+      coversFailure: true,
+    },
+  ],
+});

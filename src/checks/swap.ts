@@ -1,55 +1,115 @@
-import { type Check, hostFactRemedy, unavailableEvidence } from '../check';
-import type { NodeFacts } from '../facts';
-import { nodeCondition } from '../kube-objects';
-import { type Finding, finding, measured } from '../model';
+import { defineCheck, found, hostFactRemedy, unavailableEvidence } from '../check';
+import type { NodeFacts, SwapUnit } from '../facts';
+import { nodeCondition } from '../kube/objects';
+import { unitNameOfPath } from '../util/systemd';
 
-export const swap: Check = {
+/** Comments out every active swap line of /etc/fstab, keeping a backup. */
+const COMMENT_FSTAB = `sed -i.bak -E '/^[^#]\\S*\\s+\\S+\\s+swap\\s/s/^/#/' /etc/fstab`;
+
+interface Lasting {
+  /** The unit names that would turn swap on at the next boot (masking them stops that). */
+  units: string[];
+  /** /etc/fstab has an active swap line. */
+  fstab: boolean;
+  /** A zram device, made by zram-generator: masking does not stop it. */
+  zram: boolean;
+}
+
+/** The steps that keep swap off across reboots, from what the host shows turns it on. */
+function lastingFix(l: Lasting): string {
+  const steps: string[] = [];
+  if (l.fstab) steps.push(`comment out its /etc/fstab line: ${COMMENT_FSTAB}`);
+  if (l.units.length) steps.push(`mask the unit${l.units.length > 1 ? 's' : ''} that turn${l.units.length > 1 ? '' : 's'} it on at boot: systemctl mask ${l.units.join(' ')}`);
+  if (l.zram) steps.push("turn off zram-generator: printf '[zram0]\\nzram-size = 0\\n' > /etc/systemd/zram-generator.conf");
+  return steps.join('; and ');
+}
+
+/** What on the host turns swap on at boot: fstab lines, and the systemd units that activate it. */
+function lastingOf(facts: NodeFacts): { lasting: Lasting; evidence: string[] } {
+  const host = facts.host!;
+  const active = host.swaps ?? [];
+  const units: SwapUnit[] = host.swapUnits ?? [];
+  const evidence: string[] = [];
+  const zram = active.some((s) => /^\/dev\/zram\d+$/.test(s.filename)) || units.some((u) => u.source === 'zram-generator');
+  // An active area is turned on by the unit named after it; units of other paths count too.
+  const wanted = new Set<string>();
+  for (const s of active) if (!/^\/dev\/zram/.test(s.filename)) wanted.add(unitNameOfPath(s.filename, 'swap'));
+  for (const u of units) if (u.source !== 'zram-generator') wanted.add(u.unit);
+  const masked = new Set(units.filter((u) => u.masked).map((u) => u.unit));
+  for (const u of units) evidence.push(`swap unit ${u.unit}${u.what ? ` (What=${u.what})` : ''} from ${u.source}${u.masked ? ', masked' : ''}`);
+  return { lasting: { units: [...wanted].filter((u) => !masked.has(u)).sort(), fstab: (host.fstabSwaps ?? []).length > 0, zram }, evidence };
+}
+
+const findings = {
+  off: { status: 'ok', summary: () => 'swap is off' },
+  offAndMasked: { status: 'ok', summary: () => 'swap is off, and nothing turns it on at boot' },
+  refused: {
+    status: 'fail',
+    summary: () => 'swap is on and the kubelet refuses to run with it (failSwapOn: true)',
+    remedy: (a: { node: string } & Lasting) => `On ${a.node}: swapoff -a && systemctl restart kubelet${lastingFix(a) ? `; then ${lastingFix(a)}` : ''}.`,
+  },
+  tolerated: {
+    status: 'warn',
+    summary: (a: { behavior?: string }) => `swap is on; the kubelet tolerates it (failSwapOn: false${a.behavior ? `, swapBehavior ${a.behavior}` : ''})`,
+    remedy: (a: { node: string } & Lasting) => `If swap is not intended: on ${a.node}: swapoff -a${lastingFix(a) ? `; then ${lastingFix(a)}` : ''}.`,
+  },
+  backAtReboot: {
+    status: 'warn',
+    summary: () => 'swap is off now but comes back at the next reboot, and the kubelet will then refuse to start',
+    remedy: (a: { node: string } & Lasting) => `On ${a.node}: ${lastingFix(a)}.`,
+  },
+  unreadable: { status: 'unknown', summary: () => 'swap state could not be read on the host' },
+  notVisible: { status: 'unknown', summary: () => 'swap state is not visible through the API', remedy: (a: { hint?: string }) => a.hint },
+} as const;
+
+export const swap = defineCheck({
   id: 'swap',
   title: 'Swap is off, or tolerated by the kubelet',
-  needs: ['swaps', 'kubeletConfig', 'fstabSwaps', 'agent'],
+  question: 'Is swap on, and will the kubelet refuse to run with it (failSwapOn)? Will it come back on reboot?',
+  column: 'SWAP',
+  rank: 20,
+  needs: ['swaps', 'kubeletConfig', 'fstabSwaps', 'swapUnits', 'agent'],
   seenBest: 'host',
+  findings,
   evaluate(facts) {
-    const f = evaluateSwap(facts);
-    return facts.host?.swaps ? measured(f, { enabled: facts.host.swaps.length ? 1 : 0 }) : f;
-  },
-};
-
-function evaluateSwap(facts: NodeFacts): Finding {
-  const host = facts.host;
-  if (!host?.swaps) {
-    const evidence = unavailableEvidence(facts, ['swaps']);
-    if (nodeCondition(facts.node, 'Ready')?.status === 'Unknown') {
-      evidence.push('the kubelet stopped posting status; swap turned back on at reboot is a known cause (swapon --show on the node)');
+    const host = facts.host;
+    const node = facts.nodeName;
+    if (!host?.swaps) {
+      const evidence = unavailableEvidence(facts, ['swaps']);
+      if (nodeCondition(facts.node, 'Ready')?.status === 'Unknown') {
+        evidence.push(`the kubelet stopped posting status; swap turned back on at reboot is a known cause (on ${node}: swapon --show)`);
+      }
+      return host ? found(findings, 'unreadable', {}, evidence) : found(findings, 'notVisible', { hint: hostFactRemedy(facts) }, evidence);
     }
-    return finding.unknown('swap state is not visible through the API', evidence, hostFactRemedy(facts));
-  }
-  const failSwapOn = host.kubeletConfig?.failSwapOn ?? true;
-  const kubelet = host.kubeletConfig
-    ? `kubelet config: failSwapOn: ${failSwapOn}${host.kubeletConfig.swapBehavior ? `, memorySwap.swapBehavior: ${host.kubeletConfig.swapBehavior}` : ''}`
-    : `kubelet config: ${facts.unavailable.kubeletConfig ?? 'not found'}, so failSwapOn defaults to true`;
-  const fstab = host.fstabSwaps ?? [];
-  const evidence = [
-    host.swaps.length
-      ? `/proc/swaps: ${host.swaps.map((s) => `${s.filename} (${s.type}, ${Math.round(s.sizeKiB / 1024)} MiB)`).join(', ')}`
-      : '/proc/swaps: no active swap',
-    kubelet,
-    fstab.length ? `/etc/fstab swap entries: ${fstab.join(', ')}` : '/etc/fstab: no active swap entry',
-  ];
-  // systemd-gpt-auto-generator turns on GPT swap partitions at boot even with the fstab line
-  // commented out (seed 002), so masking the unit is part of a lasting fix.
-  const lasting = `comment out the swap line in /etc/fstab and mask the unit so systemd does not turn it back on at boot: systemctl mask "$(systemd-escape -p --suffix=swap <device>)"`;
-  if (host.swaps.length && failSwapOn) {
-    return finding.fail(
-      'swap is on and the kubelet refuses to run with it (failSwapOn: true)',
-      evidence,
-      `On ${facts.nodeName}: swapoff -a && systemctl restart kubelet; then ${lasting}.`,
-    );
-  }
-  if (host.swaps.length) {
-    return finding.warn('swap is on; the kubelet tolerates it (failSwapOn: false)', evidence, `If swap is not intended: swapoff -a; then ${lasting}.`);
-  }
-  if (fstab.length && failSwapOn) {
-    return finding.warn('swap is off now but /etc/fstab turns it on at the next reboot, and the kubelet will then refuse to start', evidence, `On ${facts.nodeName}: ${lasting}.`);
-  }
-  return finding.ok('swap is off', evidence);
-}
+    const config = host.kubeletConfig;
+    const failSwapOn = config?.failSwapOn ?? true;
+    const { lasting, evidence: units } = lastingOf(facts);
+    const evidence = [
+      host.swaps.length ? `/proc/swaps: ${host.swaps.map((s) => `${s.filename} (${s.type}, ${Math.round(s.sizeKiB / 1024)} MiB)`).join(', ')}` : '/proc/swaps: no active swap',
+      config
+        ? `kubelet config${config.path ? ` ${config.path}` : ''}: failSwapOn: ${failSwapOn}${config.swapBehavior ? `, memorySwap.swapBehavior: ${config.swapBehavior}` : ''}`
+        : `kubelet config: ${facts.unavailable.kubeletConfig ?? 'not found'}, so failSwapOn defaults to true`,
+      host.fstabSwaps?.length ? `/etc/fstab swap entries: ${host.fstabSwaps.join(', ')}` : '/etc/fstab: no active swap entry',
+      ...units,
+    ];
+    const enabled = { enabled: host.swaps.length ? 1 : 0 };
+    if (host.swaps.length && failSwapOn) return found(findings, 'refused', { node, ...lasting }, evidence, enabled);
+    if (host.swaps.length) return found(findings, 'tolerated', { node, behavior: config?.swapBehavior, ...lasting }, evidence, enabled);
+    // Off now: will it come back? Only units that are not masked, or fstab lines, bring it back.
+    if ((lasting.fstab || lasting.units.length || lasting.zram) && failSwapOn) return found(findings, 'backAtReboot', { node, ...lasting }, evidence, enabled);
+    return found(findings, host.swapUnits?.some((u) => u.masked) ? 'offAndMasked' : 'off', {}, evidence, enabled);
+  },
+  metrics: [{ name: 'netcheck_swap_enabled', help: '1 when swap is on, 0 when off', measure: 'enabled' }],
+  alerts: [
+    {
+      name: 'NetcheckSwapEnabled',
+      severity: 'critical',
+      for: 'fast',
+      expr: (q) => `${q.sel('netcheck_swap_enabled')} == 1 and on (${q.by}) ${q.status('swap', 'fail')}`,
+      summary: 'Swap is on where the kubelet refuses to run with it.',
+      description: 'Node {{ $labels.node }} has swap on and its kubelet runs with failSwapOn: true, so the kubelet will not (re)start there.',
+      fires: { netcheck_swap_enabled: 1, 'netcheck_check_status{check="swap",status="fail"}': 1 },
+      coversFailure: true,
+    },
+  ],
+});

@@ -145,6 +145,16 @@ export class HostRoot {
     return { real, stat };
   }
 
+  /** Where a symbolic link points (its text, unresolved), or undefined when `rel` is not a link. */
+  async readLink(rel: string): Promise<string | undefined> {
+    const parts = rel.split('/').filter((p) => p && p !== '.');
+    const parent = await this.resolve(parts.slice(0, -1).join('/'), { expect: 'directory' });
+    if (!parent || !parts.length) return undefined;
+    const link = path.join(parent.real, parts[parts.length - 1]);
+    const st = await fs.lstat(link).catch(() => undefined);
+    return st?.isSymbolicLink() ? fs.readlink(link) : undefined;
+  }
+
   /**
    * The text of a regular file, or null when it does not exist. Reads at most `maxBytes` (a larger
    * file is refused, not truncated: half a file parses into wrong answers), one reused chunk at a

@@ -1,4 +1,4 @@
-import { parseCidr } from '../cidr';
+import { parseCidr } from '../util/cidr';
 import { ParseError } from './parse-error';
 
 /** /run/flannel/subnet.env as flanneld writes it. */

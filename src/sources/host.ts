@@ -2,16 +2,18 @@
 // with a byte cap sized to the file and a deadline, each failing on its own: one unreadable or
 // hanging file leaves that fact unavailable (with the reason) and the others intact.
 import { lstat } from 'node:fs/promises';
-import type { FactKey, HostFacts } from '../facts';
+import type { FactKey, HostFacts, SwapUnit } from '../facts';
 import { HostFileError, type HostRoot } from '../host/root';
-import { isVirtualLink } from '../host-network';
+import { isVirtualLink } from '../host/network';
 import { parseBirdProtocols } from '../parsers/bird';
 import { parseFstabSwaps } from '../parsers/fstab';
 import { parseKubeletConfig } from '../parsers/kubelet-config';
+import { type LinkConfig, parseIfcfg, parseInterfaces, parseNetplan, parseNetworkdNetwork, parseNmKeyfile } from '../parsers/link-config';
 import { parseProcNetRoute } from '../parsers/proc-net-route';
 import { parseProcSwaps } from '../parsers/proc-swaps';
 import { parseSubnetEnv } from '../parsers/subnet-env';
 import { withDeadline } from '../util/deadline';
+import { swapUnitWhat } from '../util/systemd';
 import { birdCommand } from './bird-client';
 
 /** Byte caps, sized to what each file holds on a busy node, with room to spare. */
@@ -23,10 +25,56 @@ export const HOST_FILE_LIMITS = {
   kubeletConfig: 256 * 1024,
   procNetRoute: 1024 * 1024, // ~8,000 routes: a Calico node with a /32 per pod and a block per peer
   cmdline: 64 * 1024,
+  unit: 16 * 1024,
+  config: 64 * 1024,
 } as const;
 
 /** Directory sizes past which something is wrong (or hostile); listing stops there. */
-export const HOST_DIR_LIMITS = { interfaces: 8192, cniConfigs: 256, processes: 65536 } as const;
+export const HOST_DIR_LIMITS = { interfaces: 8192, cniConfigs: 256, processes: 65536, config: 512 } as const;
+
+/** Where systemd swap units come from; the generators write theirs under /run at every boot. */
+const SWAP_UNIT_DIRS: { dir: string; source: (unit: string) => string }[] = [
+  { dir: 'etc/systemd/system', source: () => '/etc/systemd/system' },
+  { dir: 'run/systemd/generator', source: (unit) => (/^dev-zram\d+\.swap$/.test(unit) ? 'zram-generator' : 'systemd-fstab-generator (/etc/fstab)') },
+  // systemd-gpt-auto-generator: a GPT swap partition is turned on even with no fstab line.
+  { dir: 'run/systemd/generator.late', source: () => 'systemd-gpt-auto-generator (a GPT swap partition)' },
+];
+
+/** Where each network manager keeps its interface configuration. */
+const LINK_CONFIG_SOURCES: { dir: string; file: RegExp; read: (text: string, file: string) => Record<string, LinkConfig> }[] = [
+  {
+    dir: 'etc/netplan',
+    file: /\.ya?ml$/,
+    read: (text, file) => Object.fromEntries(parseNetplan(text).map((iface) => [iface, { manager: 'netplan', file }])),
+  },
+  {
+    dir: 'etc/sysconfig/network-scripts',
+    file: /^ifcfg-/,
+    read: (text, file) => {
+      const c = parseIfcfg(text);
+      const iface = c.device ?? file.split('ifcfg-')[1];
+      return iface && iface !== 'lo' ? { [iface]: { manager: 'network-scripts', file, onBoot: c.onBoot, ...(c.name ? { connection: c.name } : {}) } } : {};
+    },
+  },
+  {
+    dir: 'etc/NetworkManager/system-connections',
+    file: /./,
+    read: (text, file) => {
+      const c = parseNmKeyfile(text);
+      return c.interfaceName ? { [c.interfaceName]: { manager: 'NetworkManager', file, connection: c.id, onBoot: c.autoconnect } } : {};
+    },
+  },
+  {
+    dir: 'etc/network',
+    file: /^interfaces$/,
+    read: (text, file) => Object.fromEntries(Object.entries(parseInterfaces(text)).map(([iface, c]) => [iface, { manager: 'ifupdown', file, onBoot: c.auto }])),
+  },
+  {
+    dir: 'etc/systemd/network',
+    file: /\.network$/,
+    read: (text, file) => Object.fromEntries(parseNetworkdNetwork(text).map((iface) => [iface, { manager: 'systemd-networkd', file }])),
+  },
+];
 
 export const KUBEADM_KUBELET_CONFIG = 'var/lib/kubelet/config.yaml';
 /** Calico's BIRD socket: /var/run is /run on every current distribution, but not inside every mount. */
@@ -112,6 +160,49 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
           }),
         );
         return states;
+      },
+    },
+    swapUnits: {
+      what: 'reading systemd swap units',
+      read: async (signal) => {
+        const units: SwapUnit[] = [];
+        for (const { dir, source } of SWAP_UNIT_DIRS) {
+          const names = ((await root.list(dir, HOST_DIR_LIMITS.config, signal).catch(() => null)) ?? []).filter((n) => n.endsWith('.swap'));
+          for (const unit of names) {
+            const rel = `${dir}/${unit}`;
+            // Masked: a link to /dev/null in /etc/systemd/system.
+            if (dir === 'etc/systemd/system' && (await root.readLink(rel)) === '/dev/null') {
+              units.push({ unit, source: source(unit), masked: true });
+              continue;
+            }
+            const text = await root.readText(rel, HOST_FILE_LIMITS.unit, signal).catch(() => null);
+            units.push({ unit, source: source(unit), ...(text ? { what: swapUnitWhat(text) } : {}) });
+          }
+        }
+        return units;
+      },
+    },
+    linkConfig: {
+      what: 'reading the network configuration',
+      read: async (signal) => {
+        const config: Record<string, LinkConfig> = {};
+        // Later sources only fill in interfaces earlier ones did not name: netplan renders the others.
+        for (const source of LINK_CONFIG_SOURCES) {
+          const names = ((await root.list(source.dir, HOST_DIR_LIMITS.config, signal).catch(() => null)) ?? []).filter((n) => source.file.test(n));
+          for (const name of names) {
+            const rel = `${source.dir}/${name}`;
+            const text = await root.readText(rel, HOST_FILE_LIMITS.config, signal).catch(() => null);
+            if (text === null) continue;
+            let found: Record<string, LinkConfig> = {};
+            try {
+              found = source.read(text, `/${rel}`);
+            } catch {
+              continue; // a malformed file configures nothing we can name
+            }
+            for (const [iface, c] of Object.entries(found)) config[iface] ??= c;
+          }
+        }
+        return config;
       },
     },
     interfaceCount: {

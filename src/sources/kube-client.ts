@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { clip } from '../text';
+import { clip } from '../util/text';
 import { AuthError, type ClusterAuth, inClusterAuth, kubeconfigAuth } from './cluster-auth';
 
 /** A failure a user can act on, worded as one line. */

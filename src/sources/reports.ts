@@ -2,7 +2,7 @@
 // Whether a report can be used, and if not why and what to do, is decided here, so every check
 // that needs the host says the same thing.
 import type { V1Pod } from '@kubernetes/client-node';
-import { podReady, podState } from '../kube-objects';
+import { podReady, podState } from '../kube/objects';
 import type { NodeReport } from '../model';
 import { GROUP, INSTALL_AGENT, PLURAL, type PublishedReport, readReportObject, VERSION } from '../report-resource';
 import { formatAge } from '../util/time';

@@ -1,9 +1,10 @@
+import { evaluateCheck } from '../../src/engine';
 import { clusterCidr } from '../../src/checks/cluster-cidr';
 import { nodeAddress } from '../../src/checks/node-address';
 import { podCidrAssigned } from '../../src/checks/pod-cidr-assigned';
 import { evaluateNode, mergeAgentReport } from '../../src/engine';
 import type { ClusterFacts } from '../../src/facts';
-import { CHECK_IDS } from '../../src/model';
+import { CHECK_IDS } from '../../src/checks';
 import { cniPod, facts, healthyHost, node } from '../helpers/objects';
 
 const kcm = (flags: Record<string, string>): ClusterFacts['controllerManager'] => ({ flags, source: 'pod kube-system/kube-controller-manager-m1' });
@@ -18,7 +19,7 @@ describe('pod-cidr-assigned', () => {
         { name: 'w2', podCIDRs: ['172.18.1.0/24'] },
       ],
     };
-    const result = podCidrAssigned.evaluate(facts({ node: node({ name: 'w1' }), pods: [cniPod('flannel')], cluster }));
+    const result = evaluateCheck(podCidrAssigned, facts({ node: node({ name: 'w1' }), pods: [cniPod('flannel')], cluster }));
     expect(result.status).toBe('fail');
     expect(result.summary).toBe('no podCIDR assigned: kube-controller-manager does not allocate node CIDRs (--allocate-node-cidrs is not true); kubeadm init ran without --pod-network-cidr');
     expect(result.remedy).toContain(`kubectl patch node w1 -p '{"spec":{"podCIDR":"172.18.2.0/24","podCIDRs":["172.18.2.0/24"]}}'`);
@@ -27,29 +28,29 @@ describe('pod-cidr-assigned', () => {
 
   test('fails when the podCIDR overlaps another node', () => {
     const cluster: ClusterFacts = { controllerManager: kcm({ 'allocate-node-cidrs': 'true', 'cluster-cidr': '10.244.0.0/16' }), peers: [{ name: 'n9', podCIDRs: ['10.244.1.0/24'] }] };
-    expect(podCidrAssigned.evaluate(facts({ node: node({ podCIDR: '10.244.1.0/24' }), cluster })).summary).toMatch(/of node n9 overlaps/);
+    expect(evaluateCheck(podCidrAssigned, facts({ node: node({ podCIDR: '10.244.1.0/24' }), cluster })).summary).toMatch(/of node n9 overlaps/);
   });
 
   test('fails when outside the cluster CIDR; ok inside', () => {
     const cluster: ClusterFacts = { controllerManager: kcm({ 'allocate-node-cidrs': 'true', 'cluster-cidr': '10.244.0.0/16' }) };
-    expect(podCidrAssigned.evaluate(facts({ node: node({ podCIDR: '10.99.1.0/24' }), cluster })).status).toBe('fail');
-    expect(podCidrAssigned.evaluate(facts({ node: node({ podCIDR: '10.244.1.0/24' }), cluster })).status).toBe('ok');
+    expect(evaluateCheck(podCidrAssigned, facts({ node: node({ podCIDR: '10.99.1.0/24' }), cluster })).status).toBe('fail');
+    expect(evaluateCheck(podCidrAssigned, facts({ node: node({ podCIDR: '10.244.1.0/24' }), cluster })).status).toBe('ok');
   });
 
   test("fails when the podCIDR is inside --cluster-cidr but outside flannel's Network", () => {
     const cluster: ClusterFacts = { controllerManager: kcm({ 'allocate-node-cidrs': 'true', 'cluster-cidr': '10.244.0.0/16' }), flannel: { network: '172.18.0.0/16', source: 'cm' } };
-    expect(podCidrAssigned.evaluate(facts({ node: node({ podCIDR: '10.244.1.0/24' }), cluster })).summary).toBe("podCIDR 10.244.1.0/24 is outside flannel's Network 172.18.0.0/16");
+    expect(evaluateCheck(podCidrAssigned, facts({ node: node({ podCIDR: '10.244.1.0/24' }), cluster })).summary).toBe("podCIDR 10.244.1.0/24 is outside flannel's Network 172.18.0.0/16");
   });
 
   test('skip on Calico without node CIDR allocation', () => {
-    expect(podCidrAssigned.evaluate(facts({ node: node(), pods: [cniPod('calico')], cluster: { controllerManager: kcm({}) } })).status).toBe('skip');
+    expect(evaluateCheck(podCidrAssigned, facts({ node: node(), pods: [cniPod('calico')], cluster: { controllerManager: kcm({}) } })).status).toBe('skip');
   });
 });
 
 describe('node-address', () => {
   test('fails when Calico autodetected another NIC (seed 002), with IP_AUTODETECTION_METHOD advice', () => {
     const n = node({ ip: '172.17.73.66', annotations: { 'projectcalico.org/IPv4Address': '10.0.0.66/24' } });
-    const result = nodeAddress.evaluate(facts({ node: n, pods: [cniPod('calico')] }));
+    const result = evaluateCheck(nodeAddress, facts({ node: n, pods: [cniPod('calico')] }));
     expect(result).toMatchObject({ status: 'fail', summary: "Calico chose 10.0.0.66, not the node's InternalIP 172.17.73.66" });
     expect(result.remedy).toMatch(/IP_AUTODETECTION_METHOD=kubernetes-internal-ip/);
   });
@@ -57,14 +58,14 @@ describe('node-address', () => {
   test('fails on a shared flannel public-ip (Vagrant 10.0.2.15, seed 003) and names the other nodes', () => {
     const n = node({ name: 'node-1', ip: '192.168.56.11', annotations: { 'flannel.alpha.coreos.com/public-ip': '10.0.2.15' } });
     const cluster = { peers: [{ name: 'node-2', internalIP: '192.168.56.12', podCIDRs: [], cniAddress: '10.0.2.15' }] };
-    const result = nodeAddress.evaluate(facts({ node: n, pods: [cniPod('flannel')], cluster }));
+    const result = evaluateCheck(nodeAddress, facts({ node: n, pods: [cniPod('flannel')], cluster }));
     expect(result.summary).toBe('10.0.2.15 (the VirtualBox/Vagrant NAT address every VM shares) is also the flannel address of node-2');
-    expect(result.remedy).toMatch(/--iface=/);
+    expect(result.remedy).toMatch(/--iface-can-reach=192\.168\.56\.12/);
   });
 
   test('ok when the address is the InternalIP and unique', () => {
     const n = node({ ip: '192.168.1.10', annotations: { 'flannel.alpha.coreos.com/public-ip': '192.168.1.10' } });
-    expect(nodeAddress.evaluate(facts({ node: n, cluster: { peers: [] } })).status).toBe('ok');
+    expect(evaluateCheck(nodeAddress, facts({ node: n, cluster: { peers: [] } })).status).toBe('ok');
   });
 });
 
@@ -74,12 +75,12 @@ describe('cluster-cidr', () => {
       controllerManager: kcm({ 'allocate-node-cidrs': 'true', 'cluster-cidr': '10.244.0.0/16' }),
       flannel: { network: '172.18.0.0/16', source: 'configmap kube-flannel/kube-flannel-cfg' },
     };
-    expect(clusterCidr.evaluate(facts({ cluster }))).toMatchObject({ status: 'fail', summary: "flannel's Network 172.18.0.0/16 does not contain --cluster-cidr 10.244.0.0/16" });
+    expect(evaluateCheck(clusterCidr, facts({ cluster }))).toMatchObject({ status: 'fail', summary: "flannel's Network 172.18.0.0/16 does not contain --cluster-cidr 10.244.0.0/16" });
   });
   test('ok when all agree; unknown when nothing could be read', () => {
     const cluster: ClusterFacts = { controllerManager: kcm({ 'allocate-node-cidrs': 'true', 'cluster-cidr': '10.244.0.0/16' }), kubeadm: { podSubnet: '10.244.0.0/16', source: 'cm' }, flannel: { network: '10.244.0.0/16', source: 'cm' } };
-    expect(clusterCidr.evaluate(facts({ cluster })).summary).toBe('all agree on 10.244.0.0/16');
-    expect(clusterCidr.evaluate(facts({})).status).toBe('unknown');
+    expect(evaluateCheck(clusterCidr, facts({ cluster })).summary).toBe('all agree on 10.244.0.0/16');
+    expect(evaluateCheck(clusterCidr, facts({})).status).toBe('unknown');
   });
 });
 

@@ -1,3 +1,4 @@
+import { evaluateCheck } from '../../src/engine';
 import { bgpEstablished } from '../../src/checks/bgp-established';
 import { defaultRoute } from '../../src/checks/default-route';
 import { flannelSubnetEnv } from '../../src/checks/flannel-subnet-env';
@@ -8,22 +9,22 @@ const flannelNode = () => ({ node: node({ podCIDR: '10.244.1.0/24' }), pods: [cn
 
 describe('flannel-subnet-env', () => {
   test('ok when present and inside the podCIDR', () => {
-    expect(flannelSubnetEnv.evaluate(facts({ ...flannelNode(), host: healthyHost })).status).toBe('ok');
+    expect(evaluateCheck(flannelSubnetEnv, facts({ ...flannelNode(), host: healthyHost })).status).toBe('ok');
   });
   test('fails when the host has no file', () => {
-    const result = flannelSubnetEnv.evaluate(facts({ ...flannelNode(), host: { ...healthyHost, subnetEnv: null } }));
+    const result = evaluateCheck(flannelSubnetEnv, facts({ ...flannelNode(), host: { ...healthyHost, subnetEnv: null } }));
     expect(result).toMatchObject({ status: 'fail', summary: '/run/flannel/subnet.env is missing' });
   });
   test('fails when stale: FLANNEL_SUBNET outside the podCIDR', () => {
     const host = { ...healthyHost, subnetEnv: { network: '10.244.0.0/16', subnet: '10.244.9.1/24' } };
-    expect(flannelSubnetEnv.evaluate(facts({ ...flannelNode(), host })).summary).toMatch(/stale: FLANNEL_SUBNET 10\.244\.9\.1\/24 is not inside the node's podCIDR 10\.244\.1\.0\/24/);
+    expect(evaluateCheck(flannelSubnetEnv, facts({ ...flannelNode(), host })).summary).toMatch(/stale: FLANNEL_SUBNET 10\.244\.9\.1\/24 is not inside the node's podCIDR 10\.244\.1\.0\/24/);
   });
   test('without an agent, infers missing from sandbox failures', () => {
     const events = [event({ namespace: 'default', name: 'web-1' }, 'FailedCreatePodSandBox', 'network: open /run/flannel/subnet.env: no such file or directory', 12)];
-    expect(flannelSubnetEnv.evaluate(facts({ ...flannelNode(), events })).status).toBe('fail');
+    expect(evaluateCheck(flannelSubnetEnv, facts({ ...flannelNode(), events })).status).toBe('fail');
   });
   test('skip on a Calico node', () => {
-    expect(flannelSubnetEnv.evaluate(facts({ node: node(), pods: [cniPod('calico')] })).status).toBe('skip');
+    expect(evaluateCheck(flannelSubnetEnv, facts({ node: node(), pods: [cniPod('calico')] })).status).toBe('skip');
   });
 });
 
@@ -38,53 +39,55 @@ describe('bgp-established', () => {
       ],
     };
     const cluster = { peers: [{ name: 'k8smater1', internalIP: '172.17.73.66', podCIDRs: [], cniAddress: '10.0.0.66' }] };
-    const result = bgpEstablished.evaluate(facts({ ...calico(), host, cluster }));
-    expect(result.status).toBe('warn');
-    expect(result.summary).toBe('1/2 BGP sessions Established; not with 10.0.0.66');
+    const result = evaluateCheck(bgpEstablished, facts({ ...calico(), host, cluster }));
+    // Calico's readiness fails when any peer is down; so does the check (the API view says the same).
+    expect(result.status).toBe('fail');
+    expect(result.summary).toBe("BGP not established with 10.0.0.66 (node k8smater1's Calico address; its InternalIP is 172.17.73.66)");
+    expect(result.evidence[0]).toBe('BIRD (host): 1 of 2 BGP sessions Established');
     expect(result.evidence.join('\n')).toMatch(/node k8smater1's Calico address; its InternalIP is 172\.17\.73\.66/);
   });
   test('fails when no session is Established', () => {
     const host = { ...healthyHost, bgpSessions: [{ name: 'Mesh_a', state: 'Connect', neighbor: '172.17.73.66' }] };
-    expect(bgpEstablished.evaluate(facts({ ...calico(), host })).status).toBe('fail');
+    expect(evaluateCheck(bgpEstablished, facts({ ...calico(), host })).status).toBe('fail');
   });
   test('skip on flannel, and on Calico without BGP', () => {
-    expect(bgpEstablished.evaluate(facts({ node: node(), pods: [cniPod('flannel')] })).status).toBe('skip');
-    expect(bgpEstablished.evaluate(facts({ node: node(), pods: [cniPod('calico', { env: { CALICO_NETWORKING_BACKEND: 'vxlan' } })] })).status).toBe('skip');
+    expect(evaluateCheck(bgpEstablished, facts({ node: node(), pods: [cniPod('flannel')] })).status).toBe('skip');
+    expect(evaluateCheck(bgpEstablished, facts({ node: node(), pods: [cniPod('calico', { env: { CALICO_NETWORKING_BACKEND: 'vxlan' } })] })).status).toBe('skip');
   });
 });
 
 describe('swap', () => {
   const on = [{ filename: '/dev/sda3', type: 'partition', sizeKiB: 2 * 1024 * 1024 }];
   test('fails when on and the kubelet refuses it', () => {
-    const result = swap.evaluate(facts({ node: node(), host: { ...healthyHost, swaps: on } }));
+    const result = evaluateCheck(swap, facts({ node: node(), host: { ...healthyHost, swaps: on } }));
     expect(result.status).toBe('fail');
     expect(result.remedy).toMatch(/systemctl mask/);
   });
   test('warns when tolerated by failSwapOn: false', () => {
-    expect(swap.evaluate(facts({ host: { ...healthyHost, swaps: on, kubeletConfig: { failSwapOn: false } } })).status).toBe('warn');
+    expect(evaluateCheck(swap, facts({ host: { ...healthyHost, swaps: on, kubeletConfig: { failSwapOn: false } } })).status).toBe('warn');
   });
   test('warns when off but fstab brings it back at reboot', () => {
-    expect(swap.evaluate(facts({ host: { ...healthyHost, fstabSwaps: ['/dev/sda3'] } })).summary).toMatch(/next reboot/);
+    expect(evaluateCheck(swap, facts({ host: { ...healthyHost, fstabSwaps: ['/dev/sda3'] } })).summary).toMatch(/next reboot/);
   });
   test('unknown without the agent', () => {
-    expect(swap.evaluate(facts({ node: node() })).status).toBe('unknown');
+    expect(evaluateCheck(swap, facts({ node: node() })).status).toBe('unknown');
   });
 });
 
 describe('default-route', () => {
   test('ok with a default route on an up interface', () => {
-    expect(defaultRoute.evaluate(facts({ node: node(), host: healthyHost }))).toMatchObject({ status: 'ok', summary: 'default via 192.168.1.1 dev eth0' });
+    expect(evaluateCheck(defaultRoute, facts({ node: node(), host: healthyHost }))).toMatchObject({ status: 'ok', summary: 'default via 192.168.1.1 dev eth0' });
   });
   test('fails and names the down NIC when the default route is gone (seed 001)', () => {
     const host = { ...healthyHost, routes: healthyHost.routes!.filter((r) => r.prefix !== 0), interfaces: { lo: 'unknown', eth0: 'up', wlan0: 'down', docker0: 'down' } };
-    expect(defaultRoute.evaluate(facts({ node: node(), host }))).toMatchObject({ status: 'fail', summary: 'no default route; wlan0 is down' });
+    expect(evaluateCheck(defaultRoute, facts({ node: node(), host }))).toMatchObject({ status: 'fail', summary: 'no default route; wlan0 is down' });
   });
   test('fails when the InternalIP interface is down', () => {
     const host = { ...healthyHost, interfaces: { eth0: 'down' } };
-    expect(defaultRoute.evaluate(facts({ node: node(), host })).summary).toMatch(/eth0, the interface of the node's InternalIP, is down/);
+    expect(evaluateCheck(defaultRoute, facts({ node: node(), host })).summary).toMatch(/eth0, the interface of the node's InternalIP, is down/);
   });
   test('without an agent, reads "Unable to find default route" from the flannel log', () => {
     const cniLogs = { 'kube-flannel/x': 'E0827 09:48:41.912029 1 main.go:205] Failed to find any valid interface to use: failed to get default interface: Unable to find default route' };
-    expect(defaultRoute.evaluate(facts({ node: node(), cniLogs })).status).toBe('fail');
+    expect(evaluateCheck(defaultRoute, facts({ node: node(), cniLogs })).status).toBe('fail');
   });
 });

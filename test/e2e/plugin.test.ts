@@ -52,7 +52,7 @@ describe('kubectl netcheck against the flannel incidents (seeds 000 and 001)', (
     expect(run.code).toBe(2);
     expect(run.stdout).toMatch(/^root cause: default-route: no route to the API service 10\.96\.0\.1:443/m);
     expect(run.stdout).toMatch(/^CHECK\s+STATUS\s+SUMMARY$/m);
-    expect(run.stdout).toMatch(/fix: Bring the interface up/);
+    expect(run.stdout).toMatch(/fix: On n02: ip -br link \(the interface that is DOWN\) and ip route show default;/);
     expect(run.stdout).not.toMatch(/\u001b\[/); // NO_COLOR
   });
 
@@ -126,7 +126,7 @@ describe('kubectl netcheck on the other seed clusters', () => {
       for (const node of report.nodes) {
         const check = statusOf(node, 'node-address');
         expect(check.status).toBe('fail');
-        expect(check.remedy).toMatch(/--iface=/);
+        expect(check.remedy).toMatch(/kubectl -n kube-flannel patch daemonset kube-flannel-ds --type json -p '.*--iface-can-reach=192\.168\.56\.1[0-2]/);
       }
       expect(statusOf(nodeJson(sim, 'node-1').report, 'node-address').summary).toMatch(/also the flannel address of k8s-master, node-2/);
     } finally {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CHECK_GAUGES } from '../../exporter/metrics';
+import { CHECK_FAMILIES } from '../../exporter/metrics';
 import type { NodeFacts } from '../../src/facts';
 import type { NodeReport } from '../../src/model';
 import { Agent } from '../../exporter/agent';
@@ -49,7 +49,8 @@ describe('the agent on fixture hosts', () => {
     expect(m.get('netcheck_pod_cidr_assigned{node="n1"}')).toBe(1);
     expect(m.has('netcheck_bgp_sessions{node="n1"}')).toBe(false); // skip: absent
     expect(m.get('netcheck_check_status{node="n1",check="bgp-established",status="skip"}')).toBe(1);
-    expect(m.get('netcheck_build_info{version="dev"}')).toBe(1);
+    expect([...m.keys()].filter((k) => k.startsWith('netcheck_build_info'))).toEqual([`netcheck_build_info{version="dev",revision="unknown",runtime="node ${process.version}"}`]);
+    expect(m.get('process_start_time_seconds')).toBeGreaterThan(0);
   });
 
   test('seed 000 host: subnet.env missing and no default route, eth0 down', async () => {
@@ -109,7 +110,7 @@ describe('the agent on fixture hosts', () => {
     const { agent, app } = await agentFor('healthy-flannel', flannelApi());
     await agent.runCycle();
     const text = (await app.inject('/metrics')).body;
-    for (const name of [...CHECK_GAUGES.map((g) => g.name), 'netcheck_check_status', 'netcheck_build_info']) expect(text).toContain(`# TYPE ${name} gauge`);
+    for (const name of [...CHECK_FAMILIES.map((g) => g.name), 'netcheck_check_status', 'netcheck_build_info']) expect(text).toContain(`# TYPE ${name} gauge`);
     const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(lint.stderr + lint.stdout).toBe('');
     expect(lint.status).toBe(0);
@@ -118,7 +119,11 @@ describe('the agent on fixture hosts', () => {
   test('docs/metrics.md lists exactly the metric families the exporter serves', async () => {
     const { agent, app } = await agentFor('healthy-flannel', flannelApi());
     await agent.runCycle();
-    const served = [...(await app.inject('/metrics')).body.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]).sort();
+    const all = [...(await app.inject('/metrics')).body.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
+    const served = all.filter((n) => n.startsWith('netcheck_')).sort();
+    // The rest are prom-client's process_* and nodejs_* families, documented as such.
+    expect(all.filter((n) => !n.startsWith('netcheck_') && !/^(process|nodejs)_/.test(n))).toEqual([]);
+    expect(all).toEqual(expect.arrayContaining(['process_start_time_seconds', 'process_resident_memory_bytes']));
     const documented = [...fs.readFileSync(path.join(__dirname, '../../docs/metrics.md'), 'utf8').matchAll(/^\| `(netcheck_[a-z_]+)` \|/gm)].map((m) => m[1]).sort();
     expect(documented).toEqual(served);
   });

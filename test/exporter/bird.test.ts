@@ -57,15 +57,18 @@ test('BGP counts match `birdc show protocols`, and drop when a peer stops', asyn
   expect([established, configured]).toEqual([2, 3]);
   expect(agent.metrics.text).toContain(`netcheck_bgp_sessions_established{node="k8smaster2"} ${established}`);
   expect(agent.metrics.text).toContain(`netcheck_bgp_sessions{node="k8smaster2"} ${configured}`);
-  expect(bgp()).toMatchObject({ status: 'warn', summary: '2/3 BGP sessions Established; not with 127.0.0.9' });
-  expect(bgp().evidence.join('\n')).toMatch(/127\.0\.0\.9 .* is Active \(Socket: Connection refused\)/);
+  expect(bgp()).toMatchObject({ status: 'fail', summary: 'BGP not established with 127.0.0.9' });
+  expect(bgp().evidence[0]).toBe('BIRD (agent on k8smaster2): 2 of 3 BGP sessions Established');
+  expect(agent.metrics.text).toContain('netcheck_bgp_peer_up{node="k8smaster2",peer="127.0.0.3",protocol="Mesh_127_0_0_3",state="Established"} 1');
+  expect(agent.metrics.text).toContain('netcheck_bgp_peer_up{node="k8smaster2",peer="127.0.0.9",protocol="Mesh_127_0_0_9",state="Active"} 0');
+  expect(bgp().evidence.join('\n')).toMatch(/Mesh_127_0_0_9 127\.0\.0\.9 is Active \(Socket: Connection refused\)/);
 
   birds.get('127.0.0.3')!.kill('SIGTERM');
   await until(async () => {
     await agent.runCycle();
     return agent.metrics.text.includes('netcheck_bgp_sessions_established{node="k8smaster2"} 1');
   }, 20000);
-  expect(bgp().summary).toBe('1/3 BGP sessions Established; not with 127.0.0.3, 127.0.0.9');
+  expect(bgp().summary).toBe('BGP not established with 127.0.0.3, 127.0.0.9');
 });
 
 test('a BIRD that hangs, refuses or talks garbage makes BGP unknown, not a crash', async () => {
@@ -108,7 +111,7 @@ test('as the DaemonSet runs it (uid 65532), BIRD\'s 0660 root:root socket is ref
   const group0 = await startAgent(args, { env: { KUBECONFIG: '/nonexistent' }, uid: 65532, gid: 0 });
   try {
     await group0.waitFor('BGP counts from BIRD', async () => (await group0.sample('netcheck_bgp_sessions{')) === 3);
-    expect((await bgp(group0)).summary).toMatch(/^\d\/3 BGP sessions Established/);
+    expect((await bgp(group0)).evidence[0]).toMatch(/^BIRD \(agent on k8smaster2\): \d of 3 BGP sessions Established$/);
   } finally {
     await group0.stop();
   }

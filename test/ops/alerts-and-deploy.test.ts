@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { ALERTS } from '../../alerts/rules';
+import { DEFAULT_CONFIG, renderAlerts } from '../../alerts/mixin';
 import { DASHBOARDS } from '../../dashboards/dashboards';
 import { generatedFiles } from '../../tools/generate';
 
@@ -19,20 +19,24 @@ function metricNames(expr: string): string[] {
     .filter((n) => n.startsWith('netcheck_') || EXTERNAL.includes(n));
 }
 
+const ALERTS = renderAlerts().map((a) => a.rule);
+
 describe('alerts', () => {
   test('promtool check rules and promtool test rules pass', () => {
     const check = run('promtool', ['check', 'rules', 'alerts/netcheck.rules.yaml']);
-    expect(check.stdout + check.stderr).toMatch(/SUCCESS: 13 rules found/);
+    expect(check.stdout + check.stderr).toMatch(new RegExp(`SUCCESS: ${ALERTS.length} rules found`));
     const unit = run('promtool', ['test', 'rules', 'alerts/tests.yaml']);
     expect(unit.stdout + unit.stderr).toMatch(/SUCCESS/);
     expect(unit.status).toBe(0);
   });
 
-  test('every alert has a unit test, a severity, a runbook page with the four sections', () => {
+  test('every alert has its tests, a severity, a runbook_url, and a runbook page with the four sections', () => {
     const tests = fs.readFileSync(path.join(ROOT, 'alerts/tests.yaml'), 'utf8');
     for (const a of ALERTS) {
+      expect(a.alert).toMatch(/^Netcheck[A-Z][A-Za-z]+$/);
       expect(tests).toContain(`alertname: ${a.alert}`);
-      expect(['critical', 'warning']).toContain(a.severity);
+      expect(['critical', 'warning']).toContain(a.labels.severity);
+      expect(a.annotations.runbook_url).toBe(`${DEFAULT_CONFIG.runbookUrlBase}/${a.alert}.md`);
       const runbook = fs.readFileSync(path.join(ROOT, `docs/runbooks/${a.alert}.md`), 'utf8');
       for (const section of ['## Meaning', '## Impact', '## Diagnosis', '## Mitigation']) expect(runbook).toContain(section);
       expect(runbook).toContain('kubectl netcheck node <node>');
@@ -40,21 +44,45 @@ describe('alerts', () => {
     expect(fs.readdirSync(path.join(ROOT, 'docs/runbooks')).sort()).toEqual(ALERTS.map((a) => `${a.alert}.md`).sort());
   });
 
-  test('alerts only reference metrics the exporter exports', () => {
+  test('every aggregation and join keeps the cluster label, and every selector carries the job selector', () => {
+    for (const a of ALERTS) {
+      for (const clause of a.expr.match(/\b(?:by|on) \([^)]*\)/g) ?? []) expect([a.alert, clause]).toEqual([a.alert, expect.stringMatching(/\(cluster, node\)/)]);
+      for (const name of metricNames(a.expr).filter((n) => n.startsWith('netcheck_') || n === 'up')) expect(a.expr).toContain(`${name}{job="netcheck-agent"`);
+    }
+  });
+
+  test('the mixin renders for another config: selector, cluster label, runbook base and durations are all taken from it', () => {
+    const cfg = { ...DEFAULT_CONFIG, selector: 'job="nc",namespace="monitoring"', clusterLabel: 'k8s_cluster', runbookUrlBase: 'https://runbooks.example/netcheck', for: { ...DEFAULT_CONFIG.for, fast: '2m' } };
+    const rules = renderAlerts(cfg).map((a) => a.rule);
+    for (const r of rules) {
+      expect(r.expr).not.toContain('job="netcheck-agent"');
+      expect(r.expr).not.toMatch(/\(cluster, node\)/);
+      expect(r.annotations.runbook_url).toMatch(/^https:\/\/runbooks\.example\/netcheck\//);
+    }
+    expect(rules.find((r) => r.alert === 'NetcheckCNINotReady')!).toMatchObject({ for: '2m', expr: 'netcheck_cni_ready{job="nc",namespace="monitoring"} == 0' });
+    expect(rules.find((r) => r.alert === 'NetcheckAgentAbsent')!.expr).toContain('count by (k8s_cluster, node)');
+  });
+
+  test('alerts only reference metrics the exporter exports (or Prometheus and kube-state-metrics)', () => {
     for (const a of ALERTS) for (const name of metricNames(a.expr)) expect([...EXPORTED, ...EXTERNAL]).toContain(name);
   });
 
-  test('amtool routes critical to the pager and warning to tickets', () => {
+  test('amtool routes critical to the pager and warning to tickets; a root cause inhibits its symptoms on the same node', () => {
     const route = (label: string) => run('amtool', ['config', 'routes', 'test', '--config.file=alerts/alertmanager.yml', label]).stdout.trim();
     expect(route('severity=critical')).toBe('oncall-pager');
     expect(route('severity=warning')).toBe('ticket');
     expect(run('amtool', ['check-config', 'alerts/alertmanager.yml']).status).toBe(0);
+    const am = yaml.load(fs.readFileSync(path.join(ROOT, 'alerts/alertmanager.yml'), 'utf8')) as { inhibit_rules: { source_matchers: string[]; target_matchers: string[]; equal: string[] }[] };
+    const kubelet = am.inhibit_rules.find((r) => r.source_matchers.includes('check="kubelet-ready"'))!;
+    expect(kubelet.target_matchers[0]).toMatch(/cni-ready/);
+    expect(kubelet.equal).toEqual(['cluster', 'node']);
+    expect(am.inhibit_rules.find((r) => r.source_matchers.includes('alertname="KubeNodeNotReady"'))).toBeDefined();
   });
 });
 
 describe('generated artefacts', () => {
-  test('the committed rule file, PrometheusRule, dashboards and ConfigMap match their source (make generate)', () => {
-    for (const [file, content] of Object.entries(generatedFiles())) expect(fs.readFileSync(path.join(ROOT, file), 'utf8')).toBe(content);
+  test('every committed file derived from code matches its source (make generate leaves git clean)', () => {
+    for (const [file, content] of Object.entries(generatedFiles())) expect([file, fs.readFileSync(path.join(ROOT, file), 'utf8')]).toEqual([file, content]);
   });
 });
 

@@ -2,7 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { ALERTS } from '../../alerts/rules';
+import { renderAlerts } from '../../alerts/mixin';
+
+const ALERTS = renderAlerts().map((a) => a.rule);
 import { DASHBOARDS } from '../../dashboards/dashboards';
 import { freePort, ROOT, type Sim, startSim, tmpdir } from '../e2e/harness';
 

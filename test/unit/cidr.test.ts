@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { contains, firstFreeSubnet, overlaps, parseCidr } from '../../src/cidr';
+import { contains, firstFreeSubnet, overlaps, parseCidr } from '../../src/util/cidr';
 import { ParseError } from '../../src/parsers/parse-error';
 
 describe('CIDR arithmetic', () => {

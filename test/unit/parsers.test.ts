@@ -7,7 +7,7 @@ import { parseFlannelNetConf } from '../../src/parsers/flannel-net-conf';
 import { parseFstabSwaps } from '../../src/parsers/fstab';
 import { parseKubeadmClusterConfiguration } from '../../src/parsers/kubeadm-config';
 import { parseKubeletConfig } from '../../src/parsers/kubelet-config';
-import { parseCidr } from '../../src/cidr';
+import { parseCidr } from '../../src/util/cidr';
 import { ParseError } from '../../src/parsers/parse-error';
 import { isDefaultRoute, parseProcNetRoute } from '../../src/parsers/proc-net-route';
 import { parseProcSwaps } from '../../src/parsers/proc-swaps';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { sanitize } from '../../src/text';
+import { sanitize } from '../../src/util/text';
 
 // Everything a terminal could act on without showing it.
 // eslint-disable-next-line no-control-regex

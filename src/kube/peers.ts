@@ -1,5 +1,5 @@
-import { type Cidr, overlaps, parseCidr } from './cidr';
-import type { PeerNode } from './facts';
+import { type Cidr, overlaps, parseCidr } from '../util/cidr';
+import type { PeerNode } from '../facts';
 
 /**
  * Lookups over every node of the cluster, built once per peer list and shared by all the nodes

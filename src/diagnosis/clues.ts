@@ -1,5 +1,6 @@
 // Root-cause signatures read from CNI logs and events: the lines the seed incidents turned on.
-import type { NodeFacts } from './facts';
+import type { NodeFacts } from '../facts';
+import { bgpPeersNotEstablished } from '../parsers/calico-readiness';
 
 export interface Clues {
   apiUnreachable?: string; // "10.96.0.1:443": no route from the node
@@ -12,8 +13,6 @@ export interface Clues {
   evidence: Partial<Record<Exclude<keyof Clues, 'evidence'>, string>>;
 }
 
-const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const IPV4 = new RegExp(`${OCTET}(?:\\.${OCTET}){3}`, 'g');
 
 function firstLine(text: string, pattern: RegExp): string | undefined {
   return text.split('\n').find((l) => pattern.test(l));
@@ -72,10 +71,10 @@ export function cluesOf(facts: NodeFacts): Clues {
       missing.count += count;
       clues.evidence.subnetEnvMissing = `${missing.count} FailedCreatePodSandBox events on ${missing.pods.join(', ')}: "open /run/flannel/subnet.env: no such file or directory"`;
     }
-    const bgp = /BGP not established with ([^\n]*)/.exec(message);
-    if (bgp) {
-      clues.bgpNotEstablished = [...new Set(bgp[1].match(IPV4) ?? [])];
-      clues.evidence.bgpNotEstablished = `${event.reason ?? 'event'} on ${about} (x${count}): ${quote(bgp[0])}`;
+    const peers = bgpPeersNotEstablished(message);
+    if (peers) {
+      clues.bgpNotEstablished = peers;
+      clues.evidence.bgpNotEstablished = `${event.reason ?? 'event'} on ${about} (x${count}): ${quote(/BGP not established with[^\n]*/.exec(message)![0])}`;
     }
   }
   cache.set(facts, clues);

@@ -1,5 +1,5 @@
-import type { HostFacts } from './facts';
-import { isDefaultRoute, type Route } from './parsers/proc-net-route';
+import type { HostFacts } from '../facts';
+import { isDefaultRoute, type Route } from '../parsers/proc-net-route';
 
 // Virtual and tunnel links often report "unknown" while passing traffic.
 export const usableState = (state: string | undefined) => state === 'up' || state === 'unknown';

@@ -1,0 +1,60 @@
+// Small pieces every API fact source uses.
+import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { FactKey, NodeFacts, PeerNode } from '../../facts';
+import { cniAddress, internalIP, podCIDRs } from '../../kube/objects';
+import { type KubeClient, withQuery } from '../kube-client';
+
+const LOG_TAIL_LINES = 40;
+
+/** Runs a fact read; a refusal or failure is recorded as the reason that fact is unavailable. */
+export async function attempt<T>(unavailable: NodeFacts['unavailable'], key: FactKey, read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (e) {
+    unavailable[key] = (e as Error).message;
+    return undefined;
+  }
+}
+
+export function peerOf(node: V1Node): PeerNode {
+  return { name: node.metadata!.name!, internalIP: internalIP(node), podCIDRs: podCIDRs(node), cniAddress: cniAddress(node)?.address };
+}
+
+/** Warning events, newest first as the API server keeps them; at most one page. */
+export function warningEvents(client: KubeClient): Promise<{ items: CoreV1Event[] }> {
+  return client.get<{ items: CoreV1Event[] }>(withQuery('/api/v1/events', { fieldSelector: 'type=Warning', limit: '500' }));
+}
+
+/** The tail of a CNI pod's log; the previous container's when it is crash-looping, since that one says why. */
+export async function cniLog(client: KubeClient, pod: V1Pod): Promise<string> {
+  const crashed = pod.status?.containerStatuses?.some((s) => (s.restartCount ?? 0) > 0 && !s.state?.running);
+  const path = withQuery(`/api/v1/namespaces/${pod.metadata?.namespace}/pods/${pod.metadata?.name}/log`, {
+    tailLines: String(LOG_TAIL_LINES),
+    previous: crashed ? 'true' : undefined,
+  });
+  return client.getText(path, 'text/plain');
+}
+
+/** The events about one node and the pods on it. */
+export function eventsAbout(events: CoreV1Event[], nodeName: string, pods: V1Pod[]): CoreV1Event[] {
+  const podKeys = new Set(pods.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`));
+  return events.filter((e) => {
+    const about = e.involvedObject;
+    if (about?.kind === 'Node') return about.name === nodeName;
+    return e.source?.host === nodeName || podKeys.has(`${about?.namespace}/${about?.name}`);
+  });
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
