@@ -61,6 +61,8 @@ function mixinAlerts(cfg: MixinConfig): { spec: AlertSpec; file: string }[] {
   const q = alertQuery(cfg);
   const by = q.by;
   const covered = CHECKS.filter((c) => c.alerts.some((a) => a.coversFailure)).map((c) => c.id);
+  // For the tests: a check that only the generic alert covers, and any check.
+  const uncovered = CHECKS.find((c) => !covered.includes(c.id))!.id;
   return [
     {
       file: 'NetcheckCheckFailing',
@@ -72,7 +74,7 @@ function mixinAlerts(cfg: MixinConfig): { spec: AlertSpec; file: string }[] {
         expr: () => `${q.sel('netcheck_check_status', `status="fail",check!~"${covered.join('|')}"`)} == 1`,
         summary: 'A netcheck check fails on a node.',
         description: 'The check {{ $labels.check }} fails on node {{ $labels.node }}. Run kubectl netcheck node {{ $labels.node }} for the cause and the fix.',
-        fires: { 'netcheck_check_status{check="kubelet-ready",status="fail"}': 1 },
+        fires: { [`netcheck_check_status{check="${uncovered}",status="fail"}`]: 1 },
       },
     },
     {
@@ -85,7 +87,7 @@ function mixinAlerts(cfg: MixinConfig): { spec: AlertSpec; file: string }[] {
         expr: () => `${q.sel('netcheck_check_status', 'status="unknown"')} == 1`,
         summary: 'A netcheck check cannot tell whether a node is healthy.',
         description: 'The check {{ $labels.check }} has been unknown on node {{ $labels.node }} for a while: a fact it needs cannot be read (see netcheck_fact_unavailable and the agent log).',
-        fires: { 'netcheck_check_status{check="swap",status="unknown"}': 1 },
+        fires: { [`netcheck_check_status{check="${CHECKS[0].id}",status="unknown"}`]: 1 },
       },
     },
     {

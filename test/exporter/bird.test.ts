@@ -1,74 +1,61 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeReport } from '../../src/model';
 import { hostFacts, testAgent } from '../helpers/agent';
+import { BirdMesh } from '../helpers/bird';
 import { cniPod, node } from '../helpers/objects';
-import { type AgentProcess, startAgent, tmpdir } from '../e2e/harness';
+import { type AgentProcess, startAgent } from '../e2e/harness';
 
-// Three BIRD 1.6 daemons on loopback, as Calico's node-to-node mesh: .2 (this node) peers with .3
-// and .4, which run, and with .9, where nothing listens. The agent reads .2's control socket.
-const dir = tmpdir();
-const birds = new Map<string, ChildProcess>();
+// Three BIRD 1.6 daemons on loopback, as Calico's node-to-node mesh: 2 (this node) peers with 3
+// and 4, which run, and with 9, where nothing listens. The agent reads 2's control socket.
+const mesh = new BirdMesh();
+const birdc = (i: number) => mesh.birdc(i);
 
-function startBird(ip: string, peers: string[]): ChildProcess {
-  const conf = path.join(dir, `${ip}.conf`);
-  const protocols = peers
-    .map((peer) => `protocol bgp Mesh_${peer.replace(/\./g, '_')} {\n  local ${ip} as 64512;\n  neighbor ${peer} port 1179 as 64512;\n  connect delay time 1;\n  connect retry time 1;\n  error wait time 1, 2;\n  hold time 6;\n}\n`)
-    .join('');
-  fs.writeFileSync(conf, `router id ${ip};\nlisten bgp address ${ip} port 1179;\nprotocol device { scan time 10; }\n${protocols}`);
-  const child = spawn('bird', ['-f', '-c', conf, '-s', path.join(dir, `${ip}.ctl`), '-P', path.join(dir, `${ip}.pid`)], { stdio: 'inherit' });
-  birds.set(ip, child);
-  return child;
-}
+beforeAll(async () => {
+  mesh.start(2, [3, 4, 9]);
+  mesh.start(3, [2]);
+  mesh.start(4, [2]);
+  await mesh.established(2, 2);
+});
 
-const birdc = (ip: string) => spawnSync('birdc', ['-s', path.join(dir, `${ip}.ctl`), 'show', 'protocols'], { encoding: 'utf8' }).stdout;
+afterAll(() => mesh.stopAll());
 
 async function until(predicate: () => Promise<boolean> | boolean, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    if (Date.now() > deadline) throw new Error(`condition not reached in time; BIRD says:\n${mesh.birdc(2)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
-beforeAll(async () => {
-  startBird('127.0.0.2', ['127.0.0.3', '127.0.0.4', '127.0.0.9']);
-  startBird('127.0.0.3', ['127.0.0.2']);
-  startBird('127.0.0.4', ['127.0.0.2']);
-  await until(() => (birdc('127.0.0.2').match(/Established/g) ?? []).length === 2, 20000);
-});
-
-afterAll(() => {
-  for (const child of birds.values()) child.kill('SIGTERM');
-});
-
 test('BGP counts match `birdc show protocols`, and drop when a peer stops', async () => {
   const { agent } = await testAgent(
     path.join(__dirname, '../fixtures/hosts/healthy-calico'),
-    { node: node({ name: 'k8smaster2', ip: '127.0.0.2' }), pods: [cniPod('calico')], unavailable: {} },
-    { birdSocket: path.join(dir, '127.0.0.2.ctl') },
+    { node: node({ name: 'k8smaster2', ip: mesh.addr(2) }), pods: [cniPod('calico')], unavailable: {} },
+    { birdSocket: mesh.socket(2) },
   );
   await agent.runCycle();
   const bgp = () => agent.report!.checks.find((c) => c.id === 'bgp-established')!;
-  const fromBirdc = birdc('127.0.0.2');
+  const fromBirdc = birdc(2);
   const established = (fromBirdc.match(/BGP\s+master\s+up\s+\S+\s+Established/g) ?? []).length;
   const configured = (fromBirdc.match(/ BGP /g) ?? []).length;
   expect([established, configured]).toEqual([2, 3]);
   expect(agent.metrics.text).toContain(`netcheck_bgp_sessions_established{node="k8smaster2"} ${established}`);
   expect(agent.metrics.text).toContain(`netcheck_bgp_sessions{node="k8smaster2"} ${configured}`);
-  expect(bgp()).toMatchObject({ status: 'fail', summary: 'BGP not established with 127.0.0.9' });
+  const [a3, a9] = [mesh.addr(3), mesh.addr(9)];
+  const m = (a: string) => a.replace(/\./g, '_');
+  expect(bgp()).toMatchObject({ status: 'fail', summary: `BGP not established with ${a9}` });
   expect(bgp().evidence[0]).toBe('BIRD (agent on k8smaster2): 2 of 3 BGP sessions Established');
-  expect(agent.metrics.text).toContain('netcheck_bgp_peer_up{node="k8smaster2",peer="127.0.0.3",protocol="Mesh_127_0_0_3",state="Established"} 1');
-  expect(agent.metrics.text).toContain('netcheck_bgp_peer_up{node="k8smaster2",peer="127.0.0.9",protocol="Mesh_127_0_0_9",state="Active"} 0');
-  expect(bgp().evidence.join('\n')).toMatch(/Mesh_127_0_0_9 127\.0\.0\.9 is Active \(Socket: Connection refused\)/);
+  expect(agent.metrics.text).toContain(`netcheck_bgp_peer_up{node="k8smaster2",peer="${a3}",protocol="Mesh_${m(a3)}",state="Established"} 1`);
+  expect(agent.metrics.text).toContain(`netcheck_bgp_peer_up{node="k8smaster2",peer="${a9}",protocol="Mesh_${m(a9)}",state="Active"} 0`);
+  expect(bgp().evidence.join('\n')).toContain(`Mesh_${m(a9)} ${a9} is Active (Socket: Connection refused)`);
 
-  birds.get('127.0.0.3')!.kill('SIGTERM');
+  mesh.stop(3);
   await until(async () => {
     await agent.runCycle();
     return agent.metrics.text.includes('netcheck_bgp_sessions_established{node="k8smaster2"} 1');
   }, 20000);
-  expect(bgp().summary).toBe('BGP not established with 127.0.0.3, 127.0.0.9');
+  expect(bgp().summary).toBe(`BGP not established with ${a3}, ${a9}`);
 });
 
 test('a BIRD that hangs, refuses or talks garbage makes BGP unknown, not a crash', async () => {
@@ -78,22 +65,22 @@ test('a BIRD that hangs, refuses or talks garbage makes BGP unknown, not a crash
     ['garbage', (s) => s.end('HTTP/1.1 200 OK\r\n\r\n')],
   ];
   for (const [name, behave] of cases) {
-    const socket = path.join(dir, `${name}.ctl`);
+    const socket = path.join(mesh.dir, `${name}.ctl`);
     const server = net.createServer(behave).listen(socket);
     const facts = await hostFacts(path.join(__dirname, '../fixtures/hosts/healthy-calico'), { birdSocket: socket, factTimeoutMs: 300 });
     server.close();
     expect(facts.host.bgpSessions).toBeUndefined();
     expect(facts.unavailable.bgpSessions).toMatch(name === 'hang' ? /^timed out after 300ms asking BIRD \(show protocols all\)$/ : /sent no greeting/);
   }
-  const refused = path.join(dir, 'stale.ctl');
+  const refused = path.join(mesh.dir, 'stale.ctl');
   fs.writeFileSync(refused, ''); // a regular file where the socket should be
   const facts = await hostFacts(path.join(__dirname, '../fixtures/hosts/healthy-calico'), { birdSocket: refused, factTimeoutMs: 300 });
   expect(facts.unavailable.bgpSessions).toMatch(/stale\.ctl \(--bird-socket\) is not a socket/);
 });
 
 test('as the DaemonSet runs it (uid 65532), BIRD\'s 0660 root:root socket is refused and named; with group 0 it answers', async () => {
-  fs.chmodSync(dir, 0o755); // mkdtemp makes it 0700: let the non-root agent reach the socket
-  const socket = path.join(dir, '127.0.0.2.ctl');
+  fs.chmodSync(mesh.dir, 0o755); // mkdtemp makes it 0700: let the non-root agent reach the socket
+  const socket = mesh.socket(2);
   expect(fs.statSync(socket).mode & 0o777).toBe(0o660);
   const args = ['--node-name', 'k8smaster2', '--host-root', path.join(__dirname, '../fixtures/hosts/healthy-calico'), '--bird-socket', socket, '--interval', '200ms'];
   const bgp = async (agent: AgentProcess) => {

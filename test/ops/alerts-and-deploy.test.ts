@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { DEFAULT_CONFIG, renderAlerts } from '../../alerts/mixin';
+import Ajv from 'ajv';
 import { DASHBOARDS } from '../../dashboards/dashboards';
+import { CHECK_FAMILIES } from '../../exporter/metrics';
+import { CHECK_IDS, CHECKS } from '../../src/checks';
 import { generatedFiles } from '../../tools/generate';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -87,21 +90,95 @@ describe('generated artefacts', () => {
 });
 
 describe('dashboards', () => {
-  test('every panel has a title, a description, the datasource variable, a unit and known metrics', () => {
+  type AnyPanel = { type: string; title: string; description?: string; datasource?: { uid?: string }; fieldConfig?: { defaults?: { unit?: string } }; targets?: { expr: string; refId?: string }[]; gridPos?: object };
+  const panelsOf = (d: (typeof DASHBOARDS)[number]) => (d.panels ?? []) as AnyPanel[];
+
+  test("validate against Grafana's dashboard schema (the Foundation SDK's types, generated from Grafana's CUE), targets against Prometheus' query schema", () => {
+    const schemaOf = (file: string, type: string) => {
+      const out = spawnSync(path.join(ROOT, 'node_modules/.bin/ts-json-schema-generator'), ['--path', path.join(ROOT, 'node_modules/@grafana/grafana-foundation-sdk/dist', file), '--type', type, '--no-type-check'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      expect(out.stderr).toBe('');
+      return JSON.parse(out.stdout) as { definitions: Record<string, object> };
+    };
+    const schema = schemaOf('dashboard/types.gen.d.ts', 'Dashboard');
+    const prometheus = schemaOf('prometheus/types.gen.d.ts', 'Dataquery');
+    // Grafana's Dataquery is open to every datasource's query: ours are Prometheus queries.
+    const prefixed = (v: object) => JSON.parse(JSON.stringify(v).replace(/#\/definitions\//g, '#/definitions/Prometheus'));
+    for (const [k, v] of Object.entries(prometheus.definitions)) schema.definitions[k === 'Dataquery' ? 'Dataquery' : `Prometheus${k}`] = prefixed(v);
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const validate = ajv.compile(schema);
     for (const d of DASHBOARDS) {
-      expect(d.templating.list.map((v) => v.name)).toEqual(['datasource', 'cluster', 'node']);
-      for (const p of d.panels) {
-        expect(p.title).toBeTruthy();
-        expect(p.description.length).toBeGreaterThan(20);
-        expect(p.datasource.uid).toBe('${datasource}');
-        expect(p.fieldConfig.defaults.unit).toBeTruthy();
-        for (const t of p.targets) {
+      const json = JSON.parse(fs.readFileSync(path.join(ROOT, `dashboards/${d.uid}.json`), 'utf8'));
+      expect([d.uid, validate(json) ? [] : validate.errors]).toEqual([d.uid, []]);
+    }
+  }, 30_000);
+
+  test('complete as Grafana expects: uid, title, tags, timezone, shared crosshair, annotations, links, variables', () => {
+    for (const d of DASHBOARDS) {
+      expect(d).toMatchObject({ timezone: 'browser', graphTooltip: 1, editable: true, tags: expect.arrayContaining(['netcheck']) });
+      expect(d.uid).toMatch(/^netcheck-/);
+      expect(d.annotations?.list?.map((a) => a.name)).toEqual(['Annotations & Alerts', 'netcheck alerts']);
+      expect(d.templating?.list?.map((v) => v.name)).toEqual(['datasource', 'cluster', 'node']);
+      expect(d.links?.length).toBe(1);
+    }
+    const [overview, node] = DASHBOARDS;
+    expect(overview.links![0].url).toBe('/d/netcheck-node/netcheck-node');
+    expect(node.links![0]).toMatchObject({ url: '/d/netcheck-overview/netcheck-overview', includeVars: true, keepTime: true });
+    const tableLinks = JSON.stringify(panelsOf(overview).filter((p) => p.type === 'table'));
+    expect(tableLinks).toContain('/d/netcheck-node/netcheck-node?var-node=');
+    expect(tableLinks).toContain('var-cluster');
+    expect(panelsOf(node).some((p) => p.type === 'state-timeline')).toBe(true);
+    expect(panelsOf(node).find((p) => p.title === 'BGP peers')?.type).toBe('table');
+  });
+
+  test('every panel has a description, the datasource variable, a unit where it plots numbers, and queries that keep the cluster', () => {
+    for (const d of DASHBOARDS) {
+      for (const p of panelsOf(d).filter((p) => p.type !== 'row')) {
+        expect([p.title, (p.description ?? '').length > 20]).toEqual([p.title, true]);
+        if (p.type === 'timeseries' || p.type === 'stat') expect([p.title, p.fieldConfig?.defaults?.unit]).toEqual([p.title, expect.any(String)]);
+        for (const t of p.targets ?? []) {
+          expect(t.refId).toMatch(/^[A-Z]$/);
           expect(t.expr).toContain('cluster=~"$cluster"');
-          if (/\brate\(|\bincrease\(/.test(t.expr)) expect(t.expr).toContain('[$__rate_interval]');
-          for (const name of metricNames(t.expr)) expect(EXPORTED).toContain(name);
-          expect(metricNames(t.expr).length).toBeGreaterThan(0);
+          if (/\b(rate|increase|changes)\(/.test(t.expr)) expect(t.expr).toMatch(/\[(\$__rate_interval|1h)\]/);
+          for (const m of t.expr.match(/\b(?:by|on) \([^)]*\)/g) ?? []) expect([p.title, m]).toEqual([p.title, expect.stringContaining('cluster')]);
+          for (const name of metricNames(t.expr)) expect([...EXPORTED, 'process_start_time_seconds', 'process_resident_memory_bytes']).toContain(name);
         }
       }
+    }
+  });
+
+  test('a panel for every per-check metric, from the registry', () => {
+    const titles = JSON.stringify(DASHBOARDS.map(panelsOf));
+    for (const f of CHECK_FAMILIES) expect(titles).toContain(f.name);
+  });
+});
+
+describe('one check, one file', () => {
+  // Outside src/checks/, a check id or a per-check metric name is only ever derived from the registry.
+  const SOURCES = ['src', 'plugin', 'exporter', 'alerts', 'dashboards', 'tools'];
+  const generatedOrTest = /^(src\/checks\/|src\/parsers\/|alerts\/.*\.(yaml|yml|md)$|dashboards\/.*\.json$)/;
+  const files = SOURCES.flatMap((dir) => fs.readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' }).map((f) => `${dir}/${f}`)).filter((f) => /\.(ts|mjs)$/.test(f) && !generatedOrTest.test(f));
+
+  test('no check id and no per-check metric name is written by hand outside src/checks/', () => {
+    const names = [...CHECK_IDS, ...CHECK_FAMILIES.map((f) => f.name)];
+    const offenders = files.flatMap((f) => {
+      // Flag names that happen to equal a check id (kube-controller-manager's --cluster-cidr) are not ids.
+      const text = fs.readFileSync(path.join(ROOT, f), 'utf8').replace(/flags\[['"][^'"]+['"]\]/g, '');
+      return names.filter((n) => new RegExp(`['"\`]${n.replace(/[-]/g, '\\-')}['"\`]|\b${n}\{`).test(text)).map((n) => `${f}: ${n}`);
+    });
+    expect(offenders).toEqual([]);
+  });
+
+  test('every check has its face: a column, a rank, a question, findings, a runbook beside it', () => {
+    const ranks = new Set<number>();
+    for (const c of CHECKS) {
+      expect([c.id, c.column]).toEqual([c.id, expect.stringMatching(/^[A-Z][A-Z-]+$/)]);
+      expect(ranks.has(c.rank)).toBe(false);
+      ranks.add(c.rank);
+      expect(c.question.length).toBeGreaterThan(20);
+      expect(Object.keys(c.findings).length).toBeGreaterThan(0);
+      const runbook = fs.readFileSync(path.join(ROOT, `src/checks/${c.id}.md`), 'utf8');
+      for (const section of ['## Meaning', '## Impact', '## Diagnosis', '## Mitigation']) expect([c.id, runbook.includes(section)]).toEqual([c.id, true]);
+      for (const m of c.metrics) expect(m.name).toMatch(/^netcheck_[a-z_]+$/);
     }
   });
 });

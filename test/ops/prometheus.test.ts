@@ -1,103 +1,153 @@
+// A real Prometheus scrapes netcheck agents on fixture hosts, all in cluster "prod": n01 healthy,
+// n02 after seed 000 (eth0 down, no route, no subnet.env, and a malformed kubelet config), n03 after
+// seed 001 (wlan0 down), k8smaster2 on Calico with a real BIRD whose second peer is down, and
+// k8scephnode with swap on (seed 002). The last two are not in the API server's cluster, so their
+// API checks stay unknown. Every alert expression, every dashboard query and the rule file are
+// evaluated through Prometheus's HTTP API.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { renderAlerts } from '../../alerts/mixin';
+import { DASHBOARDS } from '../../dashboards/dashboards';
+import { type AgentProcess, agentUser, kubeconfigWithToken, REPORT_API, ROOT, type Sim, startAgent, startSim, tmpdir } from '../e2e/harness';
+import { BirdMesh } from '../helpers/bird';
 
 const ALERTS = renderAlerts().map((a) => a.rule);
-import { DASHBOARDS } from '../../dashboards/dashboards';
-import { freePort, ROOT, type Sim, startSim, tmpdir } from '../e2e/harness';
-
-// A real Prometheus scrapes two agents on fixture hosts in the simulated flannel cluster: n01
-// healthy, n02 after seed 000 (eth0 down, no default route, no subnet.env). Every alert
-// expression and dashboard query is evaluated through Prometheus's HTTP API.
-
-
+const HOSTS = path.join(ROOT, 'test/fixtures/hosts');
 let sim: Sim;
-const children: ChildProcess[] = [];
+const agents: AgentProcess[] = [];
+let prometheus: ChildProcess;
+let promOutput = '';
 let promUrl = '';
+const mesh = new BirdMesh();
 
-async function query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+type Sample = { metric: Record<string, string>; value: [number, string] };
+
+async function query(expr: string): Promise<Sample[]> {
   const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; error?: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  const body = (await res.json()) as { status: string; error?: string; data: { result: Sample[] } };
   if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
   return body.data.result;
 }
 
-async function until(predicate: () => Promise<boolean>, timeoutMs: number) {
+async function until(what: string, predicate: () => Promise<boolean>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error('timed out');
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs / 1000}s. Prometheus printed:\n${promOutput.slice(-3000)}\nAgents printed:\n${agents.map((a) => a.output().slice(-1500)).join('\n')}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
 beforeAll(async () => {
-  sim = await startSim(['flannel-incidents.yaml']);
-  // n02's host also has a malformed kubelet config, so the "facts not read" panel has a series.
-  const n02Host = tmpdir();
-  fs.cpSync(path.join(ROOT, 'test/fixtures/hosts/nic-down'), n02Host, { recursive: true });
-  fs.writeFileSync(path.join(n02Host, 'var/lib/kubelet/config.yaml'), 'failSwapOn: [\n');
-  const agents = { n01: path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'), n02: n02Host };
-  const targets: string[] = [];
-  for (const [node, host] of Object.entries(agents)) {
-    const port = await freePort();
-    targets.push(`127.0.0.1:${port}`);
-    children.push(
-      spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), '--node-name', node, '--host-root', host, '--port', String(port), '--address', '127.0.0.1', '--interval', '1s', '--kubeconfig', sim.kubeconfig], { stdio: 'ignore' }),
-    );
+  mesh.start(2, [3, 9]); // k8smaster2: peers with 3 (runs) and 9 (nothing listens)
+  mesh.start(3, [2]);
+  sim = await startSim(['flannel-incidents.yaml', ...REPORT_API], ['--user', agentUser('n01'), '--user', agentUser('n02'), '--user', agentUser('n03')]);
+  // n02's kubelet config is malformed too, so the "facts not read" panel has a series.
+  const n02 = tmpdir();
+  fs.cpSync(path.join(HOSTS, 'nic-down'), n02, { recursive: true });
+  fs.writeFileSync(path.join(n02, 'var/lib/kubelet/config.yaml'), 'failSwapOn: [\n');
+  const fleet: [string, string, string[]][] = [
+    ['n01', path.join(HOSTS, 'healthy-flannel'), []],
+    ['n02', n02, []],
+    ['n03', path.join(HOSTS, 'no-default-route'), []],
+    ['k8smaster2', path.join(HOSTS, 'healthy-calico'), ['--bird-socket', mesh.socket(2)]],
+    ['k8scephnode', path.join(HOSTS, 'swap-on'), []],
+  ];
+  for (const [node, host, extra] of fleet) {
+    const token = ['n01', 'n02', 'n03'].includes(node) ? `agent-${node}` : 'sim-token';
+    agents.push(await startAgent(['--node-name', node, '--host-root', host, '--interval', '1s', '--kubeconfig', kubeconfigWithToken(sim, token), ...extra]));
   }
+  await mesh.established(2, 1);
   const dir = tmpdir();
-  const promPort = await freePort();
+  const promPort = 20000 + Math.floor(Math.random() * 20000);
+  const targets = agents.map((a) => a.url.replace('http://', ''));
   fs.writeFileSync(
     path.join(dir, 'prometheus.yml'),
-    yaml.dump({ global: { scrape_interval: '1s', evaluation_interval: '1s' }, rule_files: [path.join(ROOT, 'alerts/netcheck.rules.yaml')], scrape_configs: [{ job_name: 'netcheck-agent', static_configs: [{ targets }] }] }),
+    yaml.dump({
+      global: { scrape_interval: '1s', evaluation_interval: '1s' },
+      rule_files: [path.join(ROOT, 'alerts/netcheck.rules.yaml')],
+      scrape_configs: [
+        // As the PodMonitor labels them: job netcheck-agent; here with a cluster label too.
+        { job_name: 'netcheck-agent', static_configs: [{ targets, labels: { cluster: 'prod' } }, { targets: ['127.0.0.1:1'], labels: { cluster: 'prod' } }] },
+      ],
+    }),
   );
-  children.push(
-    spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' }),
-  );
+  prometheus = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  prometheus.stdout!.on('data', (c) => (promOutput += c));
+  prometheus.stderr!.on('data', (c) => (promOutput += c));
   promUrl = `http://127.0.0.1:${promPort}`;
-  await until(async () => (await query('netcheck_check_status{node="n02",check="cluster-cidr",status="ok"} == 1')).length === 1 && (await query('netcheck_cni_ready')).length === 2 && (await query('rate(netcheck_cycles_total[1m])')).length === 2, 60000);
-}, 90000);
+  await until(
+    'every agent scraped twice, with BGP and report writes in',
+    async () =>
+      (await query('count(netcheck_cni_ready)'))[0]?.value[1] === '3' &&
+      (await query('count(netcheck_bgp_sessions_established)'))[0]?.value[1] === '1' &&
+      (await query('count(rate(netcheck_cycles_total[1m]) > 0)'))[0]?.value[1] === '5' &&
+      (await query('count(netcheck_report_writes_total{result="ok"} > 0)'))[0]?.value[1] === '3',
+    120_000,
+  );
+}, 180_000);
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGTERM');
-  await sim.stop();
+  for (const a of agents) await a.stop('SIGKILL');
+  prometheus?.kill('SIGTERM');
+  mesh.stopAll();
+  await sim?.stop();
 });
 
-const nodesIn = (result: { metric: Record<string, string> }[]) => [...new Set(result.map((r) => r.metric.node).filter(Boolean))].sort();
+const nodesIn = (result: Sample[]) => [...new Set(result.map((r) => r.metric.node ?? r.metric.instance))].sort();
 
-test('Prometheus scrapes both agents and every rule loads', async () => {
-  expect((await query('up{job="netcheck-agent"} == 1')).length).toBe(2);
-  const rules = (await (await fetch(`${promUrl}/api/v1/rules`)).json()) as { data: { groups: { rules: { health: string }[] }[] } };
+test('Prometheus scrapes the agents and loads every rule', async () => {
+  expect((await query('up{job="netcheck-agent"} == 1')).length).toBe(5);
+  const rules = (await (await fetch(`${promUrl}/api/v1/rules`)).json()) as { data: { groups: { rules: { health: string; name: string }[] }[] } };
   const loaded = rules.data.groups.flatMap((g) => g.rules);
-  expect(loaded).toHaveLength(ALERTS.length);
-  for (const r of loaded) expect(r.health).toBe('ok');
+  expect(loaded.map((r) => r.name).sort()).toEqual(ALERTS.map((a) => a.alert).sort());
+  for (const r of loaded) expect([r.name, r.health]).toEqual([r.name, 'ok']);
 });
 
-test("alert expressions select the broken node's series and not the healthy one's", async () => {
-  const expectBroken = ['NetcheckCNINotReady', 'NetcheckFlannelSubnetEnvMissing', 'NetcheckDefaultRouteMissing'];
+test('each alert expression selects exactly the nodes it should; none selects the healthy node', async () => {
+  const expected: Record<string, string[]> = {
+    NetcheckCNINotReady: ['n02', 'n03'],
+    NetcheckFlannelSubnetEnvMissing: ['n02', 'n03'],
+    NetcheckDefaultRouteMissing: ['n02', 'n03'],
+    NetcheckBGPSessionsDown: ['k8smaster2'],
+    NetcheckSwapEnabled: ['k8scephnode'],
+    // The two nodes the API server does not know: their API checks cannot tell.
+    NetcheckCheckUnknown: ['k8scephnode', 'k8smaster2'],
+    NetcheckAgentDown: ['127.0.0.1:1'],
+  };
   for (const alert of ALERTS) {
     const nodes = nodesIn(await query(alert.expr));
-    if (expectBroken.includes(alert.alert)) expect([alert.alert, nodes]).toEqual([alert.alert, ['n02']]);
-    else expect([alert.alert, nodes]).toEqual([alert.alert, []]);
+    expect([alert.alert, nodes]).toEqual([alert.alert, expected[alert.alert] ?? []]);
+    expect(nodes).not.toContain('n01');
   }
 });
 
-test('every dashboard query evaluates, with the variables substituted, and shows the broken node', async () => {
+test('series keep the cluster label through every join and aggregation of the rules', async () => {
+  for (const alert of ALERTS) for (const s of await query(alert.expr)) expect([alert.alert, s.metric.cluster]).toEqual([alert.alert, 'prod']);
+});
+
+test('every dashboard query returns data, with the variables substituted', async () => {
+  const sub = (expr: string) => expr.replace(/\$cluster/g, 'prod').replace(/\$node/g, '.*').replace(/\$__rate_interval/g, '1m');
   for (const d of DASHBOARDS) {
-    for (const p of d.panels) {
-      for (const t of p.targets) {
-        const expr = t.expr.replace(/\$cluster/g, '.*').replace(/\$node/g, '.*').replace(/\$__rate_interval/g, '1m');
-        const result = await query(expr);
-        // BGP gauges are absent where bgp-established is skip, and this cluster runs flannel.
-        const expectSeries = !/netcheck_bgp_sessions/.test(expr);
-        expect([p.title, result.length > 0]).toEqual([p.title, expectSeries]);
+    for (const p of d.panels ?? []) {
+      for (const t of ('targets' in p ? p.targets : undefined) ?? []) {
+        const expr = sub((t as unknown as { expr: string }).expr);
+        expect([d.uid, p.title, expr, (await query(expr)).length > 0]).toEqual([d.uid, p.title, expr, true]);
       }
     }
   }
-  const failing = await query(DASHBOARDS[0].panels[0].targets[0].expr.replace(/\$cluster|\$node/g, '.*'));
-  expect(failing[0].value[1]).toBe('1');
-  const table = await query(DASHBOARDS[1].panels.find((p) => p.title === 'Checks')!.targets[0].expr.replace(/\$cluster/g, '.*').replace(/\$node/g, 'n02'));
-  expect(table.find((r) => r.metric.check === 'default-route')!.metric.status).toBe('fail');
+});
+
+test('the dashboards show what the agents see: n02 fails default-route, k8smaster2 has a BGP peer down', async () => {
+  const [overview, node] = DASHBOARDS;
+  const panel = (d: (typeof DASHBOARDS)[number], title: string) => (d.panels ?? []).find((p) => p.title === title) as unknown as { targets: { expr: string }[] };
+  const table = await query(panel(overview, 'Check status by node').targets[0].expr.replace(/\$cluster/g, 'prod').replace(/\$node/g, '.*'));
+  expect(table.find((r) => r.metric.node === 'n02' && r.metric.check === 'default-route')!.metric.status).toBe('fail');
+  expect(table.find((r) => r.metric.node === 'n01' && r.metric.check === 'default-route')!.metric.status).toBe('ok');
+  const peers = await query(panel(node, 'BGP peers').targets[0].expr.replace(/\$cluster/g, 'prod').replace(/\$node/g, 'k8smaster2'));
+  expect(peers.map((p) => [p.metric.peer, p.metric.state, p.value[1]]).sort()).toEqual([
+    [mesh.addr(3), 'Established', '1'],
+    [mesh.addr(9), expect.stringMatching(/^(Active|Connect|Idle)$/), '0'],
+  ]);
 });
