@@ -1,7 +1,7 @@
 import { evaluateNodeMeasured } from '../src/engine';
-import { buildFacts, type FactKey, type HostFacts, type NodeFacts } from '../src/facts';
+import { buildFacts, type FactKey, type NodeFacts } from '../src/facts';
 import type { NodeReport } from '../src/model';
-import type { HostRead } from '../src/sources/host';
+import { type HostRead, hostFactKeys } from '../src/sources/host';
 import { withDeadline } from '../src/util/deadline';
 import { Metrics } from './metrics';
 import type { PublishStats } from './publisher';
@@ -22,7 +22,7 @@ export interface AgentOptions {
   publisher?: { offer(report: NodeReport, observedAt: number): Promise<void> | undefined; stats: PublishStats };
 }
 
-const HOST_KEYS: (keyof HostFacts & FactKey)[] = ['subnetEnv', 'swaps', 'fstabSwaps', 'swapUnits', 'kubeletConfig', 'routes', 'interfaces', 'interfaceCount', 'linkConfig', 'cniConfigFiles', 'bgpSessions'];
+const HOST_KEYS = hostFactKeys();
 
 /**
  * Runs every check on this node in the background and keeps the latest report and metrics text.

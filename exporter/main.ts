@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
+import { SYSCTLS } from '../src/checks';
 import { HostRoot } from '../src/host/root';
 import { readHostFacts } from '../src/sources/host';
 import { KubeletConfigLocator } from '../src/sources/kubelet-config-path';
@@ -147,7 +148,7 @@ async function main() {
     intervalMs,
     // Facts run side by side, each under its deadline; the cycle's own deadline is a backstop.
     cycleTimeoutMs: factTimeoutMs * 2 + 1000,
-    readHost: (signal) => readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, kubeletConfig: () => locator.path(signal), signal }),
+    readHost: (signal) => readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, sysctls: SYSCTLS, kubeletConfig: () => locator.path(signal), signal }),
     readApi,
     publisher,
     log,

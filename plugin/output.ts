@@ -53,11 +53,13 @@ export class Renderer {
   cluster(report: ClusterReport, format: OutputFormat): string {
     if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
     if (format === 'yaml') return yaml.dump(report, { noRefs: true, lineWidth: -1 });
-    const head = ['NODE', 'STATUS', ...CHECKS.map((c) => c.column), format === 'wide' ? 'ROOT CAUSE' : undefined].filter((h): h is string => !!h);
+    // The table keeps to the checks most incidents turn on; -o wide shows them all and the root cause.
+    const shown = CHECKS.filter((c) => format === 'wide' || !('wide' in c && c.wide));
+    const head = ['NODE', 'STATUS', ...shown.map((c) => c.column), format === 'wide' ? 'ROOT CAUSE' : undefined].filter((h): h is string => !!h);
     const table = [head];
     for (const node of report.nodes) {
       const byId = new Map(node.checks.map((ch) => [ch.id, ch.status]));
-      const row = [sanitize(node.node), this.status(node.status), ...CHECKS.map((c) => this.status(byId.get(c.id) ?? 'unknown'))];
+      const row = [sanitize(node.node), this.status(node.status), ...shown.map((c) => this.status(byId.get(c.id) ?? 'unknown'))];
       if (format === 'wide') {
         const cause = node.rootCause && node.checks.find((c) => c.id === node.rootCause);
         row.push(cause ? sanitize(`${cause.id}: ${cause.summary}`) : '');

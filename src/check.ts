@@ -73,6 +73,8 @@ export interface AlertSpec {
    * and value are the alert's.
    */
   fires: Record<string, number | string>;
+  /** The value the expression returns with those series, when it is not the first series' value (a ratio). */
+  testValue?: number;
   /**
    * This alert (with the check's other alerts that say so) fires whenever the check fails, so the
    * generic NetcheckCheckFailing leaves the check to them.
@@ -88,6 +90,8 @@ export interface Check<Id extends string = string, C extends Catalogue = Catalog
   question: string;
   /** The column header in `kubectl netcheck nodes`. */
   column: string;
+  /** Shown in `nodes` only with -o wide (the table keeps to the checks most incidents turn on). */
+  wide?: boolean;
   /**
    * Where it sits among causes: a lower rank explains a higher one (a down NIC, 10, explains a
    * crashing flannel, 80, which explains pods stuck in ContainerCreating). The root cause of a
@@ -95,6 +99,8 @@ export interface Check<Id extends string = string, C extends Catalogue = Catalog
    */
   rank: number;
   needs: readonly FactKey[];
+  /** The sysctls it reads on the host (under /proc/sys), when it needs the `sysctls` fact. */
+  sysctls?: readonly string[];
   /** Facts that cost a request to the API (other nodes, events, logs): fetched only when this says so. */
   fetchWhen?: Partial<Record<FactKey, (facts: NodeFacts) => boolean>>;
   /** Whose view wins when the API view and the agent's view both answer. */

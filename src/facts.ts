@@ -1,6 +1,8 @@
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { BgpSession } from './parsers/bird';
+import type { CniConfig } from './parsers/cni-config';
 import type { KubeletSwapConfig } from './parsers/kubelet-config';
+import type { CiliumHealth } from './sources/cilium-client';
 import type { LinkConfig } from './parsers/link-config';
 import type { Route } from './parsers/proc-net-route';
 import type { SwapArea } from './parsers/proc-swaps';
@@ -18,6 +20,8 @@ export interface NodeFacts {
   pods?: V1Pod[]; // pods scheduled on this node
   events?: CoreV1Event[]; // Warning events about this node and its pods
   cniLogs?: Record<string, string>; // "namespace/pod" → tail of the log of a CNI pod that is not Ready
+  /** The API server's own addresses (Endpoints default/kubernetes), "10.0.0.1:6443": not through kube-proxy. */
+  apiEndpoints?: string[];
   cluster?: ClusterFacts;
   host?: HostFacts;
   agent?: string; // where host facts came from, e.g. "agent netcheck/netcheck-agent-x7k2p (report 40s old)"
@@ -28,7 +32,7 @@ export interface NodeFacts {
 export interface ClusterFacts {
   controllerManager?: { flags: Record<string, string>; source: string };
   kubeadm?: { podSubnet?: string; source: string };
-  flannel?: { network?: string; source: string };
+  flannel?: { network?: string; backend?: string; source: string };
   calicoPool?: { cidr: string; source: string };
   peers?: PeerNode[]; // every node of the cluster (this one included), for uniqueness and overlap
 }
@@ -50,6 +54,12 @@ export interface SwapUnit {
   masked?: boolean;
 }
 
+/** Where a sysctl is set at boot, in the order sysctl --system applies them (the last wins). */
+export interface SysctlSetting {
+  file: string;
+  value: string;
+}
+
 export interface HostFacts {
   subnetEnv?: SubnetEnv | null; // null: the file does not exist
   swaps?: SwapArea[];
@@ -62,6 +72,18 @@ export interface HostFacts {
   interfaces?: Record<string, string>; // name → operstate, for links that can carry node traffic
   interfaceCount?: number; // every link in /sys/class/net, veths included
   cniConfigFiles?: string[];
+  /** The first config in /etc/cni/net.d, the one the runtime uses; null: none. */
+  cniConfig?: (CniConfig & { file: string }) | null;
+  /** sysctl key → its value now; null where the file is absent (br_netfilter not loaded, no conntrack). */
+  sysctls?: Record<string, string | null>;
+  /** sysctl key → where it is set at boot (/etc/sysctl.d, /etc/sysctl.conf). */
+  sysctlFiles?: Record<string, SysctlSetting[]>;
+  /** Modules loaded at boot (/etc/modules-load.d, /etc/modules), with their file. */
+  modulesLoad?: { module: string; file: string }[];
+  /** Link → MTU, for the links that can carry node traffic and the CNI's overlay devices. */
+  mtus?: Record<string, number>;
+  /** cilium-agent's health from its API socket; absent: no Cilium socket on this host. */
+  ciliumHealth?: CiliumHealth;
   bgpSessions?: BgpSession[]; // absent: no BIRD socket on this host
 }
 
@@ -70,6 +92,7 @@ export type FactKey =
   | 'pods'
   | 'events'
   | 'cniLogs'
+  | 'apiEndpoints'
   | 'controllerManager'
   | 'kubeadm'
   | 'flannel'
@@ -85,6 +108,12 @@ export type FactKey =
   | 'interfaces'
   | 'interfaceCount'
   | 'cniConfigFiles'
+  | 'cniConfig'
+  | 'sysctls'
+  | 'sysctlFiles'
+  | 'modulesLoad'
+  | 'mtus'
+  | 'ciliumHealth'
   | 'bgpSessions';
 
 /**
@@ -92,7 +121,7 @@ export type FactKey =
  * check that needs one says, from what is known so far, that it would use it (Check.fetchWhen). A
  * check that needs one and says nothing always gets it.
  */
-export const COSTLY_FACTS = ['peers', 'events', 'cniLogs'] as const satisfies readonly FactKey[];
+export const COSTLY_FACTS = ['peers', 'events', 'cniLogs', 'apiEndpoints'] as const satisfies readonly FactKey[];
 export type CostlyFact = (typeof COSTLY_FACTS)[number];
 
 interface Needing {
@@ -113,7 +142,7 @@ export function wantedFacts(checks: readonly Needing[], known: NodeFacts): Set<C
 export interface FactParts {
   nodeName: string;
   now: number;
-  api?: Pick<NodeFacts, 'node' | 'pods' | 'events' | 'cniLogs' | 'cluster'>;
+  api?: Pick<NodeFacts, 'node' | 'pods' | 'events' | 'cniLogs' | 'cluster' | 'apiEndpoints'>;
   host?: HostFacts;
   /** Where host facts came from, when they did. */
   agent?: string;

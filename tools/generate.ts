@@ -46,6 +46,7 @@ function renderTemplate(text: string, labels: Record<string, string>, value: num
   return text
     .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, l) => labels[l] ?? '')
     .replace(/\{\{ \$value \| humanizeDuration \}\}/g, () => humanizeDuration(value))
+    .replace(/\{\{ \$value \| humanizePercentage \}\}/g, () => `${Number((value * 100).toPrecision(4))}%`)
     .replace(/\{\{ \$value \}\}/g, String(value));
 }
 
@@ -71,7 +72,7 @@ function alertTests() {
     const labels = labelsOf(seriesName(firstKey, 'prod', 'n1'));
     const aggregated = /^count by/.test(rule.expr);
     const resultLabels = aggregated ? { [DEFAULT_CONFIG.clusterLabel]: 'prod', node: 'n1' } : labels;
-    const value = /^time\(\) - /.test(rule.expr) ? evalAt * 60 - Number(firstValue) : /^increase\(/.test(rule.expr) ? 15 : typeof firstValue === 'number' ? firstValue : 0;
+    const value = spec.testValue !== undefined ? spec.testValue : /^time\(\) - /.test(rule.expr) ? evalAt * 60 - Number(firstValue) : /^increase\(/.test(rule.expr) ? 15 : typeof firstValue === 'number' ? firstValue : 0;
     return {
       name: `${rule.alert}: fires on prod/n1 after ${rule.for}; a blip on staging/n1 stays quiet`,
       interval: '1m',

@@ -2,7 +2,7 @@ import { defineCheck, found, unavailableEvidence } from '../check';
 import { cluesOf } from '../diagnosis/clues';
 import type { NodeFacts } from '../facts';
 import { type CniAgent, cniAgent, nodeCni } from '../kube/cni';
-import { networkNotReady, nodeCondition, podReady, podRef, podState } from '../kube/objects';
+import { networkNotReady, nodeCondition, ownerDaemonSet, podReady, podRef, podState } from '../kube/objects';
 
 interface Who {
   node: string;
@@ -56,6 +56,28 @@ const findings = {
     summary: (a: { problem: string }) => a.problem,
     remedy: (a: { logs: string }) => `Read why: ${a.logs}`,
   },
+  bpfFsNotMounted: {
+    status: 'fail',
+    summary: (a: Who) => `${a.name} cannot start: the BPF filesystem is not mounted at /sys/fs/bpf`,
+    remedy: (a: Who) =>
+      `On ${a.node}: mount bpffs -t bpf /sys/fs/bpf && echo 'bpffs /sys/fs/bpf bpf defaults 0 0' >> /etc/fstab (so it is there after a reboot); then ${a.restart}`,
+  },
+  kubeProxyReplaced: {
+    status: 'fail',
+    summary: (a: Who & { address: string }) => `${a.name} cannot reach the API server through the kubernetes Service (${a.address}): it replaces kube-proxy, and nothing else routes that address on this node`,
+    remedy: (a: Who & { daemonset: string; namespace: string; endpoint?: string }) => {
+      const [host, port] = (a.endpoint ?? '').split(':');
+      const set = a.endpoint
+        ? `kubectl -n ${a.namespace} set env daemonset/${a.daemonset} KUBERNETES_SERVICE_HOST=${host} KUBERNETES_SERVICE_PORT=${port ?? '443'}`
+        : `kubectl get endpoints kubernetes -o jsonpath='{.subsets[0].addresses[0].ip}:{.subsets[0].ports[0].port}' gives the address; kubectl -n ${a.namespace} set env daemonset/${a.daemonset} KUBERNETES_SERVICE_HOST=... KUBERNETES_SERVICE_PORT=... with it`;
+      return `Point Cilium at the API server itself, not its Service: ${set} (with Helm: k8sServiceHost and k8sServicePort). The pods restart with it.`;
+    },
+  },
+  agentUnhealthy: {
+    status: 'fail',
+    summary: (a: Who & { state: string; message: string }) => `${a.name} reports ${a.state}${a.message ? `: ${a.message}` : ''}`,
+    remedy: (a: Who & { status: string }) => `See what it says is wrong: ${a.status}`,
+  },
   noAgent: { status: 'unknown', summary: () => 'no CNI agent pod seen on this node' },
   podsUnreadable: { status: 'unknown', summary: () => "the CNI pod's state could not be read" },
   nothingReadable: { status: 'unknown', summary: () => 'neither the API nor the host could be read' },
@@ -67,11 +89,13 @@ export const cniReady = defineCheck({
   question: 'Is the CNI working: its agent pod Ready on this node, NetworkUnavailable false, the kubelet NetworkReady, a CNI config present?',
   column: 'CNI',
   rank: 90,
-  needs: ['node', 'pods', 'events', 'cniLogs', 'cniConfigFiles'],
+  needs: ['node', 'pods', 'events', 'cniLogs', 'cniConfigFiles', 'ciliumHealth', 'apiEndpoints'],
   fetchWhen: {
     // A CNI explains its own crash in its log; other pods' sandbox failures, and Calico's readiness
     // failures, are told only in events.
     cniLogs: (f) => !!cniAgent(f.pods) && !podReady(cniAgent(f.pods)!.pod),
+    // Cilium replacing kube-proxy needs the API server's own address: read it only then.
+    apiEndpoints: (f) => cniAgent(f.pods)?.kind === 'cilium' && !podReady(cniAgent(f.pods)!.pod),
     events: (f) => {
       const cni = cniAgent(f.pods);
       return !!f.pods?.some((p) => !podReady(p) && p.status?.phase !== 'Succeeded' && !(p === cni?.pod && cni.kind === 'flannel'));
@@ -106,6 +130,11 @@ export const cniReady = defineCheck({
     } else {
       evidence.push(...unavailableEvidence(facts, ['pods']));
     }
+    const health = facts.host?.ciliumHealth;
+    if (health) {
+      evidence.push(`cilium-agent health (${facts.agent ?? 'host'}): ${health.state}${health.message ? ` (${health.message})` : ''}${health.kubernetes ? `; Kubernetes: ${health.kubernetes.state}` : ''}`);
+      if (health.state !== 'Ok') problems.push(`cilium-agent reports ${health.state}`);
+    }
     const files = facts.host?.cniConfigFiles;
     if (files) {
       if (files.length === 0) problems.push('no CNI config in /etc/cni/net.d');
@@ -115,7 +144,7 @@ export const cniReady = defineCheck({
     if (sandboxFailures.length && !clues.subnetEnvMissing) {
       evidence.push(`${sandboxFailures.reduce((n, e) => n + (e.count ?? 1), 0)} FailedCreatePodSandBox events for pods on this node`);
     }
-    for (const key of ['apiUnreachable', 'apiTimeout', 'networkMismatch', 'noDefaultRoute', 'podCidrNotAssigned', 'bgpNotEstablished', 'subnetEnvMissing'] as const) {
+    for (const key of ['apiUnreachable', 'apiTimeout', 'ciliumApiUnreachable', 'bpfFsNotMounted', 'networkMismatch', 'noDefaultRoute', 'podCidrNotAssigned', 'bgpNotEstablished', 'subnetEnvMissing'] as const) {
       if (clues.evidence[key]) evidence.push(clues.evidence[key]!);
     }
 
@@ -125,6 +154,28 @@ export const cniReady = defineCheck({
     if (problems.length === 0) return found(findings, 'ready', { name: cni.agent?.name ?? cni.row?.name ?? 'the CNI' }, evidence, { ready: 1 });
     const notReady = { ready: 0 };
     const who: Who = { node, name: cni.agent?.name ?? cni.row?.name ?? 'the CNI', restart: restartOf(node, cni.agent, cni.row?.selector) };
+    if (clues.bpfFsNotMounted) return found(findings, 'bpfFsNotMounted', who, evidence, notReady);
+    // Cilium without kube-proxy on the node, failing to reach the kubernetes Service: the service
+    // address is routed by nobody (kube-proxy replacement without k8sServiceHost).
+    const kubeProxy = facts.pods?.some((p) => /^kube-proxy/.test(p.metadata?.name ?? ''));
+    const serviceAddress = clues.ciliumApiUnreachable ?? (cni.kind === 'cilium' ? (clues.apiTimeout ?? clues.apiUnreachable) : undefined);
+    if (cni.kind === 'cilium' && serviceAddress && facts.pods && !kubeProxy) {
+      evidence.push(`no kube-proxy pod runs on ${node}`);
+      if (facts.apiEndpoints?.length) evidence.push(`Endpoints default/kubernetes: ${facts.apiEndpoints.join(', ')}`);
+      const pod = cni.agent?.pod;
+      return found(
+        findings,
+        'kubeProxyReplaced',
+        { ...who, address: serviceAddress, namespace: pod?.metadata?.namespace ?? 'kube-system', daemonset: ownerDaemonSet(pod, 'cilium'), endpoint: facts.apiEndpoints?.[0] },
+        evidence,
+        notReady,
+      );
+    }
+    if (health && health.state !== 'Ok') {
+      const pod = cni.agent?.pod;
+      const status = pod ? `kubectl -n ${pod.metadata?.namespace} exec ${pod.metadata?.name} -- cilium-dbg status --verbose` : `kubectl -n kube-system exec ds/cilium -- cilium-dbg status --verbose (on ${node}: pick its pod with kubectl get pods -A -l k8s-app=cilium --field-selector spec.nodeName=${node})`;
+      return found(findings, 'agentUnhealthy', { ...who, state: health.state, message: health.message ?? '', status }, evidence, notReady);
+    }
     if (clues.apiUnreachable) return found(findings, 'apiUnreachable', { ...who, address: clues.apiUnreachable }, evidence, notReady);
     if (clues.apiTimeout) return found(findings, 'apiTimeout', { ...who, address: clues.apiTimeout }, evidence, notReady);
     if (clues.networkMismatch) return found(findings, 'networkMismatch', who, evidence, notReady);

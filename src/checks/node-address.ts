@@ -1,8 +1,7 @@
-import type { V1Pod } from '@kubernetes/client-node';
 import { defineCheck, found, unavailableEvidence } from '../check';
 import type { NodeFacts } from '../facts';
 import { nodeCni } from '../kube/cni';
-import { CALICO_IPV4_ADDRESS, cniAddress, containerEnv, internalIP } from '../kube/objects';
+import { CALICO_IPV4_ADDRESS, cniAddress, containerEnv, internalIP, ownerDaemonSet } from '../kube/objects';
 import { peerIndex } from '../kube/peers';
 
 // VirtualBox NAT gives every Vagrant VM this address on its first NIC (kubeadm troubleshooting).
@@ -18,11 +17,6 @@ interface Fix {
   /** Another node's InternalIP: the interface that reaches it is the node network's. */
   peer?: string;
   ip?: string;
-}
-
-/** The DaemonSet that owns a pod, by its owner reference; else its name from generateName. */
-function daemonsetOf(pod: V1Pod | undefined, fallback: string): string {
-  return pod?.metadata?.ownerReferences?.find((o) => o.kind === 'DaemonSet')?.name ?? pod?.metadata?.generateName?.replace(/-$/, '') ?? fallback;
 }
 
 function calicoFix(a: Fix): string {
@@ -102,7 +96,7 @@ export const nodeAddress = defineCheck({
       ip,
       peer,
       namespace: pod?.metadata?.namespace ?? (calico ? 'kube-system' : 'kube-flannel'),
-      daemonset: daemonsetOf(pod, calico ? 'calico-node' : 'kube-flannel-ds'),
+      daemonset: ownerDaemonSet(pod, calico ? 'calico-node' : 'kube-flannel-ds'),
       operator: calico && pod?.metadata?.namespace === 'calico-system',
     };
     const cniName = calico ? 'Calico' : 'flannel';

@@ -50,7 +50,7 @@ const findings = {
     remedy: (a: { node: string }) =>
       `A podCIDR cannot be changed in place: kubectl drain ${a.node} --ignore-daemonsets --delete-emptydir-data && kubectl delete node ${a.node}, then restart the kubelet on ${a.node} (systemctl restart kubelet) so it registers again and gets a fresh podCIDR.`,
   },
-  calicoIpam: { status: 'skip', summary: () => 'Calico IPAM assigns pod addresses from its IPPools; node podCIDRs are not used' },
+  ownIpam: { status: 'skip', summary: (a: { cni: string }) => `${a.cni} IPAM assigns pod addresses from its own pools; node podCIDRs are not used` },
   nodeUnreadable: { status: 'unknown', summary: (a: { node: string }) => `node ${a.node} could not be read` },
 } as const;
 
@@ -76,7 +76,8 @@ export const podCidrAssigned = defineCheck({
     const flannelNetwork = facts.cluster?.flannel?.network;
 
     if (cidrs.length === 0) {
-      if (nodeCni(facts).kind === 'calico' && allocates !== true) return found(findings, 'calicoIpam', {});
+      const kind = nodeCni(facts).kind;
+      if ((kind === 'calico' || kind === 'cilium') && allocates !== true) return found(findings, 'ownIpam', { cni: kind === 'calico' ? 'Calico' : 'Cilium' });
       const evidence = ['spec.podCIDR is empty'];
       const clues = cluesOf(facts);
       if (clues.evidence.podCidrNotAssigned) evidence.push(clues.evidence.podCidrNotAssigned);

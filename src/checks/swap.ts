@@ -19,7 +19,8 @@ interface Lasting {
 function lastingFix(l: Lasting): string {
   const steps: string[] = [];
   if (l.fstab) steps.push(`comment out its /etc/fstab line: ${COMMENT_FSTAB}`);
-  if (l.units.length) steps.push(`mask the unit${l.units.length > 1 ? 's' : ''} that turn${l.units.length > 1 ? '' : 's'} it on at boot: systemctl mask ${l.units.join(' ')}`);
+  // Quoted: unit names carry \x2d escapes a shell would eat.
+  if (l.units.length) steps.push(`mask the unit${l.units.length > 1 ? 's' : ''} that turn${l.units.length > 1 ? '' : 's'} it on at boot: systemctl mask ${l.units.map((u) => `'${u}'`).join(' ')}`);
   if (l.zram) steps.push("turn off zram-generator: printf '[zram0]\\nzram-size = 0\\n' > /etc/systemd/zram-generator.conf");
   return steps.join('; and ');
 }

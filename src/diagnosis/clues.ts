@@ -10,6 +10,8 @@ export interface Clues {
   podCidrNotAssigned?: boolean;
   subnetEnvMissing?: { pods: string[]; count: number };
   bgpNotEstablished?: string[]; // peer addresses
+  bpfFsNotMounted?: boolean; // Cilium: the BPF filesystem is not mounted at /sys/fs/bpf
+  ciliumApiUnreachable?: string; // Cilium: "Unable to contact k8s api-server" at this address
   evidence: Partial<Record<Exclude<keyof Clues, 'evidence'>, string>>;
 }
 
@@ -53,6 +55,17 @@ export function cluesOf(facts: NodeFacts): Clues {
     if (noRoute) {
       clues.noDefaultRoute = true;
       clues.evidence.noDefaultRoute = `log of ${pod}: ${quote(noRoute)}`;
+    }
+    // Cilium, which says first that it will mount the BPF filesystem itself, then why it failed.
+    const bpf = firstLine(log, /unable to (create bpf mount directory|(initialize|mount|set up) (the )?BPF filesystem)|failed to mount \/sys\/fs\/bpf/i) ?? firstLine(log, /BPF filesystem is not mounted/);
+    if (bpf) {
+      clues.bpfFsNotMounted = true;
+      clues.evidence.bpfFsNotMounted = `log of ${pod}: ${quote(bpf)}`;
+    }
+    const ciliumApi = firstLine(log, /Unable to contact k8s api-server/);
+    if (ciliumApi) {
+      clues.ciliumApiUnreachable = /https?:\/\/([\w.:[\]-]+)/.exec(ciliumApi)?.[1] ?? /dial tcp ([\d.]+:\d+)/.exec(ciliumApi)?.[1] ?? 'the API server';
+      clues.evidence.ciliumApiUnreachable = `log of ${pod}: ${quote(ciliumApi)}`;
     }
     const noCidr = firstLine(log, /pod cidr not assigned/);
     if (noCidr) {

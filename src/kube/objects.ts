@@ -65,3 +65,8 @@ export function containerArgv(pod: V1Pod | undefined): string[] {
   const c = mainContainer(pod);
   return [...(c?.command ?? []), ...(c?.args ?? [])];
 }
+
+/** The DaemonSet that owns a pod, by its owner reference; else its name from generateName. */
+export function ownerDaemonSet(pod: V1Pod | undefined, fallback: string): string {
+  return pod?.metadata?.ownerReferences?.find((o) => o.kind === 'DaemonSet')?.name ?? pod?.metadata?.generateName?.replace(/-$/, '') ?? fallback;
+}

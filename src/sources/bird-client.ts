@@ -38,7 +38,7 @@ export function birdCommand(socketPath: string, command: string, signal: AbortSi
           e.code === 'ENOENT'
             ? `no BIRD socket at ${socketPath}`
             : e.code === 'EACCES'
-              ? `permission denied connecting to BIRD at ${socketPath}: BIRD makes its socket 0660 root:root, so the agent needs group 0 (deploy/components/calico-bgp)`
+              ? `permission denied connecting to BIRD at ${socketPath}: BIRD makes its socket 0660 root:root, so the agent needs group 0 (deploy/components/cni-sockets)`
               : e.code === 'ECONNREFUSED'
                 ? `BIRD is not listening on ${socketPath} (connection refused)`
                 : `BIRD socket ${socketPath}: ${e.message}`,

@@ -11,10 +11,13 @@ import { parseKubeletConfig } from '../parsers/kubelet-config';
 import { type LinkConfig, parseIfcfg, parseInterfaces, parseNetplan, parseNetworkdNetwork, parseNmKeyfile } from '../parsers/link-config';
 import { parseProcNetRoute } from '../parsers/proc-net-route';
 import { parseProcSwaps } from '../parsers/proc-swaps';
+import { parseCniConfig } from '../parsers/cni-config';
 import { parseSubnetEnv } from '../parsers/subnet-env';
+import { parseModulesLoad, parseSysctlConf } from '../parsers/sysctl-conf';
 import { withDeadline } from '../util/deadline';
 import { swapUnitWhat } from '../util/systemd';
 import { birdCommand } from './bird-client';
+import { ciliumHealthz } from './cilium-client';
 
 /** Byte caps, sized to what each file holds on a busy node, with room to spare. */
 export const HOST_FILE_LIMITS = {
@@ -80,8 +83,18 @@ export const KUBEADM_KUBELET_CONFIG = 'var/lib/kubelet/config.yaml';
 /** Calico's BIRD socket: /var/run is /run on every current distribution, but not inside every mount. */
 export const DEFAULT_BIRD_SOCKETS = ['var/run/calico/bird.ctl', 'run/calico/bird.ctl'];
 
+/** The overlay and bridge devices a CNI makes; their MTU matters (the mtu check) though they are virtual. */
+export const OVERLAY_LINKS = /^(flannel\.\d+|flannel-wg|cni0|tunl0|vxlan\.calico|wireguard\.cali|cilium_vxlan|cilium_geneve|cilium_host)$/;
+
+/** Where sysctl.d(5) settings live on the host (what is mounted of them: /etc). */
+const SYSCTL_SOURCES = ['etc/sysctl.d', 'etc/sysctl.conf'];
+const MODULE_SOURCES = ['etc/modules-load.d', 'etc/modules'];
+export const DEFAULT_CILIUM_SOCKETS = ['var/run/cilium/cilium.sock', 'run/cilium/cilium.sock'];
+
 export interface HostOptions {
   root: HostRoot;
+  /** The sysctls the checks read (net.ipv4.ip_forward, ...): each check names its own. */
+  sysctls?: readonly string[];
   /** An explicit --bird-socket path (on the agent's filesystem); default: in the root. */
   birdSocket?: string;
   /** Deadline of each fact (a file, the BIRD socket). */
@@ -112,6 +125,16 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
   const once = <T>(read: (signal: AbortSignal) => Promise<T>) => {
     let pending: Promise<T> | undefined;
     return (signal: AbortSignal) => (pending ??= read(signal));
+  };
+  /** The files of sysctl.d-style sources, in the order they are applied (names sorted; plain files last). */
+  const configFiles = async (sources: string[], pattern: RegExp, signal: AbortSignal) => {
+    const files: string[] = [];
+    for (const source of sources) {
+      const names = await root.list(source, HOST_DIR_LIMITS.config, signal).catch(() => undefined);
+      if (names) files.push(...names.filter((n) => pattern.test(n)).sort().map((n) => `${source}/${n}`));
+      else if (names === undefined) files.push(source); // not a directory: the file itself (/etc/modules)
+    }
+    return files;
   };
   const routes = once(async (signal) => parseProcNetRoute(await required('proc/net/route', HOST_FILE_LIMITS.procNetRoute, signal)));
   const links = once(async (signal) => {
@@ -205,6 +228,77 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
         return config;
       },
     },
+    mtus: {
+      what: 'reading link MTUs',
+      read: async (signal) => {
+        const names = await links(signal);
+        const routed = new Set((await routes(signal).catch(() => [])).map((r) => r.iface));
+        const wanted = names.filter((n) => routed.has(n) || !isVirtualLink(n) || OVERLAY_LINKS.test(n));
+        const mtus: Record<string, number> = {};
+        await Promise.all(
+          wanted.map(async (name) => {
+            const value = await text(`sys/class/net/${name}/mtu`, HOST_FILE_LIMITS.sysfsValue, signal).catch(() => null);
+            const mtu = Number(value?.trim());
+            if (value !== null && Number.isInteger(mtu) && mtu > 0) mtus[name] = mtu;
+          }),
+        );
+        return mtus;
+      },
+    },
+    sysctls: {
+      what: 'reading sysctls',
+      read: async (signal) => {
+        const values: Record<string, string | null> = {};
+        await Promise.all(
+          (opts.sysctls ?? []).map(async (key) => {
+            const value = await text(`proc/sys/${key.replace(/\./g, '/')}`, HOST_FILE_LIMITS.sysfsValue, signal);
+            values[key] = value === null ? null : value.trim().slice(0, 64);
+          }),
+        );
+        return values;
+      },
+    },
+    sysctlFiles: {
+      what: 'reading /etc/sysctl.d',
+      read: async (signal) => {
+        const wanted = new Set(opts.sysctls ?? []);
+        const settings: Record<string, { file: string; value: string }[]> = {};
+        for (const rel of await configFiles(SYSCTL_SOURCES, /\.conf$/, signal)) {
+          const content = await text(rel, HOST_FILE_LIMITS.config, signal).catch(() => null);
+          for (const s of content ? parseSysctlConf(content) : []) if (wanted.has(s.key)) (settings[s.key] ??= []).push({ file: `/${rel}`, value: s.value });
+        }
+        return settings;
+      },
+    },
+    modulesLoad: {
+      what: 'reading /etc/modules-load.d',
+      read: async (signal) => {
+        const out: { module: string; file: string }[] = [];
+        for (const rel of await configFiles(MODULE_SOURCES, /\.conf$/, signal)) {
+          const content = await text(rel, HOST_FILE_LIMITS.config, signal).catch(() => null);
+          for (const module of content ? parseModulesLoad(content) : []) out.push({ module, file: `/${rel}` });
+        }
+        return out;
+      },
+    },
+    cniConfig: {
+      what: 'reading the CNI config',
+      read: async (signal) => {
+        const first = ((await root.list('etc/cni/net.d', HOST_DIR_LIMITS.cniConfigs, signal)) ?? []).filter((f) => /\.(conf|conflist|json)$/.test(f)).sort()[0];
+        if (!first) return null;
+        const content = await text(`etc/cni/net.d/${first}`, HOST_FILE_LIMITS.config, signal);
+        return content === null ? null : { ...parseCniConfig(content), file: `/etc/cni/net.d/${first}` };
+      },
+    },
+    ciliumHealth: {
+      what: 'asking cilium-agent (GET /v1/healthz)',
+      read: async (signal) => {
+        let socket: string | undefined;
+        for (const candidate of DEFAULT_CILIUM_SOCKETS) socket ??= (await root.resolve(candidate, { expect: 'socket' }))?.real;
+        // No socket: no Cilium on this host, not an error.
+        return socket ? ciliumHealthz(socket, signal) : undefined;
+      },
+    },
     interfaceCount: {
       what: 'counting /sys/class/net',
       read: async (signal) => (await links(signal)).length,
@@ -232,6 +326,11 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
       },
     },
   };
+}
+
+/** Every host fact the agent reads. */
+export function hostFactKeys(): (keyof HostFacts & FactKey)[] {
+  return Object.keys(readers({ root: undefined as never, factTimeoutMs: 0 })) as (keyof HostFacts & FactKey)[];
 }
 
 /**

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeReport } from '../../src/model';
+import { CHECKS } from '../../src/checks';
 import { kubeconfigFor, kubectlNetcheck, ROOT, type Sim, startSim, tmpdir } from './harness';
 
 /** One line on stderr, nothing on stdout, exit 1: what every failed run must look like. */
@@ -67,7 +68,7 @@ describe('the run itself failing: one clear line, exit 1', () => {
       const run = kubectlNetcheck(['node', 'n02', '-o', 'json', '--kubeconfig', limited.kubeconfig]);
       expect(run.code).toBe(2); // exit code follows the checks that did run
       const report = JSON.parse(run.stdout) as NodeReport;
-      expect(report.checks).toHaveLength(9);
+      expect(report.checks).toHaveLength(CHECKS.length);
       const subnet = report.checks.find((c) => c.id === 'flannel-subnet-env')!;
       expect(subnet.status).toBe('fail'); // still known from the sandbox events
       const route = report.checks.find((c) => c.id === 'default-route')!;

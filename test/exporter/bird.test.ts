@@ -91,7 +91,7 @@ test('as the DaemonSet runs it (uid 65532), BIRD\'s 0660 root:root socket is ref
   try {
     const check = await bgp(user);
     expect(check.status).toBe('unknown');
-    expect(check.evidence.join('\n')).toContain(`permission denied connecting to BIRD at ${socket}: BIRD makes its socket 0660 root:root, so the agent needs group 0 (deploy/components/calico-bgp)`);
+    expect(check.evidence.join('\n')).toContain(`permission denied connecting to BIRD at ${socket}: BIRD makes its socket 0660 root:root, so the agent needs group 0 (deploy/components/cni-sockets)`);
   } finally {
     await user.stop();
   }

@@ -59,4 +59,14 @@ export const healthyHost: HostFacts = {
   ],
   interfaces: { lo: 'unknown', eth0: 'up', 'flannel.1': 'unknown', cni0: 'up' },
   cniConfigFiles: ['10-flannel.conflist'],
+  cniConfig: { file: '/etc/cni/net.d/10-flannel.conflist', types: ['flannel', 'portmap'], bridge: true },
+  sysctls: {
+    'net.ipv4.ip_forward': '1',
+    'net.bridge.bridge-nf-call-iptables': '1',
+    'net.netfilter.nf_conntrack_count': '3150',
+    'net.netfilter.nf_conntrack_max': '262144',
+  },
+  sysctlFiles: {},
+  modulesLoad: [{ module: 'br_netfilter', file: '/etc/modules-load.d/k8s.conf' }],
+  mtus: { lo: 65536, eth0: 1500, 'flannel.1': 1450, cni0: 1450 },
 };

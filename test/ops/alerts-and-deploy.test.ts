@@ -272,8 +272,8 @@ describe('deploy/', () => {
     expect(ds.spec.template.metadata.annotations).toBeUndefined();
   });
 
-  test('the calico-bgp component joins group 0 for BIRD\'s socket and narrows the kubelet mount to its config file', () => {
-    const pod = overlay(['calico-bgp']).find((o) => o.kind === 'DaemonSet')!.spec.template.spec;
+  test('the cni-sockets component joins group 0 for BIRD\'s socket and narrows the kubelet mount to its config file', () => {
+    const pod = overlay(['cni-sockets']).find((o) => o.kind === 'DaemonSet')!.spec.template.spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, supplementalGroups: [0] });
     expect(pod.volumes.find((v: { name: string }) => v.name === 'kubelet').hostPath).toEqual({ path: '/var/lib/kubelet/config.yaml', type: 'File' });
     expect(pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'kubelet')).toEqual({ name: 'kubelet', mountPath: '/host/var/lib/kubelet/config.yaml', readOnly: true });

@@ -33,6 +33,7 @@ export const BUILTIN: Resource[] = [
   { kind: 'Pod', name: 'pods', namespaced: true, group: '', version: 'v1', shortNames: ['po'], statusSubresource: true },
   { kind: 'Event', name: 'events', namespaced: true, group: '', version: 'v1', shortNames: ['ev'] },
   { kind: 'ConfigMap', name: 'configmaps', namespaced: true, group: '', version: 'v1', shortNames: ['cm'] },
+  { kind: 'Endpoints', name: 'endpoints', namespaced: true, group: '', version: 'v1', shortNames: ['ep'] },
   { kind: 'Namespace', name: 'namespaces', namespaced: false, group: '', version: 'v1', shortNames: ['ns'] },
   { kind: 'DaemonSet', name: 'daemonsets', namespaced: true, group: 'apps', version: 'v1', shortNames: ['ds'] },
   { kind: 'Lease', name: 'leases', namespaced: true, group: 'coordination.k8s.io', version: 'v1' },

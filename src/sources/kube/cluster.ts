@@ -49,7 +49,8 @@ export async function gatherCluster(client: KubeClient, unavailable: NodeFacts['
   const netConfText = netConf?.data?.['net-conf.json'];
   if (netConfText) {
     await attempt(unavailable, 'flannel', async () => {
-      cluster.flannel = { network: parseFlannelNetConf(netConfText).network, source: `configmap ${netConf!.metadata?.namespace}/${netConf!.metadata?.name}` };
+      const conf = parseFlannelNetConf(netConfText);
+      cluster.flannel = { network: conf.network, backend: conf.backend, source: `configmap ${netConf!.metadata?.namespace}/${netConf!.metadata?.name}` };
     });
   }
   const pool = containerEnv(calicoPod, 'CALICO_IPV4POOL_CIDR');

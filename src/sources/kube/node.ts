@@ -9,7 +9,7 @@ import { cniAgent } from '../../kube/cni';
 import { type KubeClient, KubeError, withQuery } from '../kube-client';
 import { type AgentView, agentView, isAgentPod, readNodeReport } from '../reports';
 import { gatherCluster } from './cluster';
-import { attempt, cniLog, eventsAbout, peerOf, warningEvents } from './shared';
+import { apiEndpoints, attempt, cniLog, eventsAbout, peerOf, warningEvents } from './shared';
 import type { NodeReport } from '../../model';
 
 export interface AgentOptions {
@@ -47,11 +47,12 @@ export async function gatherNode(client: KubeClient, name: string, opts: AgentOp
   const known = buildFacts({ nodeName: name, now, api: { node, pods }, unavailable: [unavailable] });
   const wanted = wantedFacts(CHECKS, known);
   const cni = cniAgent(pods);
-  const [cluster, events, log, peers] = await Promise.all([
+  const [cluster, events, log, peers, endpoints] = await Promise.all([
     gatherCluster(client, unavailable, cni ? [cni.pod] : []),
     wanted.has('events') ? attempt(unavailable, 'events', () => warningEvents(client)) : undefined,
     wanted.has('cniLogs') && cni ? attempt(unavailable, 'cniLogs', () => cniLog(client, cni.pod)) : undefined,
     wanted.has('peers') ? attempt(unavailable, 'peers', () => client.list<V1Node>('/api/v1/nodes')) : undefined,
+    wanted.has('apiEndpoints') ? attempt(unavailable, 'apiEndpoints', () => apiEndpoints(client)) : undefined,
   ]);
   const facts = buildFacts({
     nodeName: name,
@@ -62,6 +63,7 @@ export async function gatherNode(client: KubeClient, name: string, opts: AgentOp
       cluster: peers ? { ...cluster, peers: peers.map(peerOf) } : cluster,
       ...(events ? { events: eventsAbout(events.items, name, pods ?? []) } : {}),
       ...(log !== undefined && cni ? { cniLogs: { [`${cni.pod.metadata?.namespace}/${cni.pod.metadata?.name}`]: log } } : {}),
+      ...(endpoints ? { apiEndpoints: endpoints } : {}),
     },
     unavailable: [unavailable],
   });

@@ -9,7 +9,7 @@ import type { KubeClient } from '../kube-client';
 import { AGENT_LABEL, agentView, readNodeReports } from '../reports';
 import { gatherCluster } from './cluster';
 import { type AgentOptions, type GatheredNode, NO_AGENT, withAgent } from './node';
-import { attempt, cniLog, eventsAbout, mapLimit, peerOf, warningEvents } from './shared';
+import { apiEndpoints, attempt, cniLog, eventsAbout, mapLimit, peerOf, warningEvents } from './shared';
 
 export async function gatherNodes(client: KubeClient, selector: string | undefined, opts: AgentOptions, now = Date.now()): Promise<GatheredNode[]> {
   const unavailable: NodeFacts['unavailable'] = {};
@@ -31,10 +31,11 @@ export async function gatherNodes(client: KubeClient, selector: string | undefin
   const known = nodes.map((node) => buildFacts({ nodeName: node.metadata!.name!, now, api: { node, pods: podsByNode.get(node.metadata!.name!) ?? [] }, unavailable: [unavailable] }));
   const wanted = known.map((f) => wantedFacts(CHECKS, f));
   const logPods = known.flatMap((f, i) => (wanted[i].has('cniLogs') && cniAgent(f.pods) ? [cniAgent(f.pods)!.pod] : []));
-  const [cluster, events, logs] = await Promise.all([
+  const [cluster, events, logs, endpoints] = await Promise.all([
     gatherCluster(client, unavailable, cniPods),
     wanted.some((w) => w.has('events')) ? attempt(unavailable, 'events', () => warningEvents(client)) : undefined,
     mapLimit(logPods, 8, (pod) => attempt(unavailable, 'cniLogs', () => cniLog(client, pod))),
+    wanted.some((w) => w.has('apiEndpoints')) ? attempt(unavailable, 'apiEndpoints', () => apiEndpoints(client)) : undefined,
   ]);
   const logByNode = new Map(logPods.map((p, i) => [p.spec!.nodeName!, { key: `${p.metadata?.namespace}/${p.metadata?.name}`, text: logs[i] }]));
   return nodes.map((node, i) => {
@@ -50,6 +51,7 @@ export async function gatherNodes(client: KubeClient, selector: string | undefin
         cluster: { ...cluster, peers },
         ...(events && wanted[i].has('events') ? { events: eventsAbout(events.items, name, pods) } : {}),
         ...(log?.text !== undefined ? { cniLogs: { [log.key]: log.text } } : {}),
+        ...(endpoints && wanted[i].has('apiEndpoints') ? { apiEndpoints: endpoints } : {}),
       },
       unavailable: [unavailable],
     });

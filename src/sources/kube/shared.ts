@@ -58,3 +58,12 @@ export async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) 
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/** The API server's own addresses, as kube-proxy would route the kubernetes Service to them. */
+export async function apiEndpoints(client: KubeClient): Promise<string[]> {
+  const ep = await client.get<{ subsets?: { addresses?: { ip: string }[]; ports?: { port: number; name?: string }[] }[] }>('/api/v1/namespaces/default/endpoints/kubernetes');
+  return (ep.subsets ?? []).flatMap((s) => {
+    const port = s.ports?.find((p) => p.name === 'https')?.port ?? s.ports?.[0]?.port;
+    return (s.addresses ?? []).map((a) => (port ? `${a.ip}:${port}` : a.ip));
+  });
+}
