@@ -3,7 +3,7 @@ import yaml from 'js-yaml';
 import { createColors } from 'picocolors';
 import { sanitize } from '../src/util/text';
 import { CHECKS } from '../src/checks';
-import type { ClusterReport, NodeReport, Status } from '../src/model';
+import type { CheckResult, ClusterReport, NodeReport, Status } from '../src/model';
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml';
 
@@ -41,8 +41,16 @@ export class Renderer {
     if (cause) lines.push(`${c.bold('root cause')}: ${cause.id}: ${sanitize(cause.summary)}`);
     lines.push('', columns(table), '');
     const detailed = report.checks.filter((ch) => format === 'wide' || ch.status === 'fail' || ch.status === 'warn' || ch.status === 'unknown');
+    // Unknowns for one reason (no agent, a stale report) are told once, not once per check.
+    const reason = (ch: CheckResult) => (ch.status === 'unknown' ? JSON.stringify([ch.evidence, ch.remedy]) : undefined);
+    const told = new Set<string>();
     for (const check of detailed) {
-      lines.push(`${c.bold(check.id)} (${this.status(check.status)}): ${sanitize(check.summary)}`);
+      const key = reason(check);
+      if (key && told.has(key)) continue;
+      const same = key ? detailed.filter((ch) => reason(ch) === key) : [check];
+      if (key) told.add(key);
+      if (same.length > 1) lines.push(`${same.map((ch) => c.bold(ch.id)).join(', ')} (${this.status('unknown')}), all for one reason:`);
+      else lines.push(`${c.bold(check.id)} (${this.status(check.status)}): ${sanitize(check.summary)}`);
       for (const e of check.evidence) lines.push(`  - ${sanitize(e)}`);
       if (check.remedy) lines.push(`  ${c.bold('fix')}: ${sanitize(check.remedy)}`);
       lines.push('');
@@ -53,8 +61,11 @@ export class Renderer {
   cluster(report: ClusterReport, format: OutputFormat): string {
     if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
     if (format === 'yaml') return yaml.dump(report, { noRefs: true, lineWidth: -1 });
-    // The table keeps to the checks most incidents turn on; -o wide shows them all and the root cause.
-    const shown = CHECKS.filter((c) => format === 'wide' || !('wide' in c && c.wide));
+    // The table keeps to the checks most incidents turn on, and any other check failing or warning
+    // somewhere (a node's status never rests on a column not shown); -o wide shows them all and
+    // the root cause.
+    const troubled = new Set(report.nodes.flatMap((n) => n.checks.filter((ch) => ch.status === 'fail' || ch.status === 'warn').map((ch) => ch.id)));
+    const shown = CHECKS.filter((c) => format === 'wide' || !('wide' in c && c.wide) || troubled.has(c.id));
     const head = ['NODE', 'STATUS', ...shown.map((c) => c.column), format === 'wide' ? 'ROOT CAUSE' : undefined].filter((h): h is string => !!h);
     const table = [head];
     for (const node of report.nodes) {
@@ -67,9 +78,10 @@ export class Renderer {
       table.push(row);
     }
     const failing = report.nodes.filter((n) => n.status === 'fail');
-    const footer = failing.length
-      ? `\n${failing.length} of ${report.nodes.length} nodes failing; see why with: kubectl netcheck node ${sanitize(failing[0].node)}\n`
-      : `\n${report.nodes.length} nodes, none failing\n`;
+    const unknown = report.nodes.filter((n) => n.status === 'unknown');
+    const first = failing[0] ?? unknown[0];
+    const counts = [failing.length ? `${failing.length} of ${report.nodes.length} nodes failing` : `${report.nodes.length} nodes, none failing`, unknown.length ? `${unknown.length} not fully seen (unknown)` : ''].filter(Boolean).join(', ');
+    const footer = `\n${counts}${first ? `; see why with: kubectl netcheck node ${sanitize(first.node)}` : ''}\n`;
     return columns(table) + '\n' + footer;
   }
 }

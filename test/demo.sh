@@ -12,7 +12,7 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 
-declare -A host=([m01]=healthy-flannel-control-plane [n01]=healthy-flannel [n02]=nic-down [n03]=no-default-route)
+declare -A host=([m01]=healthy-flannel-control-plane [n01]=conntrack-full [n02]=nic-down [n03]=no-default-route)
 users=()
 for node in "${!host[@]}"; do users+=(--user "agent-$node=system:serviceaccount:netcheck:netcheck-agent,node=$node"); done
 
@@ -41,6 +41,7 @@ echo "Simulated cluster: $(head -1 "$work/sim.log"); a netcheck agent on each no
 show kubectl get nodes
 show kubectl get nodereports
 show kubectl netcheck nodes
+show kubectl netcheck nodes -o wide
 show kubectl netcheck node n02
 printf '\n\033[1m$ curl -s http://127.0.0.1:%s/metrics | grep -E "^netcheck_[a-z_]+\\{" | grep -v check_status | head -12\033[0m\n' "$port"
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^netcheck_[a-z_]+\{' | grep -v check_status | head -12

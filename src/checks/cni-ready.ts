@@ -134,6 +134,8 @@ export const cniReady = defineCheck({
     if (health) {
       evidence.push(`cilium-agent health (${facts.agent ?? 'host'}): ${health.state}${health.message ? ` (${health.message})` : ''}${health.kubernetes ? `; Kubernetes: ${health.kubernetes.state}` : ''}`);
       if (health.state !== 'Ok') problems.push(`cilium-agent reports ${health.state}`);
+    } else if (facts.unavailable.ciliumHealth) {
+      evidence.push(...unavailableEvidence(facts, ['ciliumHealth']));
     }
     const files = facts.host?.cniConfigFiles;
     if (files) {
@@ -145,7 +147,8 @@ export const cniReady = defineCheck({
       evidence.push(`${sandboxFailures.reduce((n, e) => n + (e.count ?? 1), 0)} FailedCreatePodSandBox events for pods on this node`);
     }
     for (const key of ['apiUnreachable', 'apiTimeout', 'ciliumApiUnreachable', 'bpfFsNotMounted', 'networkMismatch', 'noDefaultRoute', 'podCidrNotAssigned', 'bgpNotEstablished', 'subnetEnvMissing'] as const) {
-      if (clues.evidence[key]) evidence.push(clues.evidence[key]!);
+      const line = clues.evidence[key];
+      if (line && !evidence.includes(line)) evidence.push(line);
     }
 
     if (problems.length === 0 && (!facts.pods || (!cni.agent && !files))) {

@@ -9,10 +9,16 @@ export function parseSysctlConf(text: string): { key: string; value: string }[] 
     if (!line || line.startsWith('#') || line.startsWith(';')) continue;
     const eq = line.indexOf('=');
     if (eq <= 0) continue;
-    const key = line.slice(0, eq).trim().replace(/^-/, '').replace(/\//g, '.');
+    const key = normalizeKey(line.slice(0, eq).trim().replace(/^-/, ''));
     out.push({ key, value: line.slice(eq + 1).trim() });
   }
   return out;
+}
+
+/** "net/ipv4/conf/eth0.100/forwarding" → "net.ipv4.conf.eth0/100.forwarding": when the first separator is a slash, slashes and dots swap (sysctl.d(5)). */
+export function normalizeKey(key: string): string {
+  const first = /[./]/.exec(key)?.[0];
+  return first === '/' ? key.replace(/[./]/g, (c) => (c === '/' ? '.' : '/')) : key;
 }
 
 /** modules-load.d(5) and /etc/modules: one module name a line. */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { evaluateCheck } from '../../src/engine';
 import { bgpEstablished } from '../../src/checks/bgp-established';
 import { defaultRoute } from '../../src/checks/default-route';
@@ -89,5 +90,36 @@ describe('default-route', () => {
   test('without an agent, reads "Unable to find default route" from the flannel log', () => {
     const cniLogs = { 'kube-flannel/x': 'E0827 09:48:41.912029 1 main.go:205] Failed to find any valid interface to use: failed to get default interface: Unable to find default route' };
     expect(evaluateCheck(defaultRoute, facts({ node: node(), cniLogs })).status).toBe('fail');
+  });
+});
+
+describe('bgp-established: the API and the agent tell the same story', () => {
+  const ipv4 = fc.tuple(fc.integer({ min: 1, max: 223 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 1, max: 254 })).map((o) => o.join('.'));
+  const timestamp = fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }).map((d) => `${d.toISOString().replace('T', ' ').slice(0, 23)} [INFO][17547] health.go 156: Overall health status changed`);
+
+  test('any peers, any of them down, with or without a log line run into the list: same status and summary', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(ipv4, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
+        fc.array(fc.constantFrom('internal', 'calico', 'stranger'), { minLength: 6, maxLength: 6 }),
+        fc.option(timestamp, { nil: undefined }),
+        (addresses, upFlags, owners, gluedLog) => {
+          const down = addresses.filter((_, i) => !upFlags[i]);
+          fc.pre(down.length > 0);
+          const peers = addresses.flatMap((a, i) =>
+            owners[i] === 'stranger' ? [] : [{ name: `peer${i}`, internalIP: owners[i] === 'internal' ? a : `192.0.2.${i + 1}`, podCIDRs: [], cniAddress: owners[i] === 'calico' ? a : undefined }],
+          );
+          const cluster = { peers };
+          const base = { node: node({ ip: '172.31.255.1' }), pods: [cniPod('calico', { ready: false })], cluster };
+          const message = `Readiness probe failed: calico/node is not ready: BIRD is not ready: BGP not established with ${down.join(',')}${gluedLog ?? ''}`;
+          const fromApi = evaluateCheck(bgpEstablished, facts({ ...base, events: [event({ namespace: 'kube-system', name: 'calico-node-abcde' }, 'Unhealthy', message, 3)] }));
+          const sessions = addresses.map((a, i) => ({ name: `Mesh_${a.replace(/\./g, '_')}`, state: upFlags[i] ? 'Established' : 'Active', neighbor: a }));
+          const fromHost = evaluateCheck(bgpEstablished, facts({ ...base, host: { ...healthyHost, bgpSessions: sessions } }));
+          expect([fromApi.status, fromApi.summary]).toEqual([fromHost.status, fromHost.summary]);
+          expect(fromHost.status).toBe('fail');
+        },
+      ),
+    );
   });
 });

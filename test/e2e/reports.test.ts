@@ -24,7 +24,8 @@ describe('agents publish NodeReports; the plugin reads them from the API', () =>
 
   beforeAll(async () => {
     sim = await startSim(['flannel-incidents.yaml', ...REPORT_API], ['--user', agentUser('n01'), '--user', agentUser('n02'), '--user', agentUser('n03'), '--user', 'no-node-token=system:serviceaccount:netcheck:netcheck-agent']);
-    agents.push(await agentOn(sim, 'n01', 'healthy-flannel'), await agentOn(sim, 'n02', 'nic-down'), await agentOn(sim, 'n03', 'no-default-route'));
+    // n01's conntrack table is full: a check only -o wide shows, failing.
+    agents.push(await agentOn(sim, 'n01', 'conntrack-full'), await agentOn(sim, 'n02', 'nic-down'), await agentOn(sim, 'n03', 'no-default-route'));
     for (const [i, node] of ['n01', 'n02', 'n03'].entries()) await published(sim, agents[i], node);
   }, 60_000);
 
@@ -50,6 +51,17 @@ describe('agents publish NodeReports; the plugin reads them from the API', () =>
     expect(requests.filter((r) => r.path.includes('/proxy'))).toEqual([]);
   });
 
+  test('the table never hides why a node fails: a wide-only check failing somewhere gets its column; unknowns for one reason are told once', () => {
+    const table = kubectlNetcheck(['nodes', '--kubeconfig', sim.kubeconfig]);
+    const [head, ...rows] = table.stdout.split('\n');
+    expect(head).toMatch(/\sCLUSTER-CIDR\s+CONNTRACK$/); // and not IP-FORWARD, BR-NETFILTER or MTU: ok everywhere
+    expect(rows.find((r) => r.startsWith('n01'))).toMatch(/^n01\s+fail\s+(ok\s+|skip\s+)+fail$/);
+    expect(table.stdout).toMatch(/^3 of 4 nodes failing, 1 not fully seen \(unknown\); see why with: kubectl netcheck node n\d\d$/m);
+    const m01 = kubectlNetcheck(['node', 'm01', '--kubeconfig', sim.kubeconfig]).stdout;
+    expect(m01).toMatch(/^swap, default-route, ip-forward, bridge-netfilter, conntrack, mtu \(unknown\), all for one reason:\n  - agent: no netcheck agent pod on m01 in namespace netcheck\n  fix: Install the netcheck agent/m);
+    expect(m01.match(/fix: Install the netcheck agent/g)).toHaveLength(1);
+  });
+
   test('`node NAME` reads one object: the report of that node, named as its source', async () => {
     await sim.resetRequests();
     const run = kubectlNetcheck(['node', 'n02', '-o', 'json', '--kubeconfig', sim.kubeconfig]);
@@ -66,7 +78,7 @@ describe('agents publish NodeReports; the plugin reads them from the API', () =>
     const out = kubectl(['get', 'nodereports'], sim.kubeconfig).stdout;
     expect(out.split('\n')[0]).toMatch(/^NAME\s+STATUS\s+ROOT-CAUSE\s+FAILING\s+AGE$/);
     expect(out).toMatch(/^n02\s+fail\s+default-route\s+cni-ready,flannel-subnet-env,default-route\s+\d+s$/m);
-    expect(out).toMatch(/^n01\s+ok\s+\d+s$/m);
+    expect(out).toMatch(/^n01\s+fail\s+conntrack\s+conntrack\s+\d+s$/m);
     const n02 = JSON.parse(kubectl(['get', 'nr', 'n02', '-o', 'json', '--show-managed-fields'], sim.kubeconfig).stdout);
     expect(n02.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Node', name: 'n02', uid: expect.any(String) }]);
     expect(n02.metadata.managedFields.map((m: { manager: string; operation: string }) => `${m.manager}/${m.operation}`)).toEqual(['netcheck-agent/Apply', 'netcheck-agent/Apply']);

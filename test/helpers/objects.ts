@@ -26,16 +26,22 @@ export function node(opts: { name?: string; ip?: string; podCIDR?: string; ready
   } as V1Node;
 }
 
-export function cniPod(kind: 'flannel' | 'calico', opts: { ready?: boolean; env?: Record<string, string>; waiting?: string; restarts?: number } = {}): V1Pod {
+const CNI_PODS = {
+  flannel: { name: 'kube-flannel-ds-abcde', namespace: 'kube-flannel', generateName: 'kube-flannel-ds-', labels: { app: 'flannel' }, container: 'kube-flannel' },
+  calico: { name: 'calico-node-abcde', namespace: 'kube-system', generateName: 'calico-node-', labels: { 'k8s-app': 'calico-node' }, container: 'calico-node' },
+  cilium: { name: 'cilium-abcde', namespace: 'kube-system', generateName: 'cilium-', labels: { 'k8s-app': 'cilium' }, container: 'cilium-agent' },
+} as const;
+
+export function cniPod(kind: keyof typeof CNI_PODS, opts: { ready?: boolean; env?: Record<string, string>; waiting?: string; restarts?: number; namespace?: string } = {}): V1Pod {
   const ready = opts.ready ?? true;
-  const name = kind === 'flannel' ? 'kube-flannel-ds-abcde' : 'calico-node-abcde';
+  const p = CNI_PODS[kind];
   return {
-    metadata: { name, namespace: kind === 'flannel' ? 'kube-flannel' : 'kube-system', generateName: kind === 'flannel' ? 'kube-flannel-ds-' : 'calico-node-', labels: kind === 'flannel' ? { app: 'flannel' } : { 'k8s-app': 'calico-node' } },
-    spec: { nodeName: 'n1', containers: [{ name: kind, env: Object.entries(opts.env ?? {}).map(([n, value]) => ({ name: n, value })) }] },
+    metadata: { name: p.name, namespace: opts.namespace ?? p.namespace, generateName: p.generateName, labels: { ...p.labels }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: p.generateName.slice(0, -1), uid: 'u1', controller: true }] },
+    spec: { nodeName: 'n1', containers: [{ name: p.container, env: Object.entries(opts.env ?? {}).map(([n, value]) => ({ name: n, value })) }] },
     status: {
       phase: 'Running',
       conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
-      containerStatuses: [{ name: kind, image: '', imageID: '', ready, restartCount: opts.restarts ?? 0, state: opts.waiting ? { waiting: { reason: opts.waiting } } : { running: {} } }],
+      containerStatuses: [{ name: p.container, image: '', imageID: '', ready, restartCount: opts.restarts ?? 0, state: opts.waiting ? { waiting: { reason: opts.waiting } } : { running: {} } }],
     },
   } as V1Pod;
 }

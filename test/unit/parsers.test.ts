@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
+import { parseCniConfig } from '../../src/parsers/cni-config';
+import { parseModulesLoad, parseSysctlConf } from '../../src/parsers/sysctl-conf';
+import { bgpPeersNotEstablished } from '../../src/parsers/calico-readiness';
 import { parseBirdProtocols } from '../../src/parsers/bird';
 import { parseCommandFlags } from '../../src/parsers/command-flags';
 import { parseFlannelNetConf } from '../../src/parsers/flannel-net-conf';
@@ -107,6 +110,53 @@ describe('parsers of outside text', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: reply.length - 8 }), (cut) => {
         expect(() => parseBirdProtocols(reply.slice(0, cut))).toThrow(ParseError);
+      }),
+    );
+  });
+});
+
+describe('calico readiness: the peers Calico names', () => {
+  test('any IPv4 list, with or without a log line run straight into the last address', () => {
+    const logLine = fc.date({ min: new Date('1970-01-01'), max: new Date('2999-12-31'), noInvalidDate: true }).map((d) => `${d.toISOString().replace('T', ' ').slice(0, 23)} [INFO][1] health.go 156: Overall health status changed`);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.ipV4(), { minLength: 1, maxLength: 8 }), fc.constantFrom(',', ', ', ' '), fc.option(logLine, { nil: undefined }), (peers, sep, glued) => {
+        const message = `calico/node is not ready: BIRD is not ready: BGP not established with ${peers.join(sep)}${glued ?? ''}`;
+        expect(bgpPeersNotEstablished(message)).toEqual(peers);
+      }),
+    );
+  });
+});
+
+describe('sysctl.d, modules-load.d and CNI config files', () => {
+  test('sysctl.d: comments, the "-" prefix, slash-separated keys (dots and slashes swap), file order kept', () => {
+    const text = ['# hardening', '; old style', 'net.ipv4.ip_forward = 0', '-net.bridge.bridge-nf-call-iptables=1', 'net/ipv4/conf/eth0.100/forwarding = 1', 'not a setting', 'net.ipv4.ip_forward=1'].join('\n');
+    expect(parseSysctlConf(text)).toEqual([
+      { key: 'net.ipv4.ip_forward', value: '0' },
+      { key: 'net.bridge.bridge-nf-call-iptables', value: '1' },
+      { key: 'net.ipv4.conf.eth0/100.forwarding', value: '1' },
+      { key: 'net.ipv4.ip_forward', value: '1' },
+    ]);
+  });
+  test('modules-load.d: one module a line, comments and junk dropped', () => {
+    expect(parseModulesLoad('# k8s\noverlay\nbr_netfilter # for bridges\n; x\n../../etc/passwd\n')).toEqual(['overlay', 'br_netfilter']);
+  });
+  test('CNI config: a conflist or a single conf; its MTU; whether pods sit on a bridge', () => {
+    expect(parseCniConfig(JSON.stringify({ cniVersion: '0.3.1', plugins: [{ type: 'flannel', delegate: { hairpinMode: true } }, { type: 'portmap' }] }))).toEqual({ types: ['flannel', 'portmap'], bridge: true });
+    expect(parseCniConfig(JSON.stringify({ plugins: [{ type: 'calico', mtu: 1440 }, { type: 'bandwidth' }] }))).toEqual({ types: ['calico', 'bandwidth'], mtu: 1440, bridge: false });
+    expect(parseCniConfig(JSON.stringify({ type: 'bridge', bridge: 'cni0', mtu: 1500 }))).toEqual({ types: ['bridge'], mtu: 1500, bridge: true });
+    expect(() => parseCniConfig('{"plugins": [')).toThrow('not JSON');
+    expect(() => parseCniConfig('[]')).toThrow('not a JSON object');
+  });
+  test('never throw anything but a ParseError, whatever the file holds', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (text) => {
+        parseSysctlConf(text);
+        parseModulesLoad(text);
+        try {
+          parseCniConfig(text);
+        } catch (e) {
+          expect((e as Error).name).toBe('ParseError');
+        }
       }),
     );
   });
