@@ -1,7 +1,7 @@
 # netcheck: `make test` and `make demo` work on a fresh clone; they install what they need.
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: deps debian-deps demo-deps build typecheck test demo bench generate krew clean
+.PHONY: deps debian-deps demo-deps build typecheck lint test golden demo bench generate krew clean
 
 # The real peers the tests run against, as tool:Debian-package: Prometheus and promtool, amtool,
 # BIRD 1.6, node_exporter, and kubectl (kubernetes-client only where no kubectl is installed).
@@ -39,8 +39,16 @@ build: dist/plugin.mjs
 typecheck: deps
 	npx tsc -p tsconfig.json
 
-test: deps debian-deps build typecheck
+# Biome: formatting and lint in one fast pass (npm run format fixes what it can).
+lint: deps
+	npx biome check .
+
+test: deps debian-deps build typecheck lint
 	npx jest --ci
+
+# Rewrites the golden outputs (test/golden/) from what the plugin and agent print now: review the diff.
+golden: deps build
+	UPDATE_GOLDEN=1 npx jest test/e2e/golden.test.ts
 
 demo: deps demo-deps build
 	./test/demo.sh

@@ -2,9 +2,10 @@
 // loaded only by the commands that talk to a cluster. Writes, beside the bundles, the license
 // notices of everything bundled (dist/THIRD_PARTY_NOTICES.txt) and a CycloneDX SBOM
 // (dist/sbom.cdx.json), both read from esbuild's metafile.
-import { build } from 'esbuild';
+
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
 import { thirdParty } from './tools/third-party.mjs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));

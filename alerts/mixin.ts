@@ -133,8 +133,7 @@ function mixinAlerts(cfg: MixinConfig): { spec: AlertSpec; file: string }[] {
         name: 'NetcheckReportNotPublished',
         severity: 'warning',
         for: 'slow',
-        expr: () =>
-          `increase(${q.sel('netcheck_report_writes_total', 'result="error"')}[15m]) > 0 unless on (${by}) increase(${q.sel('netcheck_report_writes_total', 'result="ok"')}[15m]) > 0`,
+        expr: () => `increase(${q.sel('netcheck_report_writes_total', 'result="error"')}[15m]) > 0 unless on (${by}) increase(${q.sel('netcheck_report_writes_total', 'result="ok"')}[15m]) > 0`,
         summary: "A netcheck agent cannot publish its node's report to the API.",
         description: 'The agent on node {{ $labels.node }} fails to write its NodeReport (CRD not installed, RBAC, admission policy): kubectl netcheck sees that node only through the API.',
         fires: { 'netcheck_report_writes_total{result="error"}': '0+1x60' },
@@ -178,7 +177,12 @@ export function inhibitRules(cfg: MixinConfig = DEFAULT_CONFIG) {
   // A check that is only unknown explains nothing.
   const rules = byRank.slice(0, -1).map((cause, i) => ({
     source_matchers: [`check="${cause.id}"`, 'alertname!="NetcheckCheckUnknown"'],
-    target_matchers: [`check=~"${byRank.slice(i + 1).map((c) => c.id).join('|')}"`],
+    target_matchers: [
+      `check=~"${byRank
+        .slice(i + 1)
+        .map((c) => c.id)
+        .join('|')}"`,
+    ],
     equal,
   }));
   return [{ source_matchers: ['alertname="KubeNodeNotReady"'], target_matchers: ['check=~".+"'], equal }, ...rules];

@@ -96,7 +96,13 @@ async function startSim(args) {
 
 async function waitHttp(url) {
   for (let i = 0; i < 200; i++) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await sleep(100);
   }
   throw new Error(`${url} did not come up`);
@@ -127,7 +133,15 @@ async function benchStartup() {
   floors.pluginVersion = median(Array.from({ length: RUNS }, () => timed(process.execPath, [path.join(ROOT, 'dist/plugin.mjs'), 'version'])));
   floors.viaKubectl = ours;
   floors.kubectl = kubectl;
-  row('start-up: `kubectl netcheck version` vs `kubectl version --client`', `${fmt(ours)} ms`, `${fmt(kubectl)} ms`, `${fmt(ours / kubectl, 2)}×`, '≤ 1.3×', ours / kubectl <= 1.3, `bare \`node -e 0\` takes ${fmt(bare)} ms here`);
+  row(
+    'start-up: `kubectl netcheck version` vs `kubectl version --client`',
+    `${fmt(ours)} ms`,
+    `${fmt(kubectl)} ms`,
+    `${fmt(ours / kubectl, 2)}×`,
+    '≤ 1.3×',
+    ours / kubectl <= 1.3,
+    `bare \`node -e 0\` takes ${fmt(bare)} ms here`,
+  );
 }
 
 async function benchLargeCluster() {
@@ -159,7 +173,15 @@ async function benchLargeCluster() {
   const allPods = allT.reqs.filter((r) => /^\/api\/v1\/pods(\?|$)/.test(r.path) && !/labelSelector=/.test(r.path)).length;
   row('all nodes: `kubectl netcheck nodes` vs `kubectl get nodes --chunk-size=500`', `${fmt(all)} ms`, `${fmt(get)} ms`, `${fmt(all / get, 2)}×`, '≤ 1.5×', all / get <= 1.5);
   row('all nodes: peak RSS', `${fmt(rss)} MiB`, `${fmt(getRss)} MiB`, '', '≤ 250 MB', rss <= 250);
-  row('all nodes: requests (paged nodes, no list of all pods)', `${allT.count} requests, ${fmt(allT.bytes / 1048576, 1)} MiB`, '', '', 'paged, no all-pods list', pagedNodes && allPods === 0, `${allPods} unfiltered pod lists`);
+  row(
+    'all nodes: requests (paged nodes, no list of all pods)',
+    `${allT.count} requests, ${fmt(allT.bytes / 1048576, 1)} MiB`,
+    '',
+    '',
+    'paged, no all-pods list',
+    pagedNodes && allPods === 0,
+    `${allPods} unfiltered pod lists`,
+  );
   sim.stop();
 }
 
@@ -168,9 +190,45 @@ async function benchScrape() {
   const sim = await startSim(['--fixtures', path.join(ROOT, 'test/fixtures/clusters/flannel-incidents.yaml')]);
   const agentPort = await freePort();
   const nodeExporterPort = await freePort();
-  const agent = spawn(process.execPath, [...AGENT_NODE_FLAGS, path.join(ROOT, 'dist/exporter.mjs'), '--node-name', 'n01', '--host-root', path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'), '--address', '127.0.0.1', '--port', String(agentPort), '--interval', '30s', '--kubeconfig', sim.kubeconfig], { stdio: 'ignore' });
+  const agent = spawn(
+    process.execPath,
+    [
+      ...AGENT_NODE_FLAGS,
+      path.join(ROOT, 'dist/exporter.mjs'),
+      '--node-name',
+      'n01',
+      '--host-root',
+      path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'),
+      '--address',
+      '127.0.0.1',
+      '--port',
+      String(agentPort),
+      '--interval',
+      '30s',
+      '--kubeconfig',
+      sim.kubeconfig,
+    ],
+    { stdio: 'ignore' },
+  );
   // As in a pod: service-account auth, so @kubernetes/client-node is never loaded.
-  const podLike = spawn(process.execPath, [...AGENT_NODE_FLAGS, path.join(ROOT, 'dist/exporter.mjs'), '--node-name', 'n01', '--host-root', path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'), '--address', '127.0.0.1', '--port', String(await freePort()), '--interval', '30s'], { stdio: 'ignore', env: { ...ENV, HOME: tmp(), KUBECONFIG: '' } });
+  const podLike = spawn(
+    process.execPath,
+    [
+      ...AGENT_NODE_FLAGS,
+      path.join(ROOT, 'dist/exporter.mjs'),
+      '--node-name',
+      'n01',
+      '--host-root',
+      path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'),
+      '--address',
+      '127.0.0.1',
+      '--port',
+      String(await freePort()),
+      '--interval',
+      '30s',
+    ],
+    { stdio: 'ignore', env: { ...ENV, HOME: tmp(), KUBECONFIG: '' } },
+  );
   children.push(podLike);
   const nodeExporter = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${nodeExporterPort}`], { stdio: 'ignore' });
   children.push(agent, nodeExporter);
@@ -193,10 +251,32 @@ async function benchScrape() {
   const before = rssMiB(agent.pid);
   const soak = await load(`http://127.0.0.1:${agentPort}/metrics`, 50, 60);
   const after = rssMiB(agent.pid);
-  row('/metrics, 50 connections for 60 s: errors; agent RSS before → after', `${soak.errors + soak.non2xx} errors, ${fmt(before)} → ${fmt(after)} MiB`, '', '', 'no errors, RSS flat', soak.errors + soak.non2xx === 0 && after - before < 20);
-  row('RSS after load: agent vs node_exporter', `${fmt(rssMiB(agent.pid))} MiB`, `${fmt(rssMiB(nodeExporter.pid))} MiB`, '', '≤ 70 MB', rssMiB(agent.pid) <= 70, 'this agent loads client-node for --kubeconfig');
-  const podSoak = await load(`http://127.0.0.1:${(await agentPortOf(podLike))}/metrics`, 50, SCRAPE_S);
-  row('RSS after load: agent as in a pod (service-account auth, no client-node)', `${fmt(rssMiB(podLike.pid))} MiB (${podSoak.errors + podSoak.non2xx} errors)`, `${fmt(rssMiB(nodeExporter.pid))} MiB`, '', '≤ 70 MB', rssMiB(podLike.pid) <= 70);
+  row(
+    '/metrics, 50 connections for 60 s: errors; agent RSS before → after',
+    `${soak.errors + soak.non2xx} errors, ${fmt(before)} → ${fmt(after)} MiB`,
+    '',
+    '',
+    'no errors, RSS flat',
+    soak.errors + soak.non2xx === 0 && after - before < 20,
+  );
+  row(
+    'RSS after load: agent vs node_exporter',
+    `${fmt(rssMiB(agent.pid))} MiB`,
+    `${fmt(rssMiB(nodeExporter.pid))} MiB`,
+    '',
+    '≤ 70 MB',
+    rssMiB(agent.pid) <= 70,
+    'this agent loads client-node for --kubeconfig',
+  );
+  const podSoak = await load(`http://127.0.0.1:${await agentPortOf(podLike)}/metrics`, 50, SCRAPE_S);
+  row(
+    'RSS after load: agent as in a pod (service-account auth, no client-node)',
+    `${fmt(rssMiB(podLike.pid))} MiB (${podSoak.errors + podSoak.non2xx} errors)`,
+    `${fmt(rssMiB(nodeExporter.pid))} MiB`,
+    '',
+    '≤ 70 MB',
+    rssMiB(podLike.pid) <= 70,
+  );
   podLike.kill('SIGTERM');
   agent.kill('SIGTERM');
   nodeExporter.kill('SIGTERM');
@@ -205,17 +285,46 @@ async function benchScrape() {
 
 async function benchApiLoad() {
   log(`\n# 5. the agent's load on the API server (${SOAK_S} s at --interval 10s, 60 s at 1s)`);
-  for (const [interval, seconds] of [['10s', SOAK_S], ['1s', 60]]) {
+  for (const [interval, seconds] of [
+    ['10s', SOAK_S],
+    ['1s', 60],
+  ]) {
     const sim = await startSim(['--fixtures', path.join(ROOT, 'test/fixtures/clusters/flannel-incidents.yaml')]);
     const port = await freePort();
-    const agent = spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), '--node-name', 'n01', '--host-root', path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'), '--address', '127.0.0.1', '--port', String(port), '--interval', interval, '--kubeconfig', sim.kubeconfig], { stdio: 'ignore' });
+    const agent = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'dist/exporter.mjs'),
+        '--node-name',
+        'n01',
+        '--host-root',
+        path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'),
+        '--address',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--interval',
+        interval,
+        '--kubeconfig',
+        sim.kubeconfig,
+      ],
+      { stdio: 'ignore' },
+    );
     children.push(agent);
     await waitHttp(`http://127.0.0.1:${port}/readyz`);
     await sleep(5000); // past the start-up lists
     await sim.reset();
     await sleep(seconds * 1000);
     const perMinute = ((await sim.requests()).length / seconds) * 60;
-    row(`agent API requests per minute, steady state over ${seconds} s, --interval ${interval}`, fmt(perMinute, 2), '', '', '≤ 2/min, flat', perMinute <= 2, 'list once, then watches renewed every 5-10 min; the cluster declarations every 10 min');
+    row(
+      `agent API requests per minute, steady state over ${seconds} s, --interval ${interval}`,
+      fmt(perMinute, 2),
+      '',
+      '',
+      '≤ 2/min, flat',
+      perMinute <= 2,
+      'list once, then watches renewed every 5-10 min; the cluster declarations every 10 min',
+    );
     agent.kill('SIGTERM');
     sim.stop();
   }
@@ -225,15 +334,39 @@ async function benchCycle() {
   log('\n# 6. check cycle CPU time with a live BIRD');
   const dir = tmp();
   const birds = [];
-  for (const [ip, peer] of [['127.0.0.2', '127.0.0.3'], ['127.0.0.3', '127.0.0.2']]) {
+  for (const [ip, peer] of [
+    ['127.0.0.2', '127.0.0.3'],
+    ['127.0.0.3', '127.0.0.2'],
+  ]) {
     const conf = path.join(dir, `${ip}.conf`);
-    fs.writeFileSync(conf, `router id ${ip};\nlisten bgp address ${ip} port 1179;\nprotocol device {}\nprotocol bgp Mesh { local ${ip} as 64512; neighbor ${peer} port 1179 as 64512; connect delay time 1; }\n`);
+    fs.writeFileSync(
+      conf,
+      `router id ${ip};\nlisten bgp address ${ip} port 1179;\nprotocol device {}\nprotocol bgp Mesh { local ${ip} as 64512; neighbor ${peer} port 1179 as 64512; connect delay time 1; }\n`,
+    );
     birds.push(spawn('bird', ['-f', '-c', conf, '-s', path.join(dir, `${ip}.ctl`), '-P', path.join(dir, `${ip}.pid`)], { stdio: 'ignore' }));
   }
   children.push(...birds);
   await sleep(3000);
   const port = await freePort();
-  const agent = spawn(process.execPath, [path.join(ROOT, 'dist/exporter.mjs'), '--node-name', 'k8smaster2', '--host-root', path.join(ROOT, 'test/fixtures/hosts/healthy-calico'), '--bird-socket', path.join(dir, '127.0.0.2.ctl'), '--address', '127.0.0.1', '--port', String(port), '--interval', '100ms'], { stdio: 'ignore' });
+  const agent = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'dist/exporter.mjs'),
+      '--node-name',
+      'k8smaster2',
+      '--host-root',
+      path.join(ROOT, 'test/fixtures/hosts/healthy-calico'),
+      '--bird-socket',
+      path.join(dir, '127.0.0.2.ctl'),
+      '--address',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--interval',
+      '100ms',
+    ],
+    { stdio: 'ignore' },
+  );
   children.push(agent);
   await waitHttp(`http://127.0.0.1:${port}/readyz`);
   const cycles = async () => Number(/^netcheck_cycles_total\{[^}]*\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())[1]);

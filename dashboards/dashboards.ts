@@ -13,6 +13,8 @@ import { DEFAULT_CONFIG } from '../alerts/mixin';
 import { AGENT_FAMILIES, CHECK_FAMILIES } from '../exporter/metrics';
 import { CHECKS } from '../src/checks';
 
+// Grafana's own variable syntax, not a template literal.
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable reference
 const DS = { type: 'prometheus', uid: '${datasource}' };
 const CLUSTER = DEFAULT_CONFIG.clusterLabel;
 const BY = `${CLUSTER}, node`;
@@ -30,10 +32,21 @@ const statusCode = (by: string, node?: string) =>
   `max by (${by}) ((${sel(STATUS, 'status="fail"', node)} * 3) or (${sel(STATUS, 'status="warn"', node)} * 2) or (${sel(STATUS, 'status="unknown"', node)} * 1))`;
 
 const STATUS_CODES: dash.ValueMapping[] = [
-  { type: dash.MappingType.ValueToText, options: { '0': { text: 'ok', color: 'green', index: 0 }, '1': { text: 'unknown', color: 'purple', index: 1 }, '2': { text: 'warn', color: 'orange', index: 2 }, '3': { text: 'fail', color: 'red', index: 3 } } },
+  {
+    type: dash.MappingType.ValueToText,
+    options: {
+      '0': { text: 'ok', color: 'green', index: 0 },
+      '1': { text: 'unknown', color: 'purple', index: 1 },
+      '2': { text: 'warn', color: 'orange', index: 2 },
+      '3': { text: 'fail', color: 'red', index: 3 },
+    },
+  },
 ];
 const STATUS_NAMES: dash.ValueMapping[] = [
-  { type: dash.MappingType.ValueToText, options: { ok: { color: 'green', index: 0 }, warn: { color: 'orange', index: 1 }, fail: { color: 'red', index: 2 }, unknown: { color: 'purple', index: 3 }, skip: { color: 'text', index: 4 } } },
+  {
+    type: dash.MappingType.ValueToText,
+    options: { ok: { color: 'green', index: 0 }, warn: { color: 'orange', index: 1 }, fail: { color: 'red', index: 2 }, unknown: { color: 'purple', index: 3 }, skip: { color: 'text', index: 4 } },
+  },
 ];
 const thresholds = (steps: { value: number | null; color: string }[]) => new dash.ThresholdsConfigBuilder().mode(dash.ThresholdsMode.Absolute).steps(steps as dash.Threshold[]);
 
@@ -107,7 +120,12 @@ function overview() {
         .description('Nodes where at least one check fails, per cluster. Open one in the Node dashboard, or run kubectl netcheck node NODE.')
         .withTarget(query(failingNodes, '{{cluster}}'))
         .unit('short')
-        .thresholds(thresholds([{ value: null, color: 'green' }, { value: 1, color: 'red' }]))
+        .thresholds(
+          thresholds([
+            { value: null, color: 'green' },
+            { value: 1, color: 'red' },
+          ]),
+        )
         .gridPos({ x: 0, y: 1, w: 6, h: 5 }),
     )
     .withPanel(
@@ -116,7 +134,12 @@ function overview() {
         .description('Nodes where a check cannot tell (a fact unreadable, BIRD silent, the API away): a blind spot, not a healthy node.')
         .withTarget(query(unknownNodes, '{{cluster}}'))
         .unit('short')
-        .thresholds(thresholds([{ value: null, color: 'green' }, { value: 1, color: 'purple' }]))
+        .thresholds(
+          thresholds([
+            { value: null, color: 'green' },
+            { value: 1, color: 'purple' },
+          ]),
+        )
         .gridPos({ x: 6, y: 1, w: 6, h: 5 }),
     )
     .withPanel(
@@ -133,7 +156,12 @@ function overview() {
         .description('Agent process restarts in the last hour, from process_start_time_seconds: an agent killed for memory or by its liveness probe shows here.')
         .withTarget(query(`sum by (${CLUSTER}) (changes(${sel('process_start_time_seconds')}[1h]))`, '{{cluster}}'))
         .unit('short')
-        .thresholds(thresholds([{ value: null, color: 'green' }, { value: 1, color: 'orange' }]))
+        .thresholds(
+          thresholds([
+            { value: null, color: 'green' },
+            { value: 1, color: 'orange' },
+          ]),
+        )
         .gridPos({ x: 18, y: 1, w: 6, h: 5 }),
     )
     .withPanel(
@@ -259,7 +287,10 @@ function node() {
         .title('BGP peers')
         .description("Each BGP session in BIRD on this node (Calico): the peer's address, BIRD's protocol name, its state, and 1 when Established. Empty on nodes without BGP.")
         .withTarget(query(sel(peers.name, '', one), '', true))
-        .withTransformation({ id: 'organize', options: { excludeByName: { Time: true, job: true, instance: true, namespace: true, pod: true, container: true, endpoint: true }, renameByName: { Value: 'established' } } })
+        .withTransformation({
+          id: 'organize',
+          options: { excludeByName: { Time: true, job: true, instance: true, namespace: true, pod: true, container: true, endpoint: true }, renameByName: { Value: 'established' } },
+        })
         .gridPos({ x: 0, y: y + 1, w: 24, h: 8 }),
     )
     .withRow(new dash.RowBuilder('Agent'))
@@ -295,7 +326,8 @@ function node() {
 /** The variables, and each query's refId (A, B, ...) within its panel, as Grafana keeps them. */
 function finish(d: dash.Dashboard, nodeMulti: boolean): dash.Dashboard {
   for (const p of d.panels ?? []) {
-    if ('targets' in p) (p.targets as { refId?: string }[] | undefined)?.forEach((t, i) => (t.refId ??= String.fromCharCode(65 + i)));
+    if (!('targets' in p)) continue;
+    for (const [i, t] of ((p.targets as { refId?: string }[] | undefined) ?? []).entries()) t.refId ??= String.fromCharCode(65 + i);
   }
   return { ...d, templating: { list: variables(nodeMulti).map((v) => v.build()) } };
 }

@@ -34,11 +34,17 @@ export function buildApp(agent: Agent, opts: { nodeName: string; logger?: boolea
   });
   app.get('/healthz', async (_req, reply) => {
     const { ok, reason } = agent.liveness();
-    return reply.code(ok ? 200 : 503).type('text/plain').send(`${reason}\n`);
+    return reply
+      .code(ok ? 200 : 503)
+      .type('text/plain')
+      .send(`${reason}\n`);
   });
   app.get('/readyz', async (_req, reply) => {
     const { ok, reason } = agent.readiness();
-    return reply.code(ok ? 200 : 503).type('text/plain').send(`${reason}\n`);
+    return reply
+      .code(ok ? 200 : 503)
+      .type('text/plain')
+      .send(`${reason}\n`);
   });
   app.get('/', async (_req, reply) => reply.type('text/html').send(LANDING(opts.nodeName)));
   return app;

@@ -5,8 +5,8 @@ import { SYSCTLS } from '../src/checks';
 import { HostRoot } from '../src/host/root';
 import { readHostFacts } from '../src/sources/host';
 import { KubeletConfigLocator } from '../src/sources/kubelet-config-path';
-import { sanitize } from '../src/util/text';
 import { formatMs } from '../src/util/deadline';
+import { sanitize } from '../src/util/text';
 import { parseDuration } from '../src/util/time';
 import { VERSION } from '../src/version';
 import { Agent, type Log } from './agent';
@@ -26,12 +26,24 @@ const FLAGS: Flag[] = [
   { name: 'node-name', env: 'NODE_NAME', value: 'NAME', help: 'the node this agent checks (the DaemonSet sets it from spec.nodeName)' },
   { name: 'host-root', env: 'NETCHECK_HOST_ROOT', value: 'DIR', default: '/host', help: "where the host's / is mounted; every host file is read inside it" },
   { name: 'bird-socket', env: 'NETCHECK_BIRD_SOCKET', value: 'PATH', default: '<host-root>/var/run/calico/bird.ctl', help: "BIRD's control socket (Calico BGP)" },
-  { name: 'kubelet-config', env: 'NETCHECK_KUBELET_CONFIG', value: 'PATH', default: "the kubelet's --config, else /var/lib/kubelet/config.yaml", help: "the kubelet's config file, as a host path under --host-root" },
+  {
+    name: 'kubelet-config',
+    env: 'NETCHECK_KUBELET_CONFIG',
+    value: 'PATH',
+    default: "the kubelet's --config, else /var/lib/kubelet/config.yaml",
+    help: "the kubelet's config file, as a host path under --host-root",
+  },
   { name: 'address', env: 'NETCHECK_ADDRESS', value: 'A', default: '0.0.0.0', help: 'address to serve /metrics and health on' },
   { name: 'port', env: 'NETCHECK_PORT', value: 'N', default: '9742', help: 'port to serve on' },
   { name: 'interval', env: 'NETCHECK_INTERVAL', value: 'DURATION', default: '30s', help: 'how often the checks run' },
   { name: 'fact-timeout', env: 'NETCHECK_FACT_TIMEOUT', value: 'DURATION', default: '2s', help: 'deadline of each host fact (a file, the BIRD socket); past it the fact is unknown' },
-  { name: 'report-heartbeat', env: 'NETCHECK_REPORT_HEARTBEAT', value: 'DURATION', default: '5m', help: "rewrite this node's NodeReport this often even when nothing changed (it is written at once on a change)" },
+  {
+    name: 'report-heartbeat',
+    env: 'NETCHECK_REPORT_HEARTBEAT',
+    value: 'DURATION',
+    default: '5m',
+    help: "rewrite this node's NodeReport this often even when nothing changed (it is written at once on a change)",
+  },
   { name: 'kubeconfig', env: 'KUBECONFIG', value: 'PATH', default: 'in-cluster service account, else ~/.kube/config', help: 'kubeconfig for the API (an explicit path must be readable)' },
   { name: 'version', env: '', help: 'print the version and exit' },
   { name: 'help', env: '', help: 'this help' },
@@ -52,9 +64,10 @@ function fatal(message: string): never {
 }
 
 function parse() {
-  const options = Object.fromEntries(
-    FLAGS.map((f) => [f.name, { type: f.value ? 'string' : 'boolean', ...(f.name === 'help' ? { short: 'h' } : {}) }]),
-  ) as Record<string, { type: 'string' | 'boolean'; short?: string }>;
+  const options = Object.fromEntries(FLAGS.map((f) => [f.name, { type: f.value ? 'string' : 'boolean', ...(f.name === 'help' ? { short: 'h' } : {}) }])) as Record<
+    string,
+    { type: 'string' | 'boolean'; short?: string }
+  >;
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({ options, strict: true, allowPositionals: false }));

@@ -2,7 +2,7 @@
 // names its gauges); the agent's own families are listed here once, and docs/metrics.md is
 // generated from both. The registry is rendered once per check cycle and the text kept, so a scrape
 // costs a string copy, not a serialisation.
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { CHECKS } from '../src/checks';
 import type { Measures } from '../src/engine';
 import type { FactKey } from '../src/facts';
@@ -27,7 +27,12 @@ export interface FamilySpec {
 
 /** The agent's own families (the per-check ones are in each check's file). */
 export const AGENT_FAMILIES = {
-  status: { name: 'netcheck_check_status', type: 'gauge', labels: ['node', 'check', 'status'], help: "State set: 1 for the check's current status (ok, warn, fail, unknown, skip), 0 for the others; present for every check, whatever its status" },
+  status: {
+    name: 'netcheck_check_status',
+    type: 'gauge',
+    labels: ['node', 'check', 'status'],
+    help: "State set: 1 for the check's current status (ok, warn, fail, unknown, skip), 0 for the others; present for every check, whatever its status",
+  },
   buildInfo: { name: 'netcheck_build_info', type: 'gauge', labels: ['version', 'revision', 'runtime'], help: 'Always 1: the running netcheck version, its source revision and the JavaScript runtime' },
   cycleDuration: { name: 'netcheck_cycle_duration_seconds', type: 'gauge', labels: ['node'], help: 'How long the last check cycle took' },
   lastCycle: { name: 'netcheck_last_cycle_timestamp_seconds', type: 'gauge', labels: ['node'], help: 'When the last check cycle finished (Unix time); the stale-agent alert reads it' },

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { clusterReport, type Status } from '../src/model';
-import { VERSION } from '../src/version';
-import { parseDuration } from '../src/util/time';
-import { type OutputFormat, Renderer } from './output';
 import { sanitize } from '../src/util/text';
+import { parseDuration } from '../src/util/time';
+import { VERSION } from '../src/version';
+import { type OutputFormat, Renderer } from './output';
 
 const EXIT_OK = 0;
 const EXIT_RUN_FAILED = 1;
@@ -59,9 +59,10 @@ interface Flags {
 }
 
 function parse(argv: string[]): { command?: string; args: string[]; flags: Flags; help: boolean } {
-  let parsed;
+  const parse = () => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parse();
   } catch (e) {
     const err = e as Error & { code?: string };
     const flag = /'(-{1,2}[^']+)'/.exec(err.message)?.[1];

@@ -1,9 +1,9 @@
 import { stripVTControlCharacters } from 'node:util';
 import yaml from 'js-yaml';
 import { createColors } from 'picocolors';
-import { sanitize } from '../src/util/text';
 import { CHECKS } from '../src/checks';
 import type { CheckResult, ClusterReport, NodeReport, Status } from '../src/model';
+import { sanitize } from '../src/util/text';
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml';
 
@@ -15,7 +15,14 @@ export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml';
 export function columns(rows: string[][]): string {
   const width = (cell: string) => stripVTControlCharacters(cell).length;
   const widths = rows[0].map((_, i) => rows.reduce((w, row) => Math.max(w, width(row[i] ?? '')), 0));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i] - width(cell) + 3))).join('').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i] - width(cell) + 3)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export class Renderer {
@@ -32,7 +39,7 @@ export class Renderer {
   }
 
   node(report: NodeReport, format: OutputFormat): string {
-    if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
+    if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
     if (format === 'yaml') return yaml.dump(report, { noRefs: true, lineWidth: -1 });
     const c = this.colors;
     const table = [['CHECK', 'STATUS', 'SUMMARY'], ...report.checks.map((check) => [check.id, this.status(check.status), sanitize(check.summary)])];
@@ -59,7 +66,7 @@ export class Renderer {
   }
 
   cluster(report: ClusterReport, format: OutputFormat): string {
-    if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
+    if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
     if (format === 'yaml') return yaml.dump(report, { noRefs: true, lineWidth: -1 });
     // The table keeps to the checks most incidents turn on, and any other check failing or warning
     // somewhere (a node's status never rests on a column not shown); -o wide shows them all and
@@ -80,8 +87,13 @@ export class Renderer {
     const failing = report.nodes.filter((n) => n.status === 'fail');
     const unknown = report.nodes.filter((n) => n.status === 'unknown');
     const first = failing[0] ?? unknown[0];
-    const counts = [failing.length ? `${failing.length} of ${report.nodes.length} nodes failing` : `${report.nodes.length} nodes, none failing`, unknown.length ? `${unknown.length} not fully seen (unknown)` : ''].filter(Boolean).join(', ');
+    const counts = [
+      failing.length ? `${failing.length} of ${report.nodes.length} nodes failing` : `${report.nodes.length} nodes, none failing`,
+      unknown.length ? `${unknown.length} not fully seen (unknown)` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
     const footer = `\n${counts}${first ? `; see why with: kubectl netcheck node ${sanitize(first.node)}` : ''}\n`;
-    return columns(table) + '\n' + footer;
+    return `${columns(table)}\n${footer}`;
   }
 }

@@ -8,6 +8,7 @@ import type { Status } from './model';
 import { INSTALL_AGENT } from './report-resource';
 
 /** A finding a check can make: its status and its wording, templated on the values it names. */
+// biome-ignore lint/suspicious/noExplicitAny: a catalogue holds findings of different argument types; found() checks each call against its own
 export interface FindingSpec<A = any> {
   status: Status;
   summary: (args: A) => string;

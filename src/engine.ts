@@ -1,7 +1,7 @@
 // Runs the checks of the registry on one node's facts and assembles the report.
 import type { Check, Outcome } from './check';
-import { CHECKS } from './checks';
 import { unavailableEvidence } from './check';
+import { CHECKS } from './checks';
 import type { NodeFacts } from './facts';
 import { type CheckId, type CheckResult, type NodeReport, nodeReport, severity } from './model';
 

@@ -5,6 +5,7 @@ export type Status = (typeof STATUSES)[number];
 
 /** The id of a check in the registry (src/checks/index.ts). */
 export type { CheckId } from './checks';
+
 import type { CheckId } from './checks';
 
 export interface CheckResult {

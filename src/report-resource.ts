@@ -114,7 +114,10 @@ export function nodeReportCrd(): object {
 const clipText = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
 /** The object the agent applies: its report as status, clipped to the schema's bounds. */
-export function reportObject(report: NodeReport, meta: { observedAt: number; agentVersion: string; heartbeatSeconds: number; intervalSeconds: number; rootCause?: string }): ReportObject & { status: ReportStatus } {
+export function reportObject(
+  report: NodeReport,
+  meta: { observedAt: number; agentVersion: string; heartbeatSeconds: number; intervalSeconds: number; rootCause?: string },
+): ReportObject & { status: ReportStatus } {
   const checks = report.checks.slice(0, BOUNDS.checks).map((c) => ({
     id: c.id,
     status: c.status,
@@ -130,7 +133,10 @@ export function reportObject(report: NodeReport, meta: { observedAt: number; age
       node: report.node,
       status: report.status,
       ...(meta.rootCause ? { rootCause: meta.rootCause } : {}),
-      failing: checks.filter((c) => c.status === 'fail').map((c) => c.id).join(','),
+      failing: checks
+        .filter((c) => c.status === 'fail')
+        .map((c) => c.id)
+        .join(','),
       checks,
       observedAt: new Date(meta.observedAt).toISOString().replace(/\.\d+Z$/, 'Z'),
       agentVersion: meta.agentVersion,

@@ -36,7 +36,7 @@ export function thirdParty(metafile, entries, product) {
   const packages = [...roots]
     .map((dir) => {
       const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-      const license = typeof pkg.license === 'string' ? pkg.license : pkg.license?.type ?? 'UNKNOWN';
+      const license = typeof pkg.license === 'string' ? pkg.license : (pkg.license?.type ?? 'UNKNOWN');
       return { name: pkg.name, version: pkg.version, license, text: licenseText(dir), homepage: pkg.homepage };
     })
     .sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
@@ -59,10 +59,17 @@ export function thirdParty(metafile, entries, product) {
     version: 1,
     metadata: {
       tools: { components: [{ type: 'application', name: 'esbuild metafile (tools/third-party.mjs)' }] },
-      component: { type: 'application', 'bom-ref': `pkg:npm/${product.name}@${product.version}`, name: product.name, version: product.version, licenses: licenses(product.license), purl: `pkg:npm/${product.name}@${product.version}` },
+      component: {
+        type: 'application',
+        'bom-ref': `pkg:npm/${product.name}@${product.version}`,
+        name: product.name,
+        version: product.version,
+        licenses: licenses(product.license),
+        purl: `pkg:npm/${product.name}@${product.version}`,
+      },
     },
     components: unique.map((p) => ({ type: 'library', 'bom-ref': purl(p), name: p.name, version: p.version, licenses: licenses(p.license), purl: purl(p) })),
     dependencies: [{ ref: `pkg:npm/${product.name}@${product.version}`, dependsOn: unique.map(purl) }],
   };
-  return { notices: notices + '\n', sbom: JSON.stringify(sbom, null, 2) + '\n', packages: unique };
+  return { notices: `${notices}\n`, sbom: `${JSON.stringify(sbom, null, 2)}\n`, packages: unique };
 }

@@ -92,7 +92,11 @@ export const bgpEstablished = defineCheck({
   metrics: [
     { name: 'netcheck_bgp_sessions_established', help: 'BGP sessions in state Established, from BIRD', measure: 'established' },
     { name: 'netcheck_bgp_sessions', help: 'BGP sessions configured in BIRD', measure: 'configured' },
-    { name: 'netcheck_bgp_peer_up', help: `1 when the BGP session with this peer is Established, 0 when not; labels peer (address), protocol (BIRD's name, e.g. Mesh_10_0_0_66), state (BIRD's BGP state); at most ${MAX_PEER_SERIES} peers`, labels: ['peer', 'protocol', 'state'] },
+    {
+      name: 'netcheck_bgp_peer_up',
+      help: `1 when the BGP session with this peer is Established, 0 when not; labels peer (address), protocol (BIRD's name, e.g. Mesh_10_0_0_66), state (BIRD's BGP state); at most ${MAX_PEER_SERIES} peers`,
+      labels: ['peer', 'protocol', 'state'],
+    },
   ],
   alerts: [
     {

@@ -61,7 +61,9 @@ export const bridgeNetfilter = defineCheck({
       sysctl: sysctlFix(facts.host, CALL_IPTABLES, '1', 'bridge-netfilter'),
     };
     const bridge = facts.host?.mtus?.cni0 !== undefined ? 'cni0' : 'the CNI bridge';
-    const atBoot = fix.loadedAtBoot ? `br_netfilter is loaded at boot by ${facts.host!.modulesLoad!.find((m) => m.module === 'br_netfilter')!.file}` : 'no modules-load.d file loads br_netfilter at boot';
+    const atBoot = fix.loadedAtBoot
+      ? `br_netfilter is loaded at boot by ${facts.host!.modulesLoad!.find((m) => m.module === 'br_netfilter')!.file}`
+      : 'no modules-load.d file loads br_netfilter at boot';
     const value = sysctls[CALL_IPTABLES];
     if (value === null || value === undefined) {
       return found(findings, 'notLoaded', { ...fix, bridge }, [`/proc/sys/${CALL_IPTABLES.replace(/\./g, '/')} does not exist: br_netfilter is not loaded`, atBoot], { enabled: 0 });
@@ -70,7 +72,13 @@ export const bridgeNetfilter = defineCheck({
     if (value === '0') return found(findings, 'off', { ...fix, bridge }, evidence, { enabled: 0 });
     return found(findings, 'on', { bridge }, evidence, { enabled: 1 });
   },
-  metrics: [{ name: 'netcheck_bridge_nf_call_iptables', help: '1 when bridged pod traffic goes through iptables (br_netfilter loaded, bridge-nf-call-iptables 1), 0 when not; absent where the CNI uses no bridge', measure: 'enabled' }],
+  metrics: [
+    {
+      name: 'netcheck_bridge_nf_call_iptables',
+      help: '1 when bridged pod traffic goes through iptables (br_netfilter loaded, bridge-nf-call-iptables 1), 0 when not; absent where the CNI uses no bridge',
+      measure: 'enabled',
+    },
+  ],
   alerts: [
     {
       name: 'NetcheckBridgeNetfilterOff',
@@ -78,7 +86,7 @@ export const bridgeNetfilter = defineCheck({
       for: 'slow',
       expr: (q) => `${q.sel('netcheck_bridge_nf_call_iptables')} == 0`,
       summary: 'Bridged pod traffic bypasses iptables.',
-      description: 'br_netfilter is not loaded or bridge-nf-call-iptables is 0 on node {{ $labels.node }}: Services between pods on that node break (replies bypass kube-proxy\'s NAT).',
+      description: "br_netfilter is not loaded or bridge-nf-call-iptables is 0 on node {{ $labels.node }}: Services between pods on that node break (replies bypass kube-proxy's NAT).",
       fires: { netcheck_bridge_nf_call_iptables: 0, 'netcheck_check_status{check="bridge-netfilter",status="fail"}': 1 },
       coversFailure: true,
     },

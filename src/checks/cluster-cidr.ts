@@ -1,5 +1,5 @@
 import { defineCheck, found, unavailableEvidence } from '../check';
-import { KCM_MANIFEST, allocatesNodeCidrs, podNetworkClaims } from '../kube/cluster-network';
+import { allocatesNodeCidrs, KCM_MANIFEST, podNetworkClaims } from '../kube/cluster-network';
 import { contains, parseCidr, sameCidr } from '../util/cidr';
 
 const findings = {

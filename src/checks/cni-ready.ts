@@ -59,12 +59,12 @@ const findings = {
   bpfFsNotMounted: {
     status: 'fail',
     summary: (a: Who) => `${a.name} cannot start: the BPF filesystem is not mounted at /sys/fs/bpf`,
-    remedy: (a: Who) =>
-      `On ${a.node}: mount bpffs -t bpf /sys/fs/bpf && echo 'bpffs /sys/fs/bpf bpf defaults 0 0' >> /etc/fstab (so it is there after a reboot); then ${a.restart}`,
+    remedy: (a: Who) => `On ${a.node}: mount bpffs -t bpf /sys/fs/bpf && echo 'bpffs /sys/fs/bpf bpf defaults 0 0' >> /etc/fstab (so it is there after a reboot); then ${a.restart}`,
   },
   kubeProxyReplaced: {
     status: 'fail',
-    summary: (a: Who & { address: string }) => `${a.name} cannot reach the API server through the kubernetes Service (${a.address}): it replaces kube-proxy, and nothing else routes that address on this node`,
+    summary: (a: Who & { address: string }) =>
+      `${a.name} cannot reach the API server through the kubernetes Service (${a.address}): it replaces kube-proxy, and nothing else routes that address on this node`,
     remedy: (a: Who & { daemonset: string; namespace: string; endpoint?: string }) => {
       const [host, port] = (a.endpoint ?? '').split(':');
       const set = a.endpoint
@@ -132,7 +132,9 @@ export const cniReady = defineCheck({
     }
     const health = facts.host?.ciliumHealth;
     if (health) {
-      evidence.push(`cilium-agent health (${facts.agent ?? 'host'}): ${health.state}${health.message ? ` (${health.message})` : ''}${health.kubernetes ? `; Kubernetes: ${health.kubernetes.state}` : ''}`);
+      evidence.push(
+        `cilium-agent health (${facts.agent ?? 'host'}): ${health.state}${health.message ? ` (${health.message})` : ''}${health.kubernetes ? `; Kubernetes: ${health.kubernetes.state}` : ''}`,
+      );
       if (health.state !== 'Ok') problems.push(`cilium-agent reports ${health.state}`);
     } else if (facts.unavailable.ciliumHealth) {
       evidence.push(...unavailableEvidence(facts, ['ciliumHealth']));
@@ -146,7 +148,17 @@ export const cniReady = defineCheck({
     if (sandboxFailures.length && !clues.subnetEnvMissing) {
       evidence.push(`${sandboxFailures.reduce((n, e) => n + (e.count ?? 1), 0)} FailedCreatePodSandBox events for pods on this node`);
     }
-    for (const key of ['apiUnreachable', 'apiTimeout', 'ciliumApiUnreachable', 'bpfFsNotMounted', 'networkMismatch', 'noDefaultRoute', 'podCidrNotAssigned', 'bgpNotEstablished', 'subnetEnvMissing'] as const) {
+    for (const key of [
+      'apiUnreachable',
+      'apiTimeout',
+      'ciliumApiUnreachable',
+      'bpfFsNotMounted',
+      'networkMismatch',
+      'noDefaultRoute',
+      'podCidrNotAssigned',
+      'bgpNotEstablished',
+      'subnetEnvMissing',
+    ] as const) {
       const line = clues.evidence[key];
       if (line && !evidence.includes(line)) evidence.push(line);
     }
@@ -176,7 +188,9 @@ export const cniReady = defineCheck({
     }
     if (health && health.state !== 'Ok') {
       const pod = cni.agent?.pod;
-      const status = pod ? `kubectl -n ${pod.metadata?.namespace} exec ${pod.metadata?.name} -- cilium-dbg status --verbose` : `kubectl -n kube-system exec ds/cilium -- cilium-dbg status --verbose (on ${node}: pick its pod with kubectl get pods -A -l k8s-app=cilium --field-selector spec.nodeName=${node})`;
+      const status = pod
+        ? `kubectl -n ${pod.metadata?.namespace} exec ${pod.metadata?.name} -- cilium-dbg status --verbose`
+        : `kubectl -n kube-system exec ds/cilium -- cilium-dbg status --verbose (on ${node}: pick its pod with kubectl get pods -A -l k8s-app=cilium --field-selector spec.nodeName=${node})`;
       return found(findings, 'agentUnhealthy', { ...who, state: health.state, message: health.message ?? '', status }, evidence, notReady);
     }
     if (clues.apiUnreachable) return found(findings, 'apiUnreachable', { ...who, address: clues.apiUnreachable }, evidence, notReady);

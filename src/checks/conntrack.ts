@@ -20,7 +20,7 @@ interface Full {
 const TOP_TALKERS = "conntrack -L 2>/dev/null | grep -o 'dst=[0-9a-f.:]*' | sort | uniq -c | sort -rn | head";
 
 const grow = (a: Full) =>
-  `On ${a.node}: ${sysctlCommands(a.raise)}. kube-proxy sets the limit again when it starts, from its config: raise conntrack.maxPerCore (or conntrack.min) in kubectl -n kube-system edit configmap kube-proxy, then restart the kube-proxy pod on ${a.node}. See what fills the table: ${TOP_TALKERS}`;
+  `On ${a.node}: ${sysctlCommands(a.raise)}. kube-proxy sets the limit again when it starts, from its config: raise conntrack.maxPerCore (or conntrack.min) with kubectl -n kube-system edit configmap kube-proxy, then kubectl -n kube-system delete pod -l k8s-app=kube-proxy --field-selector spec.nodeName=${a.node}. See what fills the table: ${TOP_TALKERS}`;
 
 const findings = {
   room: { status: 'ok', summary: (a: { count: number; max: number; percent: number }) => `${a.count} of ${a.max} conntrack entries used (${a.percent}%)` },
@@ -68,7 +68,7 @@ export const conntrack = defineCheck({
       severity: 'warning',
       for: 'slow',
       expr: (q) => `${q.sel('netcheck_conntrack_entries')} / ${q.sel('netcheck_conntrack_limit')} >= ${WARN} < ${FAIL}`,
-      summary: 'A node\'s conntrack table is filling up.',
+      summary: "A node's conntrack table is filling up.",
       description: 'The conntrack table on node {{ $labels.node }} is {{ $value | humanizePercentage }} full; at 100% new connections are dropped.',
       fires: { netcheck_conntrack_entries: 80, netcheck_conntrack_limit: 100 },
       testValue: 0.8,
@@ -79,7 +79,8 @@ export const conntrack = defineCheck({
       for: 'fast',
       expr: (q) => `${q.sel('netcheck_conntrack_entries')} / ${q.sel('netcheck_conntrack_limit')} >= ${FAIL}`,
       summary: "A node's conntrack table is full or nearly.",
-      description: 'The conntrack table on node {{ $labels.node }} is {{ $value | humanizePercentage }} full: new connections through it are being dropped ("nf_conntrack: table full, dropping packet").',
+      description:
+        'The conntrack table on node {{ $labels.node }} is {{ $value | humanizePercentage }} full: new connections through it are being dropped ("nf_conntrack: table full, dropping packet").',
       fires: { netcheck_conntrack_entries: 95, netcheck_conntrack_limit: 100 },
       testValue: 0.95,
       coversFailure: true,

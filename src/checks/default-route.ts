@@ -88,7 +88,9 @@ export const defaultRoute = defineCheck({
     if (host?.routes) {
       const states = host.interfaces ?? {};
       const config = (iface: string) => host.linkConfig?.[iface];
-      const down = Object.entries(states).filter(([name, state]) => state === 'down' && !isVirtualLink(name)).map(([name]) => name);
+      const down = Object.entries(states)
+        .filter(([name, state]) => state === 'down' && !isVirtualLink(name))
+        .map(([name]) => name);
       const evidence = [`interfaces down: ${down.length ? down.join(', ') : 'none'}`];
       const present = { present: usableDefaultRoute(host) ? 1 : 0 };
       const managed = (iface: string) => {
@@ -146,7 +148,7 @@ export const defaultRoute = defineCheck({
       // The default route is there, but the interface of the node's InternalIP is down.
       expr: (q) => `${q.sel('netcheck_default_route_present')} == 1 and on (${q.by}) ${q.status('default-route', 'fail')}`,
       summary: "The interface of a node's InternalIP is down.",
-      description: "The interface carrying the InternalIP of node {{ $labels.node }} is down: other nodes and the control plane cannot reach it, nor its pods.",
+      description: 'The interface carrying the InternalIP of node {{ $labels.node }} is down: other nodes and the control plane cannot reach it, nor its pods.',
       fires: { netcheck_default_route_present: 1, 'netcheck_check_status{check="default-route",status="fail"}': 1 },
       coversFailure: true,
     },

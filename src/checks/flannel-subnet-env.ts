@@ -114,7 +114,7 @@ export const flannelSubnetEnv = defineCheck({
       for: 'slow',
       expr: (q) => `${q.sel('netcheck_flannel_subnet_env_present')} == 1 and on (${q.by}) ${q.status('flannel-subnet-env', 'fail')}`,
       summary: "/run/flannel/subnet.env disagrees with the node's podCIDR or flannel's Network.",
-      description: '/run/flannel/subnet.env on node {{ $labels.node }} is left from an old lease: new pods there get addresses outside the node\'s podCIDR.',
+      description: "/run/flannel/subnet.env on node {{ $labels.node }} is left from an old lease: new pods there get addresses outside the node's podCIDR.",
       fires: { netcheck_flannel_subnet_env_present: 1, 'netcheck_check_status{check="flannel-subnet-env",status="fail"}': 1 },
       coversFailure: true,
     },

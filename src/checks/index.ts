@@ -14,21 +14,7 @@ import { nodeAddress } from './node-address';
 import { podCidrAssigned } from './pod-cidr-assigned';
 import { swap } from './swap';
 
-export const CHECKS = [
-  kubeletReady,
-  cniReady,
-  flannelSubnetEnv,
-  bgpEstablished,
-  swap,
-  podCidrAssigned,
-  defaultRoute,
-  nodeAddress,
-  clusterCidr,
-  ipForward,
-  bridgeNetfilter,
-  conntrack,
-  mtu,
-] as const;
+export const CHECKS = [kubeletReady, cniReady, flannelSubnetEnv, bgpEstablished, swap, podCidrAssigned, defaultRoute, nodeAddress, clusterCidr, ipForward, bridgeNetfilter, conntrack, mtu] as const;
 
 export type CheckId = (typeof CHECKS)[number]['id'];
 

@@ -38,7 +38,14 @@ export const ipForward = defineCheck({
     const evidence = keys.map((k) => `${k} = ${sysctls[k] ?? '(missing)'} (${sysctlSource(sysctlFix(facts.host, k, '1', 'ip-forward'))})`);
     const off = keys.filter((k) => sysctls[k] === '0');
     const enabled = { enabled: off.length ? 0 : 1 };
-    if (off.length) return found(findings, 'off', { node: facts.nodeName, off: off.join(' and '), fixes: off.map((k) => sysctlFix(facts.host, k, '1', k === IPV4 ? 'ip-forward' : 'ipv6-forward')) }, evidence, enabled);
+    if (off.length)
+      return found(
+        findings,
+        'off',
+        { node: facts.nodeName, off: off.join(' and '), fixes: off.map((k) => sysctlFix(facts.host, k, '1', k === IPV4 ? 'ip-forward' : 'ipv6-forward')) },
+        evidence,
+        enabled,
+      );
     return found(findings, 'on', { which: keys.join(' and ') }, evidence, enabled);
   },
   metrics: [{ name: 'netcheck_ip_forward_enabled', help: '1 when the host forwards IP packets (net.ipv4.ip_forward, and IPv6 forwarding on dual-stack nodes), 0 when not', measure: 'enabled' }],

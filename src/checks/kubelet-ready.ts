@@ -64,7 +64,9 @@ export const kubeletReady = defineCheck({
     // Unknown: the node lifecycle controller gave up on the kubelet's heartbeats.
     const network = nodeCondition(facts.node, 'NetworkUnavailable');
     if (network?.lastHeartbeatTime) {
-      evidence.push(`NetworkUnavailable=${network.status} (${network.reason}) was last set ${formatAge(facts.now - new Date(network.lastHeartbeatTime).getTime())} ago by the CNI and may be stale while the kubelet is down`);
+      evidence.push(
+        `NetworkUnavailable=${network.status} (${network.reason}) was last set ${formatAge(facts.now - new Date(network.lastHeartbeatTime).getTime())} ago by the CNI and may be stale while the kubelet is down`,
+      );
     }
     const swaps = facts.host?.swaps;
     if (swaps?.length && (facts.host?.kubeletConfig?.failSwapOn ?? true)) {

@@ -84,10 +84,14 @@ function setMtu(a: Mismatch): string {
 }
 
 const findings = {
-  fits: { status: 'ok', summary: (a: { podMtu: number; encap: string; overhead: number; iface: string; ifaceMtu: number }) => `pod MTU ${a.podMtu} + ${a.encap} ${a.overhead} fits ${a.iface} (MTU ${a.ifaceMtu})` },
+  fits: {
+    status: 'ok',
+    summary: (a: { podMtu: number; encap: string; overhead: number; iface: string; ifaceMtu: number }) => `pod MTU ${a.podMtu} + ${a.encap} ${a.overhead} fits ${a.iface} (MTU ${a.ifaceMtu})`,
+  },
   tooBig: {
     status: 'fail',
-    summary: (a: Mismatch) => `pod MTU ${a.podMtu} + ${a.encap} ${a.overhead} = ${a.podMtu + a.overhead} exceeds ${a.iface}'s MTU ${a.ifaceMtu}: pod packets between nodes over ${a.ifaceMtu - a.overhead} bytes are dropped`,
+    summary: (a: Mismatch) =>
+      `pod MTU ${a.podMtu} + ${a.encap} ${a.overhead} = ${a.podMtu + a.overhead} exceeds ${a.iface}'s MTU ${a.ifaceMtu}: pod packets between nodes over ${a.ifaceMtu - a.overhead} bytes are dropped`,
     remedy: setMtu,
   },
   noOverlay: { status: 'skip', summary: (a: { cni: string }) => `no encapsulation: ${a.cni} routes pod traffic as it is` },
@@ -119,7 +123,11 @@ export const mtu = defineCheck({
     // The MTU pods get: flannel writes it into subnet.env, Calico into the CNI config, Cilium onto
     // cilium_host; else the overlay device's own.
     const podMtu =
-      cni.kind === 'flannel' ? (host.subnetEnv?.mtu ?? host.mtus[overlay.device]) : cni.kind === 'cilium' ? (host.cniConfig?.mtu ?? host.mtus.cilium_host) : (host.cniConfig?.mtu ?? host.mtus[overlay.device]);
+      cni.kind === 'flannel'
+        ? (host.subnetEnv?.mtu ?? host.mtus[overlay.device])
+        : cni.kind === 'cilium'
+          ? (host.cniConfig?.mtu ?? host.mtus.cilium_host)
+          : (host.cniConfig?.mtu ?? host.mtus[overlay.device]);
     if (podMtu === undefined && host.mtus[overlay.device] === undefined) return found(findings, 'overlayDown', { device: overlay.device, cni: name });
     const iface = underlayOf(facts);
     const ifaceMtu = iface ? host.mtus[iface] : undefined;
@@ -148,7 +156,9 @@ export const mtu = defineCheck({
           ifaceMtu,
           target: ifaceMtu - overhead,
           kind: cni.kind,
-          restart: pod ? `kubectl -n ${pod.metadata?.namespace} delete pod ${pod.metadata?.name}` : `kubectl delete pods -A -l ${cni.row?.selector ?? 'k8s-app=calico-node'} --field-selector spec.nodeName=${facts.nodeName}`,
+          restart: pod
+            ? `kubectl -n ${pod.metadata?.namespace} delete pod ${pod.metadata?.name}`
+            : `kubectl delete pods -A -l ${cni.row?.selector ?? 'k8s-app=calico-node'} --field-selector spec.nodeName=${facts.nodeName}`,
           felixField: overlay.felixField,
           operator: pod?.metadata?.namespace === 'calico-system',
           cniFile: host.cniConfig?.file,
@@ -159,7 +169,13 @@ export const mtu = defineCheck({
     }
     return found(findings, 'fits', { podMtu, encap: overlay.encap, overhead, iface, ifaceMtu }, evidence, headroom);
   },
-  metrics: [{ name: 'netcheck_mtu_headroom_bytes', help: "The underlay interface's MTU less the pod MTU and the encapsulation's overhead; below 0, large pod packets between nodes are dropped", measure: 'headroom' }],
+  metrics: [
+    {
+      name: 'netcheck_mtu_headroom_bytes',
+      help: "The underlay interface's MTU less the pod MTU and the encapsulation's overhead; below 0, large pod packets between nodes are dropped",
+      measure: 'headroom',
+    },
+  ],
   alerts: [
     {
       name: 'NetcheckMTUTooLarge',
@@ -167,7 +183,8 @@ export const mtu = defineCheck({
       for: 'slow',
       expr: (q) => `${q.sel('netcheck_mtu_headroom_bytes')} < 0`,
       summary: "Pod packets plus the overlay do not fit a node's interface.",
-      description: "On node {{ $labels.node }} the pod MTU plus the overlay's overhead exceeds the interface's MTU (headroom {{ $value }} bytes): large pod packets between nodes are dropped, so TLS handshakes and big responses hang.",
+      description:
+        "On node {{ $labels.node }} the pod MTU plus the overlay's overhead exceeds the interface's MTU (headroom {{ $value }} bytes): large pod packets between nodes are dropped, so TLS handshakes and big responses hang.",
       fires: { netcheck_mtu_headroom_bytes: -100, 'netcheck_check_status{check="mtu",status="fail"}': 1 },
       coversFailure: true,
     },

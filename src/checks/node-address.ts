@@ -90,7 +90,9 @@ export const nodeAddress = defineCheck({
     const pod = cni.agent?.pod;
     const peers = facts.cluster?.peers && peerIndex(facts.cluster.peers);
     // A peer whose InternalIP is not this node's and not shared: the network to reach.
-    const peer = facts.cluster?.peers?.find((p) => p.name !== node && p.internalIP && p.internalIP !== ip && p.internalIP !== VAGRANT_NAT && (peers?.withInternalIP(p.internalIP).length ?? 0) === 1)?.internalIP;
+    const peer = facts.cluster?.peers?.find(
+      (p) => p.name !== node && p.internalIP && p.internalIP !== ip && p.internalIP !== VAGRANT_NAT && (peers?.withInternalIP(p.internalIP).length ?? 0) === 1,
+    )?.internalIP;
     const fix: Fix = {
       node,
       ip,

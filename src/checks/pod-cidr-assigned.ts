@@ -1,7 +1,7 @@
 import { defineCheck, found, unavailableEvidence } from '../check';
 import { cluesOf } from '../diagnosis/clues';
 import type { NodeFacts } from '../facts';
-import { KCM_MANIFEST, allocatesNodeCidrs, nodeCidrMaskSize, podNetworkClaims } from '../kube/cluster-network';
+import { allocatesNodeCidrs, KCM_MANIFEST, nodeCidrMaskSize, podNetworkClaims } from '../kube/cluster-network';
 import { nodeCni } from '../kube/cni';
 import { podCIDRs } from '../kube/objects';
 import { peerIndex } from '../kube/peers';
@@ -104,7 +104,16 @@ export const podCidrAssigned = defineCheck({
         if (clusterCidr && !contains(parseCidr(flannelNetwork), parseCidr(clusterCidr))) cause += `; flannel's Network ${flannelNetwork} differs from --cluster-cidr ${clusterCidr}`;
       }
       const pool = clusterCidr ?? kubeadm?.podSubnet ?? flannelNetwork;
-      const args: Unassigned = { node, cause, mask: 24, exhausted: false, allocating: allocates === true && !!clusterCidr, pool, network: flannelNetwork ?? pool, kcmPod: kcm?.source.replace(/^pod kube-system\//, '') };
+      const args: Unassigned = {
+        node,
+        cause,
+        mask: 24,
+        exhausted: false,
+        allocating: allocates === true && !!clusterCidr,
+        pool,
+        network: flannelNetwork ?? pool,
+        kcmPod: kcm?.source.replace(/^pod kube-system\//, ''),
+      };
       if (pool) {
         const block = parseCidr(pool);
         args.mask = nodeCidrMaskSize(facts.cluster, block.bits === 128);

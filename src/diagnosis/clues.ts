@@ -15,7 +15,6 @@ export interface Clues {
   evidence: Partial<Record<Exclude<keyof Clues, 'evidence'>, string>>;
 }
 
-
 function firstLine(text: string, pattern: RegExp): string | undefined {
   return text.split('\n').find((l) => pattern.test(l));
 }
@@ -57,7 +56,8 @@ export function cluesOf(facts: NodeFacts): Clues {
       clues.evidence.noDefaultRoute = `log of ${pod}: ${quote(noRoute)}`;
     }
     // Cilium, which says first that it will mount the BPF filesystem itself, then why it failed.
-    const bpf = firstLine(log, /unable to (create bpf mount directory|(initialize|mount|set up) (the )?BPF filesystem)|failed to mount \/sys\/fs\/bpf/i) ?? firstLine(log, /BPF filesystem is not mounted/);
+    const bpf =
+      firstLine(log, /unable to (create bpf mount directory|(initialize|mount|set up) (the )?BPF filesystem)|failed to mount \/sys\/fs\/bpf/i) ?? firstLine(log, /BPF filesystem is not mounted/);
     if (bpf) {
       clues.bpfFsNotMounted = true;
       clues.evidence.bpfFsNotMounted = `log of ${pod}: ${quote(bpf)}`;

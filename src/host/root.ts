@@ -38,7 +38,13 @@ function kindOf(st: Stats): string {
 
 /** "/run/flannel/subnet.env" for a path relative to the root. */
 export function hostDisplay(rel: string): string {
-  return '/' + rel.split('/').filter((p) => p && p !== '.').join('/');
+  return (
+    '/' +
+    rel
+      .split('/')
+      .filter((p) => p && p !== '.')
+      .join('/')
+  );
 }
 
 export interface ResolveOptions {

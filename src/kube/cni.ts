@@ -46,7 +46,7 @@ export interface CniAgent {
 export function cniAgent(pods: V1Pod[] | undefined): CniAgent | undefined {
   for (const pod of pods ?? []) {
     const labels = pod.metadata?.labels ?? {};
-    const key = labels['k8s-app'] ?? labels['app'] ?? labels['app.kubernetes.io/name'] ?? '';
+    const key = labels['k8s-app'] ?? labels.app ?? labels['app.kubernetes.io/name'] ?? '';
     const name = pod.metadata?.name ?? '';
     const row = CNIS.find((r) => r.agentPod.test(key) || r.agentPod.test(name));
     if (row) return { kind: row.kind, name: row.name, row, pod };

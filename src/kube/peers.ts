@@ -1,5 +1,5 @@
-import { type Cidr, overlaps, parseCidr } from '../util/cidr';
 import type { PeerNode } from '../facts';
+import { type Cidr, overlaps, parseCidr } from '../util/cidr';
 
 /**
  * Lookups over every node of the cluster, built once per peer list and shared by all the nodes
@@ -33,9 +33,7 @@ export function peerIndex(peers: PeerNode[]): PeerIndex {
   const byAddress = new Map<string, PeerNode>();
   for (const p of peers) for (const a of [p.internalIP, p.cniAddress]) if (a && !byAddress.has(a)) byAddress.set(a, p);
   // Blocks sorted by start; an overlap search scans only those that can reach the block.
-  const blocks = peers
-    .flatMap((p) => p.podCIDRs.map((text) => ({ name: p.name, text, cidr: parseCidr(text) })))
-    .sort((a, b) => (a.cidr.base < b.cidr.base ? -1 : a.cidr.base > b.cidr.base ? 1 : 0));
+  const blocks = peers.flatMap((p) => p.podCIDRs.map((text) => ({ name: p.name, text, cidr: parseCidr(text) }))).sort((a, b) => (a.cidr.base < b.cidr.base ? -1 : a.cidr.base > b.cidr.base ? 1 : 0));
   const widest = blocks.reduce((w, b) => (1n << BigInt(b.cidr.bits - b.cidr.prefix) > w ? 1n << BigInt(b.cidr.bits - b.cidr.prefix) : w), 0n);
   const index: PeerIndex = {
     count: peers.length,

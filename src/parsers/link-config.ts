@@ -24,7 +24,14 @@ function keyValues(text: string): Map<string, string> {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const eq = line.indexOf('=');
-    if (eq > 0) vars.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim().replace(/^(["'])(.*)\1$/, '$2'));
+    if (eq > 0)
+      vars.set(
+        line.slice(0, eq).trim(),
+        line
+          .slice(eq + 1)
+          .trim()
+          .replace(/^(["'])(.*)\1$/, '$2'),
+      );
   }
   return vars;
 }
@@ -88,7 +95,14 @@ export function parseNetworkdNetwork(text: string): string[] {
     const line = raw.trim();
     const header = /^\[(.+)\]$/.exec(line);
     if (header) section = header[1];
-    else if (section === 'Match' && /^Name\s*=/.test(line)) names.push(...line.split('=')[1].trim().split(/\s+/).filter((n) => /^[\w.-]+$/.test(n)));
+    else if (section === 'Match' && /^Name\s*=/.test(line))
+      names.push(
+        ...line
+          .split('=')[1]
+          .trim()
+          .split(/\s+/)
+          .filter((n) => /^[\w.-]+$/.test(n)),
+      );
   }
   return names;
 }

@@ -50,5 +50,5 @@ export function formatSubnetEnv(env: SubnetEnv): string {
   lines.push(`FLANNEL_SUBNET=${env.subnet}`);
   if (env.mtu !== undefined) lines.push(`FLANNEL_MTU=${env.mtu}`);
   if (env.ipMasq !== undefined) lines.push(`FLANNEL_IPMASQ=${env.ipMasq}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -25,6 +25,12 @@ export function normalizeKey(key: string): string {
 export function parseModulesLoad(text: string): string[] {
   return text
     .split('\n')
-    .map((l) => l.replace(/[#;].*/, '').trim().split(/\s+/)[0])
+    .map(
+      (l) =>
+        l
+          .replace(/[#;].*/, '')
+          .trim()
+          .split(/\s+/)[0],
+    )
     .filter((m): m is string => !!m && /^[\w-]+$/.test(m));
 }

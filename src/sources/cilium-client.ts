@@ -33,7 +33,11 @@ export function ciliumHealthz(socketPath: string, signal: AbortSignal): Promise<
           const state = str(body.cilium?.state);
           if (!state) return reject(new Error(`cilium-agent at ${socketPath} sent a health reply without cilium.state`));
           const k8s = str(body.kubernetes?.state);
-          resolve({ state, ...(str(body.cilium?.msg) ? { message: str(body.cilium?.msg) } : {}), ...(k8s ? { kubernetes: { state: k8s, ...(str(body.kubernetes?.msg) ? { message: str(body.kubernetes?.msg) } : {}) } } : {}) });
+          resolve({
+            state,
+            ...(str(body.cilium?.msg) ? { message: str(body.cilium?.msg) } : {}),
+            ...(k8s ? { kubernetes: { state: k8s, ...(str(body.kubernetes?.msg) ? { message: str(body.kubernetes?.msg) } : {}) } } : {}),
+          });
         } catch {
           reject(new Error(`cilium-agent at ${socketPath} sent a health reply that is not JSON`));
         }

@@ -3,15 +3,15 @@
 // hanging file leaves that fact unavailable (with the reason) and the others intact.
 import { lstat } from 'node:fs/promises';
 import type { FactKey, HostFacts, SwapUnit } from '../facts';
-import { HostFileError, type HostRoot } from '../host/root';
 import { isVirtualLink } from '../host/network';
+import { HostFileError, type HostRoot } from '../host/root';
 import { parseBirdProtocols } from '../parsers/bird';
+import { parseCniConfig } from '../parsers/cni-config';
 import { parseFstabSwaps } from '../parsers/fstab';
 import { parseKubeletConfig } from '../parsers/kubelet-config';
 import { type LinkConfig, parseIfcfg, parseInterfaces, parseNetplan, parseNetworkdNetwork, parseNmKeyfile } from '../parsers/link-config';
 import { parseProcNetRoute } from '../parsers/proc-net-route';
 import { parseProcSwaps } from '../parsers/proc-swaps';
-import { parseCniConfig } from '../parsers/cni-config';
 import { parseSubnetEnv } from '../parsers/subnet-env';
 import { parseModulesLoad, parseSysctlConf } from '../parsers/sysctl-conf';
 import { withDeadline } from '../util/deadline';
@@ -131,7 +131,13 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
     const files: string[] = [];
     for (const source of sources) {
       const names = await root.list(source, HOST_DIR_LIMITS.config, signal).catch(() => undefined);
-      if (names) files.push(...names.filter((n) => pattern.test(n)).sort().map((n) => `${source}/${n}`));
+      if (names)
+        files.push(
+          ...names
+            .filter((n) => pattern.test(n))
+            .sort()
+            .map((n) => `${source}/${n}`),
+        );
       else if (names === undefined) files.push(source); // not a directory: the file itself (/etc/modules)
     }
     return files;

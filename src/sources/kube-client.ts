@@ -77,7 +77,6 @@ export class KubeClient {
     }
   }
 
-
   async get<T>(path: string): Promise<T> {
     const body = await this.getText(path, 'application/json');
     try {
@@ -121,7 +120,10 @@ export class KubeClient {
     const transport = this.server.protocol === 'http:' ? http : https;
     const verb = `WATCH ${path.split('?')[0]}`;
     return new Promise<void>((resolve, reject) => {
-      const deadline = setTimeout(() => req.destroy(new KubeError(`${verb} was not ended by the API server at ${this.server.origin} within ${Math.round(deadlineMs / 1000)}s; reconnecting`)), deadlineMs);
+      const deadline = setTimeout(
+        () => req.destroy(new KubeError(`${verb} was not ended by the API server at ${this.server.origin} within ${Math.round(deadlineMs / 1000)}s; reconnecting`)),
+        deadlineMs,
+      );
       deadline.unref?.();
       const settle = (error?: Error) => {
         clearTimeout(deadline);
@@ -178,9 +180,7 @@ export class KubeClient {
     if (this.keepAlive && !this.auth.proxied) {
       const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = opts;
       this.agent ??=
-        this.server.protocol === 'http:'
-          ? new http.Agent({ keepAlive: true })
-          : new https.Agent({ keepAlive: true, maxSockets: 16, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername });
+        this.server.protocol === 'http:' ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true, maxSockets: 16, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername });
       opts.agent = this.agent;
     }
     return opts;

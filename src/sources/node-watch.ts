@@ -1,8 +1,8 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ClusterFacts, NodeFacts } from '../facts';
 import { cniAgent } from '../kube/cni';
-import { type KubeClient, withQuery } from './kube-client';
 import { gatherCluster } from './kube/cluster';
+import { type KubeClient, withQuery } from './kube-client';
 
 interface Listed<T> {
   items: T[];

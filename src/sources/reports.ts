@@ -11,7 +11,6 @@ import { type KubeClient, KubeError } from './kube-client';
 export const AGENT_LABEL = 'app.kubernetes.io/name=netcheck-agent';
 export const REPORTS_PATH = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
 
-
 /** What the plugin knows of a node's agent: its report when usable, else why not and what to do. */
 export interface AgentView {
   report?: NodeReport;
@@ -59,7 +58,9 @@ export function agentView(node: string, namespace: string, found: { object?: unk
     const age = formatAge(now - published.observedAt);
     return {
       unavailable: `the agent's report on ${node} is ${age} old (observed ${new Date(published.observedAt).toISOString().replace(/\.\d+Z$/, 'Z')}), older than its heartbeat allows: ${podSays ? `agent pod ${podSays}` : `no agent pod runs on ${node}`}`,
-      remedy: agentPod ? `See why the agent stopped reporting: ${logs}` : `Find out why the agent DaemonSet has no pod on ${node}: kubectl -n ${namespace} describe daemonset netcheck-agent; ${findPod}`,
+      remedy: agentPod
+        ? `See why the agent stopped reporting: ${logs}`
+        : `Find out why the agent DaemonSet has no pod on ${node}: kubectl -n ${namespace} describe daemonset netcheck-agent; ${findPod}`,
     };
   }
   if (unreadable) return { unavailable: unreadable, remedy: logs ? `See what the agent writes: ${logs}` : undefined };

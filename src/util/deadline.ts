@@ -33,10 +33,12 @@ export function withDeadline<T>(ms: number, what: string, work: (signal: AbortSi
     };
     if (parent?.aborted) return onParentAbort();
     parent?.addEventListener('abort', onParentAbort, { once: true });
-    work(controller.signal).then(resolve, reject).finally(() => {
-      clearTimeout(timer);
-      parent?.removeEventListener('abort', onParentAbort);
-    });
+    work(controller.signal)
+      .then(resolve, reject)
+      .finally(() => {
+        clearTimeout(timer);
+        parent?.removeEventListener('abort', onParentAbort);
+      });
   });
 }
 

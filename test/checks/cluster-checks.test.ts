@@ -1,10 +1,9 @@
-import { evaluateCheck } from '../../src/engine';
+import { CHECK_IDS } from '../../src/checks';
 import { clusterCidr } from '../../src/checks/cluster-cidr';
 import { nodeAddress } from '../../src/checks/node-address';
 import { podCidrAssigned } from '../../src/checks/pod-cidr-assigned';
-import { evaluateNode, mergeAgentReport } from '../../src/engine';
+import { evaluateCheck, evaluateNode, mergeAgentReport } from '../../src/engine';
 import type { ClusterFacts } from '../../src/facts';
-import { CHECK_IDS } from '../../src/checks';
 import { cniPod, facts, healthyHost, node } from '../helpers/objects';
 
 const kcm = (flags: Record<string, string>): ClusterFacts['controllerManager'] => ({ flags, source: 'pod kube-system/kube-controller-manager-m1' });
@@ -78,7 +77,11 @@ describe('cluster-cidr', () => {
     expect(evaluateCheck(clusterCidr, facts({ cluster }))).toMatchObject({ status: 'fail', summary: "flannel's Network 172.18.0.0/16 does not contain --cluster-cidr 10.244.0.0/16" });
   });
   test('ok when all agree; unknown when nothing could be read', () => {
-    const cluster: ClusterFacts = { controllerManager: kcm({ 'allocate-node-cidrs': 'true', 'cluster-cidr': '10.244.0.0/16' }), kubeadm: { podSubnet: '10.244.0.0/16', source: 'cm' }, flannel: { network: '10.244.0.0/16', source: 'cm' } };
+    const cluster: ClusterFacts = {
+      controllerManager: kcm({ 'allocate-node-cidrs': 'true', 'cluster-cidr': '10.244.0.0/16' }),
+      kubeadm: { podSubnet: '10.244.0.0/16', source: 'cm' },
+      flannel: { network: '10.244.0.0/16', source: 'cm' },
+    };
     expect(evaluateCheck(clusterCidr, facts({ cluster })).summary).toBe('all agree on 10.244.0.0/16');
     expect(evaluateCheck(clusterCidr, facts({})).status).toBe('unknown');
   });

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { evaluateCheck } from '../../src/engine';
 import { bgpEstablished } from '../../src/checks/bgp-established';
 import { defaultRoute } from '../../src/checks/default-route';
 import { flannelSubnetEnv } from '../../src/checks/flannel-subnet-env';
 import { swap } from '../../src/checks/swap';
+import { evaluateCheck } from '../../src/engine';
 import { cniPod, event, facts, healthyHost, node } from '../helpers/objects';
 
 const flannelNode = () => ({ node: node({ podCIDR: '10.244.1.0/24' }), pods: [cniPod('flannel')] });
@@ -95,7 +95,9 @@ describe('default-route', () => {
 
 describe('bgp-established: the API and the agent tell the same story', () => {
   const ipv4 = fc.tuple(fc.integer({ min: 1, max: 223 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 1, max: 254 })).map((o) => o.join('.'));
-  const timestamp = fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }).map((d) => `${d.toISOString().replace('T', ' ').slice(0, 23)} [INFO][17547] health.go 156: Overall health status changed`);
+  const timestamp = fc
+    .date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true })
+    .map((d) => `${d.toISOString().replace('T', ' ').slice(0, 23)} [INFO][17547] health.go 156: Overall health status changed`);
 
   test('any peers, any of them down, with or without a log line run into the list: same status and summary', () => {
     fc.assert(

@@ -1,6 +1,6 @@
-import { evaluateCheck } from '../../src/engine';
 import { cniReady } from '../../src/checks/cni-ready';
 import { kubeletReady } from '../../src/checks/kubelet-ready';
+import { evaluateCheck } from '../../src/engine';
 import { cniPod, event, facts, healthyHost, node } from '../helpers/objects';
 
 describe('kubelet-ready', () => {
@@ -41,8 +41,11 @@ describe('cni-ready', () => {
   });
 
   test('names an unreachable API service (seed 000) as the cause of a crash-looping flannel', () => {
-    const log = "E0118 03:32:44.521067       1 main.go:232] Failed to create SubnetManager: ... dial tcp 10.96.0.1:443: connect: network is unreachable";
-    const result = evaluateCheck(cniReady, facts({ node: node(), pods: [cniPod('flannel', { ready: false, waiting: 'CrashLoopBackOff', restarts: 5 })], cniLogs: { 'kube-flannel/kube-flannel-ds-abcde': log } }));
+    const log = 'E0118 03:32:44.521067       1 main.go:232] Failed to create SubnetManager: ... dial tcp 10.96.0.1:443: connect: network is unreachable';
+    const result = evaluateCheck(
+      cniReady,
+      facts({ node: node(), pods: [cniPod('flannel', { ready: false, waiting: 'CrashLoopBackOff', restarts: 5 })], cniLogs: { 'kube-flannel/kube-flannel-ds-abcde': log } }),
+    );
     expect(result.status).toBe('fail');
     expect(result.summary).toMatch(/cannot reach the API service 10\.96\.0\.1:443/);
     expect(result.remedy).toMatch(/kubectl -n kube-flannel delete pod kube-flannel-ds-abcde/);
@@ -54,8 +57,9 @@ describe('cni-ready', () => {
     expect(result.summary).toBe('flannel gets no answer from the API service 10.96.0.1:443: a route exists but packets are dropped (kube-proxy rules or a host firewall)');
   });
 
-  test("flannel refusing a podCIDR outside its Network is named", () => {
-    const log = 'E0301 10:00:00.000000       1 main.go:330] Error registering network: failed to acquire lease: subnet "10.244.0.0/16" specified in the flannel net config doesn\'t contain "10.96.5.0/24" PodCIDR of the "w1" node';
+  test('flannel refusing a podCIDR outside its Network is named', () => {
+    const log =
+      'E0301 10:00:00.000000       1 main.go:330] Error registering network: failed to acquire lease: subnet "10.244.0.0/16" specified in the flannel net config doesn\'t contain "10.96.5.0/24" PodCIDR of the "w1" node';
     const result = evaluateCheck(cniReady, facts({ node: node(), pods: [cniPod('flannel', { ready: false, waiting: 'CrashLoopBackOff' })], cniLogs: { 'kube-flannel/kube-flannel-ds-abcde': log } }));
     expect(result.summary).toBe("flannel rejects the node's podCIDR: its Network does not contain it");
   });
@@ -68,7 +72,9 @@ describe('cni-ready', () => {
 
   test('a not-Ready calico-node with BGP readiness failures points at BGP', () => {
     const pod = cniPod('calico', { ready: false });
-    const events = [event({ namespace: 'kube-system', name: 'calico-node-abcde' }, 'Unhealthy', 'Readiness probe failed: calico/node is not ready: BIRD is not ready: BGP not established with 10.0.0.66', 40)];
+    const events = [
+      event({ namespace: 'kube-system', name: 'calico-node-abcde' }, 'Unhealthy', 'Readiness probe failed: calico/node is not ready: BIRD is not ready: BGP not established with 10.0.0.66', 40),
+    ];
     const result = evaluateCheck(cniReady, facts({ node: node(), pods: [pod], events }));
     expect(result).toMatchObject({ status: 'fail', summary: 'calico is not ready: BGP not established with 10.0.0.66' });
   });

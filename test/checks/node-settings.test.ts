@@ -19,9 +19,7 @@ describe('ip-forward', () => {
     const result = evaluateCheck(ipForward, flannel(host));
     expect(result.status).toBe('fail');
     expect(result.evidence).toContain('net.ipv4.ip_forward = 0 (/etc/sysctl.d/99-hardening.conf sets it to 0 at boot)');
-    expect(result.remedy).toBe(
-      "On n1: sysctl -w net.ipv4.ip_forward=1 && sed -i -E 's/^\\s*-?net\\.ipv4\\.ip_forward\\s*=.*/net.ipv4.ip_forward = 1/' /etc/sysctl.d/99-hardening.conf",
-    );
+    expect(result.remedy).toBe("On n1: sysctl -w net.ipv4.ip_forward=1 && sed -i -E 's/^\\s*-?net\\.ipv4\\.ip_forward\\s*=.*/net.ipv4.ip_forward = 1/' /etc/sysctl.d/99-hardening.conf");
   });
   test('off and set by no file: the fix writes a file of its own', () => {
     const result = evaluateCheck(ipForward, flannel({ ...healthyHost, sysctls: sysctls({ 'net.ipv4.ip_forward': '0' }) }));
@@ -29,7 +27,9 @@ describe('ip-forward', () => {
   });
   test('off although the files turn it on: the fix says something turns it off after boot', () => {
     const host = { ...healthyHost, sysctls: sysctls({ 'net.ipv4.ip_forward': '0' }), sysctlFiles: { 'net.ipv4.ip_forward': [{ file: '/etc/sysctl.d/k8s.conf', value: '1' }] } };
-    expect(evaluateCheck(ipForward, flannel(host)).remedy).toMatch(/^On n1: sysctl -w net\.ipv4\.ip_forward=1; \/etc\/sysctl\.d\/k8s\.conf already sets it at boot, so something turns it off later: grep -rn/);
+    expect(evaluateCheck(ipForward, flannel(host)).remedy).toMatch(
+      /^On n1: sysctl -w net\.ipv4\.ip_forward=1; \/etc\/sysctl\.d\/k8s\.conf already sets it at boot, so something turns it off later: grep -rn/,
+    );
   });
   test('IPv6 forwarding counts only on a dual-stack node', () => {
     const host = { ...healthyHost, sysctls: sysctls({ 'net.ipv6.conf.all.forwarding': '0' }) };
@@ -65,10 +65,17 @@ describe('bridge-netfilter', () => {
   });
   test('loaded but the sysctl is 0', () => {
     const result = evaluateCheck(bridgeNetfilter, flannel({ ...healthyHost, sysctls: sysctls({ 'net.bridge.bridge-nf-call-iptables': '0' }) }));
-    expect(result).toMatchObject({ status: 'fail', remedy: "On n1: sysctl -w net.bridge.bridge-nf-call-iptables=1 && echo 'net.bridge.bridge-nf-call-iptables = 1' > /etc/sysctl.d/90-kubernetes-bridge-netfilter.conf" });
+    expect(result).toMatchObject({
+      status: 'fail',
+      remedy: "On n1: sysctl -w net.bridge.bridge-nf-call-iptables=1 && echo 'net.bridge.bridge-nf-call-iptables = 1' > /etc/sysctl.d/90-kubernetes-bridge-netfilter.conf",
+    });
   });
   test('skip where pods attach without a bridge (Calico, Cilium)', () => {
-    const host = { ...healthyHost, cniConfig: { file: '/etc/cni/net.d/10-calico.conflist', types: ['calico', 'bandwidth', 'portmap'], bridge: false }, sysctls: sysctls({ 'net.bridge.bridge-nf-call-iptables': null }) };
+    const host = {
+      ...healthyHost,
+      cniConfig: { file: '/etc/cni/net.d/10-calico.conflist', types: ['calico', 'bandwidth', 'portmap'], bridge: false },
+      sysctls: sysctls({ 'net.bridge.bridge-nf-call-iptables': null }),
+    };
     const result = evaluateCheck(bridgeNetfilter, facts({ node: node(), pods: [cniPod('calico')], host }));
     expect(result).toMatchObject({ status: 'skip', summary: 'calico attaches pods without a Linux bridge' });
     expect(evaluateCheck(bridgeNetfilter, facts({ node: node(), pods: [cniPod('cilium')] })).status).toBe('skip');
@@ -90,7 +97,9 @@ describe('conntrack', () => {
   test('a full table: the fix doubles the limit now and at boot, says kube-proxy resets it, and finds the top talkers', () => {
     const result = evaluateCheck(conntrack, table(249037, 262144));
     expect(result.summary).toBe('the conntrack table is 95% full (249037 of 262144): new connections are being dropped or soon will be');
-    expect(result.remedy).toMatch(/^On n1: sysctl -w net\.netfilter\.nf_conntrack_max=524288 && echo 'net\.netfilter\.nf_conntrack_max = 524288' > \/etc\/sysctl\.d\/90-kubernetes-conntrack\.conf\. kube-proxy sets the limit again/);
+    expect(result.remedy).toMatch(
+      /^On n1: sysctl -w net\.netfilter\.nf_conntrack_max=524288 && echo 'net\.netfilter\.nf_conntrack_max = 524288' > \/etc\/sysctl\.d\/90-kubernetes-conntrack\.conf\. kube-proxy sets the limit again/,
+    );
     expect(result.remedy).toMatch(/conntrack -L/);
   });
   test('skip where nf_conntrack is not loaded; unknown on nonsense', () => {
@@ -110,7 +119,9 @@ describe('mtu', () => {
     const result = evaluateCheck(mtu, flannel(host));
     expect(result.status).toBe('fail');
     expect(result.summary).toBe("pod MTU 1450 + VXLAN 50 = 1500 exceeds eth0's MTU 1400: pod packets between nodes over 1350 bytes are dropped");
-    expect(result.remedy).toMatch(/^flanneld derives FLANNEL_MTU from eth0's MTU when it starts: restart it on n1 \(kubectl -n kube-flannel delete pod kube-flannel-ds-abcde\) and it writes FLANNEL_MTU=1350\./);
+    expect(result.remedy).toMatch(
+      /^flanneld derives FLANNEL_MTU from eth0's MTU when it starts: restart it on n1 \(kubectl -n kube-flannel delete pod kube-flannel-ds-abcde\) and it writes FLANNEL_MTU=1350\./,
+    );
     expect(result.remedy).toMatch(/kubectl drain n1 --ignore-daemonsets --delete-emptydir-data && kubectl uncordon n1/);
   });
   const calicoHost = (mtuSet: number, nic: number): HostFacts => ({
@@ -122,7 +133,9 @@ describe('mtu', () => {
   test('Calico IPIP (manifest install): FelixConfiguration ipipMTU and the calico-config veth_mtu', () => {
     const result = evaluateCheck(mtu, facts({ node: node(), pods: [cniPod('calico')], host: calicoHost(1480, 1450) }));
     expect(result.status).toBe('fail');
-    expect(result.remedy).toMatch(/^kubectl patch felixconfiguration default --type merge -p '\{"spec":\{"ipipMTU":1430\}\}' && kubectl -n kube-system patch configmap calico-config -p '\{"data":\{"veth_mtu":"1430"\}\}'/);
+    expect(result.remedy).toMatch(
+      /^kubectl patch felixconfiguration default --type merge -p '\{"spec":\{"ipipMTU":1430\}\}' && kubectl -n kube-system patch configmap calico-config -p '\{"data":\{"veth_mtu":"1430"\}\}'/,
+    );
   });
   test('Calico installed by the operator: patch the Installation', () => {
     const result = evaluateCheck(mtu, facts({ node: node(), pods: [cniPod('calico', { namespace: 'calico-system' })], host: calicoHost(1480, 1450) }));
@@ -133,7 +146,12 @@ describe('mtu', () => {
     expect(result).toMatchObject({ status: 'skip', summary: 'no encapsulation: calico routes pod traffic as it is' });
   });
   test('Cilium VXLAN: the fix patches cilium-config', () => {
-    const host = { ...healthyHost, subnetEnv: null, cniConfig: { file: '/etc/cni/net.d/05-cilium.conflist', types: ['cilium-cni'], bridge: false }, mtus: { lo: 65536, eth0: 1450, cilium_host: 1500, cilium_vxlan: 1500 } };
+    const host = {
+      ...healthyHost,
+      subnetEnv: null,
+      cniConfig: { file: '/etc/cni/net.d/05-cilium.conflist', types: ['cilium-cni'], bridge: false },
+      mtus: { lo: 65536, eth0: 1450, cilium_host: 1500, cilium_vxlan: 1500 },
+    };
     const result = evaluateCheck(mtu, facts({ node: node(), pods: [cniPod('cilium')], host }));
     expect(result.summary).toBe("pod MTU 1500 + VXLAN 50 = 1550 exceeds eth0's MTU 1450: pod packets between nodes over 1400 bytes are dropped");
     expect(result.remedy).toMatch(/^kubectl -n kube-system patch configmap cilium-config -p '\{"data":\{"mtu":"1400"\}\}' && kubectl -n kube-system rollout restart daemonset\/cilium\./);

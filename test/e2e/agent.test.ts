@@ -75,7 +75,12 @@ describe('faults around the agent', () => {
       expect((await agent.get('/readyz')).status).toBe(200); // ready = fresh reports; the host checks still answer
       const report = (await (await agent.get('/checks')).json()) as NodeReport;
       expect(report.checks.find((c) => c.id === 'swap')!.status).toBe('ok');
-      expect(agent.output().split('\n').filter((l) => /node watch: .*refused/.test(l))).toHaveLength(1); // one line per change of error
+      expect(
+        agent
+          .output()
+          .split('\n')
+          .filter((l) => /node watch: .*refused/.test(l)),
+      ).toHaveLength(1); // one line per change of error
     } finally {
       await agent.stop('SIGKILL');
     }
@@ -84,7 +89,9 @@ describe('faults around the agent', () => {
   test('SIGTERM while a cycle waits on a BIRD that never answers: clean exit within 5 s', async () => {
     const socket = path.join(tmpdir(), 'bird.ctl');
     const hanging = net.createServer(() => {}).listen(socket);
-    const agent = await startAgent(['--node-name', 'n1', '--host-root', path.join(HOSTS, 'healthy-calico'), '--bird-socket', socket, '--interval', '100ms', '--fact-timeout', '30s'], { env: { KUBECONFIG: '/nonexistent' } });
+    const agent = await startAgent(['--node-name', 'n1', '--host-root', path.join(HOSTS, 'healthy-calico'), '--bird-socket', socket, '--interval', '100ms', '--fact-timeout', '30s'], {
+      env: { KUBECONFIG: '/nonexistent' },
+    });
     try {
       await agent.waitFor('a cycle waiting on BIRD', () => /netcheck agent started/.test(agent.output()));
       await new Promise((r) => setTimeout(r, 300));

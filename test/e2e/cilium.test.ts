@@ -31,7 +31,9 @@ describe('from the API', () => {
     const { report, check: cni } = check(run, 'cni-ready');
     expect(report.rootCause).toBe('cni-ready');
     expect(cni.summary).toBe('cilium cannot start: the BPF filesystem is not mounted at /sys/fs/bpf');
-    expect(cni.remedy).toBe("On c2: mount bpffs -t bpf /sys/fs/bpf && echo 'bpffs /sys/fs/bpf bpf defaults 0 0' >> /etc/fstab (so it is there after a reboot); then kubectl -n kube-system delete pod cilium-9pq4t");
+    expect(cni.remedy).toBe(
+      "On c2: mount bpffs -t bpf /sys/fs/bpf && echo 'bpffs /sys/fs/bpf bpf defaults 0 0' >> /etc/fstab (so it is there after a reboot); then kubectl -n kube-system delete pod cilium-9pq4t",
+    );
   });
 
   test('kube-proxy replaced, API service unreachable: point Cilium at the endpoint the API publishes', () => {
@@ -39,7 +41,9 @@ describe('from the API', () => {
     expect(run.code).toBe(2);
     const { check: cni } = check(run, 'cni-ready');
     expect(cni.summary).toBe('cilium cannot reach the API server through the kubernetes Service (10.96.0.1:443): it replaces kube-proxy, and nothing else routes that address on this node');
-    expect(cni.remedy).toMatch(/^Point Cilium at the API server itself, not its Service: kubectl -n kube-system set env daemonset\/cilium KUBERNETES_SERVICE_HOST=192\.168\.10\.11 KUBERNETES_SERVICE_PORT=6443 /);
+    expect(cni.remedy).toMatch(
+      /^Point Cilium at the API server itself, not its Service: kubectl -n kube-system set env daemonset\/cilium KUBERNETES_SERVICE_HOST=192\.168\.10\.11 KUBERNETES_SERVICE_PORT=6443 /,
+    );
     // Each line of evidence once, though two clues quote the same log line.
     expect(new Set(cni.evidence).size).toBe(cni.evidence.length);
   });
@@ -86,7 +90,8 @@ describe("from cilium-agent's socket", () => {
   };
 
   test('Ok: ready, with what the agent said as evidence', async () => {
-    reply = (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ cilium: { state: 'Ok', msg: '' }, kubernetes: { state: 'Ok', msg: '1.31 (v1.31.2) [linux/amd64]' } }));
+    reply = (res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ cilium: { state: 'Ok', msg: '' }, kubernetes: { state: 'Ok', msg: '1.31 (v1.31.2) [linux/amd64]' } }));
     const cni = await cniReady();
     expect(cni.status).toBe('ok');
     expect(cni.evidence).toContain('cilium-agent health (agent on c1): Ok; Kubernetes: Ok');

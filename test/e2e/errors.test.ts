@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { NodeReport } from '../../src/model';
 import { CHECKS } from '../../src/checks';
+import type { NodeReport } from '../../src/model';
 import { kubeconfigFor, kubectlNetcheck, ROOT, type Sim, startSim, tmpdir } from './harness';
 
 /** One line on stderr, nothing on stdout, exit 1: what every failed run must look like. */
@@ -137,7 +137,6 @@ describe('API server faults', () => {
       expectOneLineError(kubectlNetcheck(['node', 'n01', '--kubeconfig', sim.kubeconfig]), /truncated or invalid JSON/);
     });
   });
-
 
   test('an endless response body is cut at 64 MiB: one line, exit 1, memory bounded', async () => {
     await withSim(['--fault', 'endless-body'], (sim) => {

@@ -71,7 +71,10 @@ export async function freePort(): Promise<number> {
 export function kubeconfigFor(server: string): string {
   const file = path.join(tmpdir(), 'config');
   const ca = fs.readFileSync(path.join(ROOT, 'test/fixtures/tls/ca.crt')).toString('base64');
-  fs.writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${server}", certificate-authority-data: ${ca}}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: t}}]\n`);
+  fs.writeFileSync(
+    file,
+    `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${server}", certificate-authority-data: ${ca}}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: t}}]\n`,
+  );
   return file;
 }
 
@@ -84,7 +87,9 @@ export async function startSim(fixtures: string[], extraArgs: string[] = []): Pr
   const dir = tmpdir();
   const kubeconfig = path.join(dir, 'kubeconfig');
   const files = fixtures.map((f) => (path.isAbsolute(f) ? f : path.join(CLUSTERS, f)));
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist/sim.mjs'), '--fixtures', files.join(','), '--kubeconfig-out', kubeconfig, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist/sim.mjs'), '--fixtures', files.join(','), '--kubeconfig-out', kubeconfig, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stderr!.on('data', (c) => (out += c));
   const url = await new Promise<string>((resolve, reject) => {
@@ -253,4 +258,19 @@ export async function startAgent(args: string[], opts: AgentOptions = {}): Promi
     },
   };
   return agent;
+}
+
+export const HOSTS = path.join(ROOT, 'test/fixtures/hosts');
+
+/** The writes of a node's report the simulated cluster has seen. */
+export const reportsWritten = async (sim: Sim, node: string) => (await sim.requests()).filter((r) => r.method === 'PATCH' && r.path.startsWith(`/apis/netcheck.io/v1alpha1/nodereports/${node}`));
+
+/** An agent on a fixture host, authenticated as the DaemonSet's service account on `node`. */
+export async function agentOn(sim: Sim, node: string, host: string, extra: string[] = []): Promise<AgentProcess> {
+  return startAgent(['--node-name', node, '--host-root', path.join(HOSTS, host), '--interval', '300ms', '--kubeconfig', kubeconfigWithToken(sim, `agent-${node}`), ...extra]);
+}
+
+/** Waits until the agent's report of `node` is in the API. */
+export async function published(sim: Sim, agent: AgentProcess, node: string) {
+  await agent.waitFor(`the NodeReport of ${node} in the API`, async () => (await reportsWritten(sim, node)).some((r) => r.path.includes('/status')));
 }

@@ -178,7 +178,9 @@ describe('an API server that streams without end', () => {
 
   test('a WATCH that sends one endless line: the agent drops it at 1 MiB, reconnects, and keeps its memory', async () => {
     sim = await startSim(['flannel-incidents.yaml'], ['--fault', 'endless-watch']);
-    agent = await startAgent(['--node-name', 'n01', '--host-root', path.join(HOSTS, 'healthy-flannel'), '--interval', '200ms', '--kubeconfig', sim.kubeconfig], { nodeFlags: ['--max-semi-space-size=1'] });
+    agent = await startAgent(['--node-name', 'n01', '--host-root', path.join(HOSTS, 'healthy-flannel'), '--interval', '200ms', '--kubeconfig', sim.kubeconfig], {
+      nodeFlags: ['--max-semi-space-size=1'],
+    });
     await agent.waitFor('the first report', async () => (await agent.get('/readyz')).ok);
     await agent.waitFor('the watch error in the log', () => /sent an event larger than 1 MiB; reconnecting/.test(agent.output()));
     await cyclesKeepComing(agent, 5);

@@ -4,26 +4,35 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClusterReport, NodeReport } from '../../src/model';
-import { type AgentProcess, agentPodFixture, agentUser, kubectl, kubeconfigWithToken, kubectlNetcheck, REPORT_API, ROOT, type Sim, startAgent, startSim, tmpdir } from './harness';
+import {
+  type AgentProcess,
+  agentOn,
+  agentPodFixture,
+  agentUser,
+  HOSTS,
+  kubeconfigWithToken,
+  kubectl,
+  kubectlNetcheck,
+  published,
+  REPORT_API,
+  reportsWritten,
+  type Sim,
+  startAgent,
+  startSim,
+  tmpdir,
+} from './harness';
 
-const HOSTS = path.join(ROOT, 'test/fixtures/hosts');
 const check = (r: NodeReport, id: string) => r.checks.find((c) => c.id === id)!;
-const reportsWritten = async (sim: Sim, node: string) => (await sim.requests()).filter((r) => r.method === 'PATCH' && r.path.startsWith(`/apis/netcheck.io/v1alpha1/nodereports/${node}`));
-
-async function agentOn(sim: Sim, node: string, host: string, extra: string[] = []): Promise<AgentProcess> {
-  return startAgent(['--node-name', node, '--host-root', path.join(HOSTS, host), '--interval', '300ms', '--kubeconfig', kubeconfigWithToken(sim, `agent-${node}`), ...extra]);
-}
-
-async function published(sim: Sim, agent: AgentProcess, node: string) {
-  await agent.waitFor(`the NodeReport of ${node} in the API`, async () => (await reportsWritten(sim, node)).some((r) => r.path.includes('/status')));
-}
 
 describe('agents publish NodeReports; the plugin reads them from the API', () => {
   let sim: Sim;
   const agents: AgentProcess[] = [];
 
   beforeAll(async () => {
-    sim = await startSim(['flannel-incidents.yaml', ...REPORT_API], ['--user', agentUser('n01'), '--user', agentUser('n02'), '--user', agentUser('n03'), '--user', 'no-node-token=system:serviceaccount:netcheck:netcheck-agent']);
+    sim = await startSim(
+      ['flannel-incidents.yaml', ...REPORT_API],
+      ['--user', agentUser('n01'), '--user', agentUser('n02'), '--user', agentUser('n03'), '--user', 'no-node-token=system:serviceaccount:netcheck:netcheck-agent'],
+    );
     // n01's conntrack table is full: a check only -o wide shows, failing.
     agents.push(await agentOn(sim, 'n01', 'conntrack-full'), await agentOn(sim, 'n02', 'nic-down'), await agentOn(sim, 'n03', 'no-default-route'));
     for (const [i, node] of ['n01', 'n02', 'n03'].entries()) await published(sim, agents[i], node);
@@ -58,7 +67,9 @@ describe('agents publish NodeReports; the plugin reads them from the API', () =>
     expect(rows.find((r) => r.startsWith('n01'))).toMatch(/^n01\s+fail\s+(ok\s+|skip\s+)+fail$/);
     expect(table.stdout).toMatch(/^3 of 4 nodes failing, 1 not fully seen \(unknown\); see why with: kubectl netcheck node n\d\d$/m);
     const m01 = kubectlNetcheck(['node', 'm01', '--kubeconfig', sim.kubeconfig]).stdout;
-    expect(m01).toMatch(/^swap, default-route, ip-forward, bridge-netfilter, conntrack, mtu \(unknown\), all for one reason:\n  - agent: no netcheck agent pod on m01 in namespace netcheck\n  fix: Install the netcheck agent/m);
+    expect(m01).toMatch(
+      /^swap, default-route, ip-forward, bridge-netfilter, conntrack, mtu \(unknown\), all for one reason:\n {2}- agent: no netcheck agent pod on m01 in namespace netcheck\n {2}fix: Install the netcheck agent/m,
+    );
     expect(m01.match(/fix: Install the netcheck agent/g)).toHaveLength(1);
   });
 
@@ -85,7 +96,7 @@ describe('agents publish NodeReports; the plugin reads them from the API', () =>
     expect(n02.status).toMatchObject({ node: 'n02', status: 'fail', rootCause: 'default-route', heartbeatSeconds: 300, intervalSeconds: 1 });
   });
 
-  test('the admission policy lets an agent write only its own node\'s report', async () => {
+  test("the admission policy lets an agent write only its own node's report", async () => {
     const forged = JSON.stringify({ apiVersion: 'netcheck.io/v1alpha1', kind: 'NodeReport', metadata: { name: 'n03' } });
     const other = await sim.fetchAs('agent-n02', 'PATCH', '/apis/netcheck.io/v1alpha1/nodereports/n03?fieldManager=netcheck-agent&force=true', forged, 'application/apply-patch+yaml');
     expect(other.status).toBe(403);
@@ -96,11 +107,23 @@ describe('agents publish NodeReports; the plugin reads them from the API', () =>
     expect(status.status).toBe(403);
     const deleted = await sim.fetchAs('agent-n02', 'DELETE', '/apis/netcheck.io/v1alpha1/nodereports/n01');
     expect(deleted.status).toBe(403);
-    const noNode = await sim.fetchAs('no-node-token', 'PATCH', '/apis/netcheck.io/v1alpha1/nodereports/n02?fieldManager=netcheck-agent&force=true', forged.replace('n03', 'n02'), 'application/apply-patch+yaml');
+    const noNode = await sim.fetchAs(
+      'no-node-token',
+      'PATCH',
+      '/apis/netcheck.io/v1alpha1/nodereports/n02?fieldManager=netcheck-agent&force=true',
+      forged.replace('n03', 'n02'),
+      'application/apply-patch+yaml',
+    );
     expect(noNode.status).toBe(403);
     expect(((await noNode.json()) as { message: string }).message).toMatch(/token names no node .* it may not write NodeReports$/);
     // Anyone else (an admin, here the sim's default user) is not matched by the policy.
-    const own = await sim.fetchAs('agent-n02', 'PATCH', '/apis/netcheck.io/v1alpha1/nodereports/n02?fieldManager=netcheck-agent&force=true', forged.replace('n03', 'n02'), 'application/apply-patch+yaml');
+    const own = await sim.fetchAs(
+      'agent-n02',
+      'PATCH',
+      '/apis/netcheck.io/v1alpha1/nodereports/n02?fieldManager=netcheck-agent&force=true',
+      forged.replace('n03', 'n02'),
+      'application/apply-patch+yaml',
+    );
     expect(own.status).toBe(200);
   });
 
@@ -152,12 +175,23 @@ describe('when reports cannot be had', () => {
         apiVersion: 'netcheck.io/v1alpha1',
         kind: 'NodeReport',
         metadata: { name: 'n03' },
-        status: { node: 'n03', status: 'ok', failing: '', checks: [{ id: 'swap', status: 'ok', summary: 'swap is off', evidence: [] }], observedAt, agentVersion: '0.1.0', heartbeatSeconds: 300, intervalSeconds: 30 },
+        status: {
+          node: 'n03',
+          status: 'ok',
+          failing: '',
+          checks: [{ id: 'swap', status: 'ok', summary: 'swap is off', evidence: [] }],
+          observedAt,
+          agentVersion: '0.1.0',
+          heartbeatSeconds: 300,
+          intervalSeconds: 30,
+        },
       });
       const report = JSON.parse(kubectlNetcheck(['node', 'n03', '-o', 'json', '--kubeconfig', sim.kubeconfig]).stdout) as NodeReport;
       const swap = check(report, 'swap');
       expect(swap.status).toBe('unknown');
-      expect(swap.evidence.join('\n')).toContain(`agent: the agent's report on n03 is 14m old (observed ${observedAt}), older than its heartbeat allows: agent pod netcheck/netcheck-agent-x7k2p is Running, Ready`);
+      expect(swap.evidence.join('\n')).toContain(
+        `agent: the agent's report on n03 is 14m old (observed ${observedAt}), older than its heartbeat allows: agent pod netcheck/netcheck-agent-x7k2p is Running, Ready`,
+      );
       expect(swap.remedy).toBe('See why the agent stopped reporting: kubectl -n netcheck logs netcheck-agent-x7k2p');
     } finally {
       await sim.stop();
@@ -187,7 +221,9 @@ describe('when reports cannot be had', () => {
       expect(await agent.sample('netcheck_default_route_present{')).toBe(0);
       expect(await agent.sample('netcheck_report_writes_total{node="n02",result="error"}')).toBeGreaterThanOrEqual(1);
       const swap = check(JSON.parse(kubectlNetcheck(['node', 'n02', '-o', 'json', '--kubeconfig', sim.kubeconfig]).stdout) as NodeReport, 'swap');
-      expect(swap.evidence.join('\n')).toContain('agent: agent pod netcheck/netcheck-agent-x7k2p is Running, Ready, but the NodeReport CRD (nodereports.netcheck.io) is not installed, so no agent reports can be read');
+      expect(swap.evidence.join('\n')).toContain(
+        'agent: agent pod netcheck/netcheck-agent-x7k2p is Running, Ready, but the NodeReport CRD (nodereports.netcheck.io) is not installed, so no agent reports can be read',
+      );
       expect(swap.remedy).toMatch(/^Install the NodeReport CRD with the agent: kubectl apply -k/);
     } finally {
       await agent.stop('SIGKILL');

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Agent } from '../../exporter/agent';
+import { buildApp } from '../../exporter/app';
 import { CHECK_FAMILIES } from '../../exporter/metrics';
 import type { NodeFacts } from '../../src/facts';
 import type { NodeReport } from '../../src/model';
-import { Agent } from '../../exporter/agent';
-import { buildApp } from '../../exporter/app';
 import { testAgent } from '../helpers/agent';
 import { cniPod, node } from '../helpers/objects';
 
@@ -23,7 +23,11 @@ function samples(text: string): Map<string, number> {
   return out;
 }
 
-const flannelApi = (ready = true) => ({ node: node({ podCIDR: '10.244.3.0/24', ip: '192.168.33.20', annotations: { 'flannel.alpha.coreos.com/public-ip': '192.168.33.20' } }), pods: [cniPod('flannel', { ready })], unavailable: {} });
+const flannelApi = (ready = true) => ({
+  node: node({ podCIDR: '10.244.3.0/24', ip: '192.168.33.20', annotations: { 'flannel.alpha.coreos.com/public-ip': '192.168.33.20' } }),
+  pods: [cniPod('flannel', { ready })],
+  unavailable: {},
+});
 
 describe('the agent on fixture hosts', () => {
   test('/readyz is 503 and /checks 503 until the first cycle; then 200', async () => {
@@ -210,4 +214,3 @@ describe('never silent', () => {
     expect((await app.inject({ url: '/metrics', remoteAddress: '10.244.3.17' })).statusCode).toBe(200);
   });
 });
-

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeReport } from '../../src/model';
+import { type AgentProcess, startAgent } from '../e2e/harness';
 import { hostFacts, testAgent } from '../helpers/agent';
 import { BirdMesh } from '../helpers/bird';
 import { cniPod, node } from '../helpers/objects';
-import { type AgentProcess, startAgent } from '../e2e/harness';
 
 // Three BIRD 1.6 daemons on loopback, as Calico's node-to-node mesh: 2 (this node) peers with 3
 // and 4, which run, and with 9, where nothing listens. The agent reads 2's control socket.
@@ -78,7 +78,7 @@ test('a BIRD that hangs, refuses or talks garbage makes BGP unknown, not a crash
   expect(facts.unavailable.bgpSessions).toMatch(/stale\.ctl \(--bird-socket\) is not a socket/);
 });
 
-test('as the DaemonSet runs it (uid 65532), BIRD\'s 0660 root:root socket is refused and named; with group 0 it answers', async () => {
+test("as the DaemonSet runs it (uid 65532), BIRD's 0660 root:root socket is refused and named; with group 0 it answers", async () => {
   fs.chmodSync(mesh.dir, 0o755); // mkdtemp makes it 0700: let the non-root agent reach the socket
   const socket = mesh.socket(2);
   expect(fs.statSync(socket).mode & 0o777).toBe(0o660);

@@ -27,7 +27,10 @@ export class BirdMesh {
   start(i: number, peers: number[]): void {
     const ip = this.addr(i);
     const protocols = peers
-      .map((p) => `protocol bgp Mesh_${this.addr(p).replace(/\./g, '_')} {\n  local ${ip} as 64512;\n  neighbor ${this.addr(p)} port ${PORT} as 64512;\n  connect delay time 1;\n  connect retry time 1;\n  error wait time 1, 2;\n  hold time 6;\n}\n`)
+      .map(
+        (p) =>
+          `protocol bgp Mesh_${this.addr(p).replace(/\./g, '_')} {\n  local ${ip} as 64512;\n  neighbor ${this.addr(p)} port ${PORT} as 64512;\n  connect delay time 1;\n  connect retry time 1;\n  error wait time 1, 2;\n  hold time 6;\n}\n`,
+      )
       .join('');
     const conf = path.join(this.dir, `${i}.conf`);
     fs.writeFileSync(conf, `router id ${ip};\nlisten bgp address ${ip} port ${PORT};\nprotocol device { scan time 10; }\n${protocols}`);

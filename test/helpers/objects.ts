@@ -5,7 +5,9 @@ import type { ClusterFacts, HostFacts, NodeFacts } from '../../src/facts';
 export const NOW = Date.parse('2026-11-23T12:00:00Z');
 export const ago = (seconds: number) => new Date(NOW - seconds * 1000);
 
-export function node(opts: { name?: string; ip?: string; podCIDR?: string; ready?: 'True' | 'False' | 'Unknown'; readyMessage?: string; annotations?: Record<string, string>; heartbeatAgo?: number } = {}): V1Node {
+export function node(
+  opts: { name?: string; ip?: string; podCIDR?: string; ready?: 'True' | 'False' | 'Unknown'; readyMessage?: string; annotations?: Record<string, string>; heartbeatAgo?: number } = {},
+): V1Node {
   const ready = opts.ready ?? 'True';
   return {
     metadata: { name: opts.name ?? 'n1', annotations: opts.annotations ?? {} },
@@ -36,7 +38,13 @@ export function cniPod(kind: keyof typeof CNI_PODS, opts: { ready?: boolean; env
   const ready = opts.ready ?? true;
   const p = CNI_PODS[kind];
   return {
-    metadata: { name: p.name, namespace: opts.namespace ?? p.namespace, generateName: p.generateName, labels: { ...p.labels }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: p.generateName.slice(0, -1), uid: 'u1', controller: true }] },
+    metadata: {
+      name: p.name,
+      namespace: opts.namespace ?? p.namespace,
+      generateName: p.generateName,
+      labels: { ...p.labels },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: p.generateName.slice(0, -1), uid: 'u1', controller: true }],
+    },
     spec: { nodeName: 'n1', containers: [{ name: p.container, env: Object.entries(opts.env ?? {}).map(([n, value]) => ({ name: n, value })) }] },
     status: {
       phase: 'Running',
@@ -50,7 +58,9 @@ export function event(about: { namespace: string; name: string }, reason: string
   return { metadata: {}, involvedObject: { kind: 'Pod', ...about }, reason, message, count, type: 'Warning' } as CoreV1Event;
 }
 
-export function facts(parts: { node?: V1Node; pods?: V1Pod[]; events?: CoreV1Event[]; cniLogs?: Record<string, string>; cluster?: ClusterFacts; host?: HostFacts; unavailable?: NodeFacts['unavailable'] } = {}): NodeFacts {
+export function facts(
+  parts: { node?: V1Node; pods?: V1Pod[]; events?: CoreV1Event[]; cniLogs?: Record<string, string>; cluster?: ClusterFacts; host?: HostFacts; unavailable?: NodeFacts['unavailable'] } = {},
+): NodeFacts {
   return { nodeName: parts.node?.metadata?.name ?? 'n1', now: NOW, unavailable: {}, ...parts };
 }
 

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import Ajv from 'ajv';
 import yaml from 'js-yaml';
 import { DEFAULT_CONFIG, renderAlerts } from '../../alerts/mixin';
-import Ajv from 'ajv';
 import { DASHBOARDS } from '../../dashboards/dashboards';
 import { CHECK_FAMILIES } from '../../exporter/metrics';
 import { CHECK_IDS, CHECKS } from '../../src/checks';
@@ -17,9 +17,7 @@ const EXPORTED = [...fs.readFileSync(path.join(ROOT, 'docs/metrics.md'), 'utf8')
 const EXTERNAL = ['up', 'kube_node_info']; // from Prometheus itself and kube-state-metrics
 
 function metricNames(expr: string): string[] {
-  return [...expr.replace(/"[^"]*"/g, '""').matchAll(/\b([a-z_][a-z0-9_]*)\s*(?=\{|\)|$| |==|<|>)/g)]
-    .map((m) => m[1])
-    .filter((n) => n.startsWith('netcheck_') || EXTERNAL.includes(n));
+  return [...expr.replace(/"[^"]*"/g, '""').matchAll(/\b([a-z_][a-z0-9_]*)\s*(?=\{|\)|$| |==|<|>)/g)].map((m) => m[1]).filter((n) => n.startsWith('netcheck_') || EXTERNAL.includes(n));
 }
 
 const ALERTS = renderAlerts().map((a) => a.rule);
@@ -55,7 +53,13 @@ describe('alerts', () => {
   });
 
   test('the mixin renders for another config: selector, cluster label, runbook base and durations are all taken from it', () => {
-    const cfg = { ...DEFAULT_CONFIG, selector: 'job="nc",namespace="monitoring"', clusterLabel: 'k8s_cluster', runbookUrlBase: 'https://runbooks.example/netcheck', for: { ...DEFAULT_CONFIG.for, fast: '2m' } };
+    const cfg = {
+      ...DEFAULT_CONFIG,
+      selector: 'job="nc",namespace="monitoring"',
+      clusterLabel: 'k8s_cluster',
+      runbookUrlBase: 'https://runbooks.example/netcheck',
+      for: { ...DEFAULT_CONFIG.for, fast: '2m' },
+    };
     const rules = renderAlerts(cfg).map((a) => a.rule);
     for (const r of rules) {
       expect(r.expr).not.toContain('job="netcheck-agent"');
@@ -90,12 +94,24 @@ describe('generated artefacts', () => {
 });
 
 describe('dashboards', () => {
-  type AnyPanel = { type: string; title: string; description?: string; datasource?: { uid?: string }; fieldConfig?: { defaults?: { unit?: string } }; targets?: { expr: string; refId?: string }[]; gridPos?: object };
+  type AnyPanel = {
+    type: string;
+    title: string;
+    description?: string;
+    datasource?: { uid?: string };
+    fieldConfig?: { defaults?: { unit?: string } };
+    targets?: { expr: string; refId?: string }[];
+    gridPos?: object;
+  };
   const panelsOf = (d: (typeof DASHBOARDS)[number]) => (d.panels ?? []) as AnyPanel[];
 
   test("validate against Grafana's dashboard schema (the Foundation SDK's types, generated from Grafana's CUE), targets against Prometheus' query schema", () => {
     const schemaOf = (file: string, type: string) => {
-      const out = spawnSync(path.join(ROOT, 'node_modules/.bin/ts-json-schema-generator'), ['--path', path.join(ROOT, 'node_modules/@grafana/grafana-foundation-sdk/dist', file), '--type', type, '--no-type-check'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const out = spawnSync(
+        path.join(ROOT, 'node_modules/.bin/ts-json-schema-generator'),
+        ['--path', path.join(ROOT, 'node_modules/@grafana/grafana-foundation-sdk/dist', file), '--type', type, '--no-type-check'],
+        { encoding: 'utf8', maxBuffer: 1 << 26 },
+      );
       expect(out.stderr).toBe('');
       return JSON.parse(out.stdout) as { definitions: Record<string, object> };
     };
@@ -156,14 +172,16 @@ describe('one check, one file', () => {
   // Outside src/checks/, a check id or a per-check metric name is only ever derived from the registry.
   const SOURCES = ['src', 'plugin', 'exporter', 'alerts', 'dashboards', 'tools'];
   const generatedOrTest = /^(src\/checks\/|src\/parsers\/|alerts\/.*\.(yaml|yml|md)$|dashboards\/.*\.json$)/;
-  const files = SOURCES.flatMap((dir) => fs.readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' }).map((f) => `${dir}/${f}`)).filter((f) => /\.(ts|mjs)$/.test(f) && !generatedOrTest.test(f));
+  const files = SOURCES.flatMap((dir) => fs.readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' }).map((f) => `${dir}/${f}`)).filter(
+    (f) => /\.(ts|mjs)$/.test(f) && !generatedOrTest.test(f),
+  );
 
   test('no check id and no per-check metric name is written by hand outside src/checks/', () => {
     const names = [...CHECK_IDS, ...CHECK_FAMILIES.map((f) => f.name)];
     const offenders = files.flatMap((f) => {
       // Flag names that happen to equal a check id (kube-controller-manager's --cluster-cidr) are not ids.
       const text = fs.readFileSync(path.join(ROOT, f), 'utf8').replace(/flags\[['"][^'"]+['"]\]/g, '');
-      return names.filter((n) => new RegExp(`['"\`]${n.replace(/[-]/g, '\\-')}['"\`]|\b${n}\{`).test(text)).map((n) => `${f}: ${n}`);
+      return names.filter((n) => new RegExp(`['"\`]${n.replace(/[-]/g, '\\-')}['"\`]|\b${n}{`).test(text)).map((n) => `${f}: ${n}`);
     });
     expect(offenders).toEqual([]);
   });
@@ -203,7 +221,17 @@ describe('deploy/', () => {
 
   test('the base applies on any cluster: no Prometheus Operator or Grafana objects, everything in namespace netcheck', () => {
     const objects = render('deploy/');
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'DaemonSet', 'Namespace', 'ServiceAccount', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'DaemonSet',
+      'Namespace',
+      'ServiceAccount',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ]);
     const ns = objects.find((o) => o.kind === 'Namespace')!;
     expect(ns.metadata.labels!['pod-security.kubernetes.io/enforce']).toBe('privileged');
     for (const o of objects.filter((o) => ['ServiceAccount', 'DaemonSet'].includes(o.kind))) expect(o.metadata).toMatchObject({ namespace: 'netcheck' });
@@ -211,11 +239,16 @@ describe('deploy/', () => {
 
   test('the kube-prometheus overlay adds the PodMonitor, the PrometheusRule and the dashboards ConfigMap', () => {
     const objects = render('deploy/overlays/kube-prometheus');
-    expect(objects.filter((o) => ['PodMonitor', 'PrometheusRule', 'ConfigMap'].includes(o.kind)).map((o) => o.kind).sort()).toEqual(['ConfigMap', 'PodMonitor', 'PrometheusRule']);
+    expect(
+      objects
+        .filter((o) => ['PodMonitor', 'PrometheusRule', 'ConfigMap'].includes(o.kind))
+        .map((o) => o.kind)
+        .sort(),
+    ).toEqual(['ConfigMap', 'PodMonitor', 'PrometheusRule']);
     expect(objects.find((o) => o.kind === 'ConfigMap')!.metadata.labels!.grafana_dashboard).toBe('1');
   });
 
-  test('the agent\'s ClusterRole is minimal and never touches Secrets; reading reports is aggregated to view', () => {
+  test("the agent's ClusterRole is minimal and never touches Secrets; reading reports is aggregated to view", () => {
     const role = render('deploy/').find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'netcheck-agent')!;
     for (const rule of role.rules) {
       expect(rule.resources).not.toContain('secrets');
@@ -272,7 +305,7 @@ describe('deploy/', () => {
     expect(ds.spec.template.metadata.annotations).toBeUndefined();
   });
 
-  test('the cni-sockets component joins group 0 for BIRD\'s socket and narrows the kubelet mount to its config file', () => {
+  test("the cni-sockets component joins group 0 for BIRD's socket and narrows the kubelet mount to its config file", () => {
     const pod = overlay(['cni-sockets']).find((o) => o.kind === 'DaemonSet')!.spec.template.spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, supplementalGroups: [0] });
     expect(pod.volumes.find((v: { name: string }) => v.name === 'kubelet').hostPath).toEqual({ path: '/var/lib/kubelet/config.yaml', type: 'File' });

@@ -34,7 +34,8 @@ async function query(expr: string): Promise<Sample[]> {
 async function until(what: string, predicate: () => Promise<boolean>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs / 1000}s. Prometheus printed:\n${promOutput.slice(-3000)}\nAgents printed:\n${agents.map((a) => a.output().slice(-1500)).join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not reached in ${timeoutMs / 1000}s. Prometheus printed:\n${promOutput.slice(-3000)}\nAgents printed:\n${agents.map((a) => a.output().slice(-1500)).join('\n')}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -69,11 +70,19 @@ beforeAll(async () => {
       rule_files: [path.join(ROOT, 'alerts/netcheck.rules.yaml')],
       scrape_configs: [
         // As the PodMonitor labels them: job netcheck-agent; here with a cluster label too.
-        { job_name: 'netcheck-agent', static_configs: [{ targets, labels: { cluster: 'prod' } }, { targets: ['127.0.0.1:1'], labels: { cluster: 'prod' } }] },
+        {
+          job_name: 'netcheck-agent',
+          static_configs: [
+            { targets, labels: { cluster: 'prod' } },
+            { targets: ['127.0.0.1:1'], labels: { cluster: 'prod' } },
+          ],
+        },
       ],
     }),
   );
-  prometheus = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  prometheus = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   prometheus.stdout!.on('data', (c) => (promOutput += c));
   prometheus.stderr!.on('data', (c) => (promOutput += c));
   promUrl = `http://127.0.0.1:${promPort}`;
@@ -128,7 +137,11 @@ test('series keep the cluster label through every join and aggregation of the ru
 });
 
 test('every dashboard query returns data, with the variables substituted', async () => {
-  const sub = (expr: string) => expr.replace(/\$cluster/g, 'prod').replace(/\$node/g, '.*').replace(/\$__rate_interval/g, '1m');
+  const sub = (expr: string) =>
+    expr
+      .replace(/\$cluster/g, 'prod')
+      .replace(/\$node/g, '.*')
+      .replace(/\$__rate_interval/g, '1m');
   for (const d of DASHBOARDS) {
     for (const p of d.panels ?? []) {
       for (const t of ('targets' in p ? p.targets : undefined) ?? []) {
@@ -142,10 +155,18 @@ test('every dashboard query returns data, with the variables substituted', async
 test('the dashboards show what the agents see: n02 fails default-route, k8smaster2 has a BGP peer down', async () => {
   const [overview, node] = DASHBOARDS;
   const panel = (d: (typeof DASHBOARDS)[number], title: string) => (d.panels ?? []).find((p) => p.title === title) as unknown as { targets: { expr: string }[] };
-  const table = await query(panel(overview, 'Check status by node').targets[0].expr.replace(/\$cluster/g, 'prod').replace(/\$node/g, '.*'));
+  const table = await query(
+    panel(overview, 'Check status by node')
+      .targets[0].expr.replace(/\$cluster/g, 'prod')
+      .replace(/\$node/g, '.*'),
+  );
   expect(table.find((r) => r.metric.node === 'n02' && r.metric.check === 'default-route')!.metric.status).toBe('fail');
   expect(table.find((r) => r.metric.node === 'n01' && r.metric.check === 'default-route')!.metric.status).toBe('ok');
-  const peers = await query(panel(node, 'BGP peers').targets[0].expr.replace(/\$cluster/g, 'prod').replace(/\$node/g, 'k8smaster2'));
+  const peers = await query(
+    panel(node, 'BGP peers')
+      .targets[0].expr.replace(/\$cluster/g, 'prod')
+      .replace(/\$node/g, 'k8smaster2'),
+  );
   expect(peers.map((p) => [p.metric.peer, p.metric.state, p.value[1]]).sort()).toEqual([
     [mesh.addr(3), 'Established', '1'],
     [mesh.addr(9), expect.stringMatching(/^(Active|Connect|Idle)$/), '0'],

@@ -1,5 +1,5 @@
-import type { CheckResult } from '../../src/model';
 import { assemble } from '../../src/engine';
+import type { CheckResult } from '../../src/model';
 import { nodeReportCrd, reportObject } from '../../src/report-resource';
 import type { Store } from './store';
 
@@ -9,10 +9,21 @@ function agentChecks(i: number, name: string, ip: string, cidr: string): CheckRe
   return [
     { id: 'kubelet-ready', status: 'ok', summary: 'kubelet is Ready and posting status', evidence: ['node condition Ready=True (KubeletReady: kubelet is posting ready status)'] },
     { id: 'cni-ready', status: 'ok', summary: 'flannel is ready', evidence: [`/etc/cni/net.d: 10-flannel.conflist`] },
-    { id: 'flannel-subnet-env', status: 'ok', summary: `present, FLANNEL_SUBNET=${cidr.replace('.0/24', '.1/24')}`, evidence: [`/run/flannel/subnet.env: FLANNEL_NETWORK=10.64.0.0/10 FLANNEL_SUBNET=${cidr.replace('.0/24', '.1/24')}`] },
+    {
+      id: 'flannel-subnet-env',
+      status: 'ok',
+      summary: `present, FLANNEL_SUBNET=${cidr.replace('.0/24', '.1/24')}`,
+      evidence: [`/run/flannel/subnet.env: FLANNEL_NETWORK=10.64.0.0/10 FLANNEL_SUBNET=${cidr.replace('.0/24', '.1/24')}`],
+    },
     { id: 'bgp-established', status: 'skip', summary: 'no BGP: not a Calico node (flannel)', evidence: [] },
     swapOn
-      ? { id: 'swap', status: 'fail', summary: 'swap is on and the kubelet refuses to run with it (failSwapOn: true)', evidence: ['/proc/swaps: /dev/sdb2 (partition, 4096 MiB)'], remedy: `On ${name}: swapoff -a && systemctl restart kubelet` }
+      ? {
+          id: 'swap',
+          status: 'fail',
+          summary: 'swap is on and the kubelet refuses to run with it (failSwapOn: true)',
+          evidence: ['/proc/swaps: /dev/sdb2 (partition, 4096 MiB)'],
+          remedy: `On ${name}: swapoff -a && systemctl restart kubelet`,
+        }
       : { id: 'swap', status: 'ok', summary: 'swap is off', evidence: ['/proc/swaps: no active swap'] },
     { id: 'pod-cidr-assigned', status: 'ok', summary: `podCIDR ${cidr}`, evidence: [`spec.podCIDRs: ${cidr}`] },
     { id: 'default-route', status: 'ok', summary: `default via 10.20.0.1 dev eth0`, evidence: [`/proc/net/route: default via 10.20.0.1 dev eth0 (up)`] },
@@ -59,10 +70,20 @@ export function generateCluster(store: Store, nodes: number, podsPerNode: number
           { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', lastHeartbeatTime: heartbeat, lastTransitionTime: created },
           { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: heartbeat, lastTransitionTime: created },
         ],
-        addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }],
+        addresses: [
+          { type: 'InternalIP', address: ip },
+          { type: 'Hostname', address: name },
+        ],
         capacity: { cpu: '8', memory: '32Gi', pods: '110' },
         allocatable: { cpu: '8', memory: '31Gi', pods: '110' },
-        nodeInfo: { kubeletVersion: 'v1.32.4', containerRuntimeVersion: 'containerd://1.7.24', osImage: 'Debian GNU/Linux 12', kernelVersion: '6.1.0', architecture: 'amd64', operatingSystem: 'linux' },
+        nodeInfo: {
+          kubeletVersion: 'v1.32.4',
+          containerRuntimeVersion: 'containerd://1.7.24',
+          osImage: 'Debian GNU/Linux 12',
+          kernelVersion: '6.1.0',
+          architecture: 'amd64',
+          operatingSystem: 'linux',
+        },
       },
     });
     if (reports) {

@@ -32,9 +32,8 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-let values;
-try {
-  ({ values } = parseArgs({
+const options = () =>
+  parseArgs({
     options: {
       fixtures: { type: 'string', default: '' },
       port: { type: 'string', default: '0' },
@@ -51,7 +50,10 @@ try {
       'client-ca': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
-  }));
+  }).values;
+let values!: ReturnType<typeof options>;
+try {
+  values = options();
 } catch (e) {
   fail((e as Error).message.split('\n')[0]);
 }

@@ -12,11 +12,14 @@ function fieldValue(obj: Obj, path: string): string {
 
 export function fieldMatcher(selector: string | null): (obj: Obj) => boolean {
   if (!selector) return () => true;
-  const terms = selector.split(',').filter(Boolean).map((term) => {
-    const m = /^([^!=]+)(==|!=|=)(.*)$/.exec(term);
-    if (!m) throw new Error(`invalid field selector term ${JSON.stringify(term)}`);
-    return { path: m[1], negate: m[2] === '!=', value: m[3] };
-  });
+  const terms = selector
+    .split(',')
+    .filter(Boolean)
+    .map((term) => {
+      const m = /^([^!=]+)(==|!=|=)(.*)$/.exec(term);
+      if (!m) throw new Error(`invalid field selector term ${JSON.stringify(term)}`);
+      return { path: m[1], negate: m[2] === '!=', value: m[3] };
+    });
   return (obj) => terms.every((t) => (fieldValue(obj, t.path) === t.value) !== t.negate);
 }
 

@@ -186,9 +186,7 @@ export class SimCluster {
   async start(): Promise<string> {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
     const clientAuth = this.opts.clientCa ? { requestCert: true, rejectUnauthorized: true, ca: fs.readFileSync(this.opts.clientCa) } : {};
-    this.server = this.opts.tls
-      ? https.createServer({ cert: fs.readFileSync(this.opts.tls.cert), key: fs.readFileSync(this.opts.tls.key), ...clientAuth }, handler)
-      : http.createServer(handler);
+    this.server = this.opts.tls ? https.createServer({ cert: fs.readFileSync(this.opts.tls.cert), key: fs.readFileSync(this.opts.tls.key), ...clientAuth }, handler) : http.createServer(handler);
     await new Promise<void>((resolve) => this.server!.listen(this.opts.port, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
     this.url = `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
@@ -236,13 +234,13 @@ users:
   }
 
   private notify(resource: Resource, type: string, obj: Obj): void {
-    for (const w of this.watchers) if (w.resource === resource && w.match(obj)) w.res.write(JSON.stringify({ type, object: obj }) + '\n');
+    for (const w of this.watchers) if (w.resource === resource && w.match(obj)) w.res.write(`${JSON.stringify({ type, object: obj })}\n`);
   }
 
   /** Who sent the request: a client certificate's CN, a known token, or (any other token) "sim". */
   private authenticate(req: http.IncomingMessage): UserInfo {
     const cert = (req.socket as TLSSocket).getPeerCertificate?.();
-    if (cert && cert.subject?.CN) return { username: cert.subject.CN, groups: [cert.subject.O].flat().filter(Boolean) as string[], extra: {} };
+    if (cert?.subject?.CN) return { username: cert.subject.CN, groups: [cert.subject.O].flat().filter(Boolean) as string[], extra: {} };
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     return (token && this.users.get(token)) || { username: 'sim', groups: ['system:masters', 'system:authenticated'], extra: {} };
   }
@@ -251,9 +249,21 @@ users:
     const url = new URL(req.url ?? '/', 'http://sim');
     if (url.pathname.startsWith('/sim/')) return this.admin(req, res, url);
     const authenticated = this.authenticate(req);
-    const impersonate = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('impersonate-')).map(([k, v]) => [k, String(v)]));
+    const impersonate = Object.fromEntries(
+      Object.entries(req.headers)
+        .filter(([k]) => k.startsWith('impersonate-'))
+        .map(([k, v]) => [k, String(v)]),
+    );
     const user: UserInfo = impersonate['impersonate-user']
-      ? { username: impersonate['impersonate-user'], uid: impersonate['impersonate-uid'], groups: (impersonate['impersonate-group'] ?? '').split(',').map((g) => g.trim()).filter(Boolean), extra: {} }
+      ? {
+          username: impersonate['impersonate-user'],
+          uid: impersonate['impersonate-uid'],
+          groups: (impersonate['impersonate-group'] ?? '')
+            .split(',')
+            .map((g) => g.trim())
+            .filter(Boolean),
+          extra: {},
+        }
       : authenticated;
     const entry: RequestRecord = {
       method: req.method ?? 'GET',
@@ -271,14 +281,28 @@ users:
     const count = (chunk: unknown) => {
       if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) entry.bytes += Buffer.byteLength(chunk);
     };
-    res.write = ((chunk: unknown, ...rest: unknown[]) => (count(chunk), write(chunk as never, ...(rest as [])))) as typeof res.write;
-    res.end = ((chunk?: unknown, ...rest: unknown[]) => (count(chunk), end(chunk as never, ...(rest as [])))) as typeof res.end;
+    res.write = ((chunk: unknown, ...rest: unknown[]) => {
+      count(chunk);
+      return write(chunk as never, ...(rest as []));
+    }) as typeof res.write;
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      count(chunk);
+      return end(chunk as never, ...(rest as []));
+    }) as typeof res.end;
     const fault = this.opts.fault;
     if (fault === 'blackhole') return; // accept, never answer
     if (fault === 'unauthorized') return send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
     if (fault === 'error500' || fault === 'error503') {
       const code = fault === 'error500' ? 500 : 503;
-      return send(res, code, status(code, code === 500 ? 'InternalError' : 'ServiceUnavailable', code === 500 ? 'Internal error occurred: etcdserver: request timed out' : 'the server is currently unable to handle the request'));
+      return send(
+        res,
+        code,
+        status(
+          code,
+          code === 500 ? 'InternalError' : 'ServiceUnavailable',
+          code === 500 ? 'Internal error occurred: etcdserver: request timed out' : 'the server is currently unable to handle the request',
+        ),
+      );
     }
     if (fault === 'endless-body' && req.method === 'GET') return endless(res, '{"kind":"List","apiVersion":"v1","items":[{"metadata":{"name":"');
     const fixed = req.method === 'GET' ? discovery(this.store, req.headers.host ?? '127.0.0.1')[url.pathname] : undefined;
@@ -292,7 +316,11 @@ users:
     const what = r.subresource ? `${r.resource.name}/${r.subresource}` : r.resource.name;
     if (this.opts.forbid.some((f) => f === `${verb} ${what}` || f === what)) {
       const where = r.namespace ? ` in the namespace "${r.namespace}"` : ' at the cluster scope';
-      return send(res, 403, status(403, 'Forbidden', `${what}${r.name ? ` "${r.name}"` : ''} is forbidden: User "${user.username}" cannot ${verb} resource "${what}" in API group "${r.resource.group}"${where}`));
+      return send(
+        res,
+        403,
+        status(403, 'Forbidden', `${what}${r.name ? ` "${r.name}"` : ''} is forbidden: User "${user.username}" cannot ${verb} resource "${what}" in API group "${r.resource.group}"${where}`),
+      );
     }
     if (method !== 'GET') {
       let body = '';
@@ -363,7 +391,8 @@ users:
       operation = 'DELETE';
     } else if (verb === 'create' || (verb === 'patch' && apply && !existing && !onStatus)) {
       if (verb === 'create' && existing) return send(res, 409, status(409, 'AlreadyExists', `${title} "${name}" already exists`, { name, kind: resource.name }));
-      if (apply && !url.searchParams.get('fieldManager')) return send(res, 400, status(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch'));
+      if (apply && !url.searchParams.get('fieldManager'))
+        return send(res, 400, status(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch'));
       if (!input || !name) return send(res, 422, status(422, 'Invalid', `${title} is invalid: metadata.name: Required value: name or generateName is required`));
       next = structuredClone(input);
       next.kind ??= resource.kind;
@@ -373,11 +402,24 @@ users:
       if (!existing) return send(res, 404, status(404, 'NotFound', `${title} "${name}" not found`, { name, kind: resource.name }));
       if (!input) return send(res, 400, status(400, 'BadRequest', 'the request has no body'));
       if (verb === 'patch' && !apply && !/^application\/(merge-patch|strategic-merge-patch)\+json/.test(contentType)) {
-        return send(res, 415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml, application/merge-patch+json, application/strategic-merge-patch+json`));
+        return send(
+          res,
+          415,
+          status(
+            415,
+            'UnsupportedMediaType',
+            `the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml, application/merge-patch+json, application/strategic-merge-patch+json`,
+          ),
+        );
       }
-      if (apply && !url.searchParams.get('fieldManager')) return send(res, 400, status(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch'));
+      if (apply && !url.searchParams.get('fieldManager'))
+        return send(res, 400, status(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch'));
       if (verb === 'update' && input.metadata?.resourceVersion && input.metadata.resourceVersion !== existing.metadata.resourceVersion) {
-        return send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${title} "${name}": the object has been modified; please apply your changes to the latest version and try again`));
+        return send(
+          res,
+          409,
+          status(409, 'Conflict', `Operation cannot be fulfilled on ${title} "${name}": the object has been modified; please apply your changes to the latest version and try again`),
+        );
       }
       next = structuredClone(existing);
       if (onStatus) {
@@ -405,7 +447,17 @@ users:
         next.metadata.managedFields = [...(next.metadata.managedFields ?? []).filter((m: Obj) => !(m.manager === manager && (m.subresource ?? '') === (onStatus ? 'status' : ''))), entry];
       }
       const causes = validateCustomResource(resource, next);
-      if (causes.length) return send(res, 422, status(422, 'Invalid', `${resource.kind}.${resource.group} "${name}" is invalid: ${causes.join(', ')}`, { name, group: resource.group, kind: resource.kind, causes: causes.map((message) => ({ message })) }));
+      if (causes.length)
+        return send(
+          res,
+          422,
+          status(422, 'Invalid', `${resource.kind}.${resource.group} "${name}" is invalid: ${causes.join(', ')}`, {
+            name,
+            group: resource.group,
+            kind: resource.kind,
+            causes: causes.map((message) => ({ message })),
+          }),
+        );
     }
     const denial = admit(this.store, { operation, resource, subResource: r.subresource, name, namespace, user, object: next, oldObject: existing });
     if (denial) return send(res, denial.code, status(denial.code, denial.reason, denial.message));
@@ -439,7 +491,7 @@ users:
     const text = this.store.logs.get(`${r.namespace}/${r.name}`) ?? '';
     const tail = Number(url.searchParams.get('tailLines') ?? 0);
     const lines = text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
-    send(res, 200, (tail > 0 ? lines.slice(-tail) : lines).join('\n') + '\n');
+    send(res, 200, `${(tail > 0 ? lines.slice(-tail) : lines).join('\n')}\n`);
   }
 
   /** pods/proxy: forward to the pod's IP and port, as the API server does. */
@@ -459,7 +511,7 @@ users:
   private watch(res: http.ServerResponse, r: Route, match: (o: Obj) => boolean, timeoutSeconds: number): void {
     if (this.opts.fault === 'endless-watch') return endless(res, '{"type":"ADDED","object":{"metadata":{"name":"');
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
-    for (const obj of this.store.candidates(r.resource, r.namespace, null).filter(match)) res.write(JSON.stringify({ type: 'ADDED', object: obj }) + '\n');
+    for (const obj of this.store.candidates(r.resource, r.namespace, null).filter(match)) res.write(`${JSON.stringify({ type: 'ADDED', object: obj })}\n`);
     const watcher = { resource: r.resource, match: (o: Obj) => (!r.namespace || o.metadata.namespace === r.namespace) && match(o), res };
     this.watchers.add(watcher);
     const expiry = timeoutSeconds > 0 ? setTimeout(() => res.end(), timeoutSeconds * 1000) : undefined;

@@ -128,7 +128,10 @@ export class Store {
     if (obj.kind === 'Pod') for (const pods of this.podsByNode.values()) if (pods.includes(obj)) pods.splice(pods.indexOf(obj), 1);
     if (obj.kind === 'CustomResourceDefinition') {
       const gone = crdResource(obj);
-      this.resources.splice(this.resources.findIndex((r) => r.name === gone.name && r.group === gone.group), 1);
+      this.resources.splice(
+        this.resources.findIndex((r) => r.name === gone.name && r.group === gone.group),
+        1,
+      );
       this.objects.delete(gone.name);
     }
   }

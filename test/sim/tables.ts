@@ -24,7 +24,15 @@ function podRow(pod: Obj, now: number): unknown[] {
   const ready = statuses.filter((s) => s.ready).length;
   const reason = statuses.map((s) => s.state?.waiting?.reason ?? s.state?.terminated?.reason).find(Boolean) ?? pod.status?.phase ?? 'Unknown';
   const restarts = statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0);
-  return [pod.metadata.name, `${ready}/${pod.spec?.containers?.length ?? 0}`, reason, restarts, age(pod.metadata.creationTimestamp, now), pod.status?.podIP ?? '<none>', pod.spec?.nodeName ?? '<none>'];
+  return [
+    pod.metadata.name,
+    `${ready}/${pod.spec?.containers?.length ?? 0}`,
+    reason,
+    restarts,
+    age(pod.metadata.creationTimestamp, now),
+    pod.status?.podIP ?? '<none>',
+    pod.spec?.nodeName ?? '<none>',
+  ];
 }
 
 const COLUMNS: Record<string, { names: string[]; wide?: string[]; row: (o: Obj, now: number) => unknown[] }> = {
@@ -34,7 +42,10 @@ const COLUMNS: Record<string, { names: string[]; wide?: string[]; row: (o: Obj, 
     row: (n, now) => [
       n.metadata.name,
       nodeStatus(n),
-      Object.keys(n.metadata.labels ?? {}).filter((l) => l.startsWith('node-role.kubernetes.io/')).map((l) => l.split('/')[1]).join(',') || '<none>',
+      Object.keys(n.metadata.labels ?? {})
+        .filter((l) => l.startsWith('node-role.kubernetes.io/'))
+        .map((l) => l.split('/')[1])
+        .join(',') || '<none>',
       age(n.metadata.creationTimestamp, now),
       n.status?.nodeInfo?.kubeletVersion ?? '',
       n.status?.addresses?.find((a: Obj) => a.type === 'InternalIP')?.address ?? '<none>',
@@ -59,9 +70,7 @@ function customColumns(resource: Resource, jsonPath: (o: Obj, path: string) => u
 }
 
 export function toTable(resource: Resource, items: Obj[], resourceVersion: string, jsonPath: (o: Obj, path: string) => unknown, now = Date.now()): Obj {
-  const spec = resource.custom
-    ? customColumns(resource, jsonPath)
-    : (COLUMNS[resource.name] ?? { names: ['Name', 'Age'], row: (o: Obj) => [o.metadata.name, age(o.metadata.creationTimestamp, now)] });
+  const spec = resource.custom ? customColumns(resource, jsonPath) : (COLUMNS[resource.name] ?? { names: ['Name', 'Age'], row: (o: Obj) => [o.metadata.name, age(o.metadata.creationTimestamp, now)] });
   const columnDefinitions = [
     ...spec.names.map((name) => ({ name, type: 'string', format: name === 'Name' ? 'name' : '', description: '', priority: 0 })),
     ...(spec.wide ?? []).map((name) => ({ name, type: 'string', format: '', description: '', priority: 1 })),

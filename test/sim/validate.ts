@@ -18,5 +18,13 @@ export function validateCustomResource(resource: Resource, obj: object): string[
     compiled.set(resource.schema, validate);
   }
   if (validate(obj)) return [];
-  return (validate.errors ?? []).map((e) => `${e.instancePath.replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.') || '<root>'}: ${e.message}`);
+  return (validate.errors ?? []).map(
+    (e) =>
+      `${
+        e.instancePath
+          .replace(/^\//, '')
+          .replace(/\/(\d+)/g, '[$1]')
+          .replace(/\//g, '.') || '<root>'
+      }: ${e.message}`,
+  );
 }

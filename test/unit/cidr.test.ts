@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { contains, firstFreeSubnet, overlaps, parseCidr } from '../../src/util/cidr';
 import { ParseError } from '../../src/parsers/parse-error';
+import { contains, firstFreeSubnet, overlaps, parseCidr } from '../../src/util/cidr';
 
 describe('CIDR arithmetic', () => {
   test('containment and overlap', () => {

@@ -72,7 +72,10 @@ describe('HostRoot resolves paths the way a chroot would', () => {
     const host = await HostRoot.open(root);
     const realRoot = fs.realpathSync(root);
     const part = fc.constantFrom('etc', 'proc', 'self', 'net', '..', '.', 'l1', 'l2', 'secret', outside.slice(1));
-    const target = fc.oneof(fc.array(part, { minLength: 1, maxLength: 6 }).map((p) => p.join('/')), fc.array(part, { minLength: 1, maxLength: 6 }).map((p) => `/${p.join('/')}`));
+    const target = fc.oneof(
+      fc.array(part, { minLength: 1, maxLength: 6 }).map((p) => p.join('/')),
+      fc.array(part, { minLength: 1, maxLength: 6 }).map((p) => `/${p.join('/')}`),
+    );
     let n = 0;
     await fc.assert(
       fc.asyncProperty(target, target, fc.array(part, { minLength: 1, maxLength: 8 }), async (t1, t2, query) => {

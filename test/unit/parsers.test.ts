@@ -1,20 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { parseCniConfig } from '../../src/parsers/cni-config';
-import { parseModulesLoad, parseSysctlConf } from '../../src/parsers/sysctl-conf';
-import { bgpPeersNotEstablished } from '../../src/parsers/calico-readiness';
 import { parseBirdProtocols } from '../../src/parsers/bird';
+import { bgpPeersNotEstablished } from '../../src/parsers/calico-readiness';
+import { parseCniConfig } from '../../src/parsers/cni-config';
 import { parseCommandFlags } from '../../src/parsers/command-flags';
 import { parseFlannelNetConf } from '../../src/parsers/flannel-net-conf';
 import { parseFstabSwaps } from '../../src/parsers/fstab';
 import { parseKubeadmClusterConfiguration } from '../../src/parsers/kubeadm-config';
 import { parseKubeletConfig } from '../../src/parsers/kubelet-config';
-import { parseCidr } from '../../src/util/cidr';
 import { ParseError } from '../../src/parsers/parse-error';
 import { isDefaultRoute, parseProcNetRoute } from '../../src/parsers/proc-net-route';
 import { parseProcSwaps } from '../../src/parsers/proc-swaps';
 import { formatSubnetEnv, parseSubnetEnv } from '../../src/parsers/subnet-env';
+import { parseModulesLoad, parseSysctlConf } from '../../src/parsers/sysctl-conf';
+import { parseCidr } from '../../src/util/cidr';
 
 const bird = (name: string) => fs.readFileSync(path.join(__dirname, '../fixtures/bird', name), 'utf8');
 
@@ -90,7 +90,17 @@ describe('parsers of outside text', () => {
   });
 
   test('random input never throws anything but ParseError', () => {
-    for (const parse of [parseSubnetEnv, parseProcSwaps, parseProcNetRoute, parseKubeletConfig, parseFlannelNetConf, parseKubeadmClusterConfiguration, parseBirdProtocols, parseFstabSwaps, parseCidr]) {
+    for (const parse of [
+      parseSubnetEnv,
+      parseProcSwaps,
+      parseProcNetRoute,
+      parseKubeletConfig,
+      parseFlannelNetConf,
+      parseKubeadmClusterConfiguration,
+      parseBirdProtocols,
+      parseFstabSwaps,
+      parseCidr,
+    ]) {
       onlyParseErrors(parse);
     }
     fc.assert(fc.property(fc.array(fc.string()), (argv) => void parseCommandFlags(argv)));
@@ -99,9 +109,17 @@ describe('parsers of outside text', () => {
   test('subnet.env round-trips for any values flanneld could write', () => {
     const cidr = fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })).map(([ip, p]) => `${ip}/${p}`);
     fc.assert(
-      fc.property(fc.record({ network: fc.option(cidr, { nil: undefined }), subnet: cidr, mtu: fc.option(fc.integer({ min: 68, max: 9000 }), { nil: undefined }), ipMasq: fc.option(fc.boolean(), { nil: undefined }) }), (env) => {
-        expect(parseSubnetEnv(formatSubnetEnv(env))).toEqual(env);
-      }),
+      fc.property(
+        fc.record({
+          network: fc.option(cidr, { nil: undefined }),
+          subnet: cidr,
+          mtu: fc.option(fc.integer({ min: 68, max: 9000 }), { nil: undefined }),
+          ipMasq: fc.option(fc.boolean(), { nil: undefined }),
+        }),
+        (env) => {
+          expect(parseSubnetEnv(formatSubnetEnv(env))).toEqual(env);
+        },
+      ),
     );
   });
 
@@ -117,7 +135,9 @@ describe('parsers of outside text', () => {
 
 describe('calico readiness: the peers Calico names', () => {
   test('any IPv4 list, with or without a log line run straight into the last address', () => {
-    const logLine = fc.date({ min: new Date('1970-01-01'), max: new Date('2999-12-31'), noInvalidDate: true }).map((d) => `${d.toISOString().replace('T', ' ').slice(0, 23)} [INFO][1] health.go 156: Overall health status changed`);
+    const logLine = fc
+      .date({ min: new Date('1970-01-01'), max: new Date('2999-12-31'), noInvalidDate: true })
+      .map((d) => `${d.toISOString().replace('T', ' ').slice(0, 23)} [INFO][1] health.go 156: Overall health status changed`);
     fc.assert(
       fc.property(fc.uniqueArray(fc.ipV4(), { minLength: 1, maxLength: 8 }), fc.constantFrom(',', ', ', ' '), fc.option(logLine, { nil: undefined }), (peers, sep, glued) => {
         const message = `calico/node is not ready: BIRD is not ready: BGP not established with ${peers.join(sep)}${glued ?? ''}`;
@@ -129,7 +149,15 @@ describe('calico readiness: the peers Calico names', () => {
 
 describe('sysctl.d, modules-load.d and CNI config files', () => {
   test('sysctl.d: comments, the "-" prefix, slash-separated keys (dots and slashes swap), file order kept', () => {
-    const text = ['# hardening', '; old style', 'net.ipv4.ip_forward = 0', '-net.bridge.bridge-nf-call-iptables=1', 'net/ipv4/conf/eth0.100/forwarding = 1', 'not a setting', 'net.ipv4.ip_forward=1'].join('\n');
+    const text = [
+      '# hardening',
+      '; old style',
+      'net.ipv4.ip_forward = 0',
+      '-net.bridge.bridge-nf-call-iptables=1',
+      'net/ipv4/conf/eth0.100/forwarding = 1',
+      'not a setting',
+      'net.ipv4.ip_forward=1',
+    ].join('\n');
     expect(parseSysctlConf(text)).toEqual([
       { key: 'net.ipv4.ip_forward', value: '0' },
       { key: 'net.bridge.bridge-nf-call-iptables', value: '1' },
@@ -141,7 +169,10 @@ describe('sysctl.d, modules-load.d and CNI config files', () => {
     expect(parseModulesLoad('# k8s\noverlay\nbr_netfilter # for bridges\n; x\n../../etc/passwd\n')).toEqual(['overlay', 'br_netfilter']);
   });
   test('CNI config: a conflist or a single conf; its MTU; whether pods sit on a bridge', () => {
-    expect(parseCniConfig(JSON.stringify({ cniVersion: '0.3.1', plugins: [{ type: 'flannel', delegate: { hairpinMode: true } }, { type: 'portmap' }] }))).toEqual({ types: ['flannel', 'portmap'], bridge: true });
+    expect(parseCniConfig(JSON.stringify({ cniVersion: '0.3.1', plugins: [{ type: 'flannel', delegate: { hairpinMode: true } }, { type: 'portmap' }] }))).toEqual({
+      types: ['flannel', 'portmap'],
+      bridge: true,
+    });
     expect(parseCniConfig(JSON.stringify({ plugins: [{ type: 'calico', mtu: 1440 }, { type: 'bandwidth' }] }))).toEqual({ types: ['calico', 'bandwidth'], mtu: 1440, bridge: false });
     expect(parseCniConfig(JSON.stringify({ type: 'bridge', bridge: 'cni0', mtu: 1500 }))).toEqual({ types: ['bridge'], mtu: 1500, bridge: true });
     expect(() => parseCniConfig('{"plugins": [')).toThrow('not JSON');

@@ -18,9 +18,21 @@ const validate = ajv.compile(crd.spec.versions[0].schema.openAPIV3Schema);
 /** Scenarios across the checks: healthy, each seed incident's facts, no agent at all. */
 const scenarios: Record<string, NodeFacts> = {
   healthy: facts({ node: node({ podCIDR: '10.244.1.0/24' }), pods: [cniPod('flannel')], host: healthyHost }),
-  'nic down, subnet.env missing': facts({ node: node({ podCIDR: '10.244.1.0/24' }), pods: [cniPod('flannel', { ready: false, waiting: 'CrashLoopBackOff', restarts: 5 })], host: { ...healthyHost, subnetEnv: null, routes: [], interfaces: { eth0: 'down' } } }),
-  'swap on, kubelet gone': facts({ node: node({ ready: 'Unknown', heartbeatAgo: 3600 }), pods: [cniPod('calico', { ready: false })], host: { ...healthyHost, swaps: [{ filename: '/dev/sda3', type: 'partition', sizeKiB: 27336 * 1024 }] } }),
-  'no podCIDR': facts({ node: node(), pods: [cniPod('flannel', { ready: false })], events: [event({ namespace: 'kube-system', name: 'x' }, 'FailedCreatePodSandBox', 'open /run/flannel/subnet.env: no such file or directory', 40)] }),
+  'nic down, subnet.env missing': facts({
+    node: node({ podCIDR: '10.244.1.0/24' }),
+    pods: [cniPod('flannel', { ready: false, waiting: 'CrashLoopBackOff', restarts: 5 })],
+    host: { ...healthyHost, subnetEnv: null, routes: [], interfaces: { eth0: 'down' } },
+  }),
+  'swap on, kubelet gone': facts({
+    node: node({ ready: 'Unknown', heartbeatAgo: 3600 }),
+    pods: [cniPod('calico', { ready: false })],
+    host: { ...healthyHost, swaps: [{ filename: '/dev/sda3', type: 'partition', sizeKiB: 27336 * 1024 }] },
+  }),
+  'no podCIDR': facts({
+    node: node(),
+    pods: [cniPod('flannel', { ready: false })],
+    events: [event({ namespace: 'kube-system', name: 'x' }, 'FailedCreatePodSandBox', 'open /run/flannel/subnet.env: no such file or directory', 40)],
+  }),
   'API only': facts({ node: node({ podCIDR: '10.244.1.0/24' }), pods: [cniPod('flannel')] }),
 };
 

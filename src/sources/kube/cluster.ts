@@ -28,7 +28,9 @@ export async function gatherCluster(client: KubeClient, unavailable: NodeFacts['
   const calicoPod = cniPods.find((p) => cniAgent([p])?.kind === 'calico');
   const flannelCm = flannelPod && flannelConfigMapPath(flannelPod);
   const [kcmPods, netConf] = await Promise.all([
-    attempt(unavailable, 'controllerManager', () => client.get<{ items: V1Pod[] }>(withQuery('/api/v1/namespaces/kube-system/pods', { labelSelector: 'component=kube-controller-manager', limit: '1' }))),
+    attempt(unavailable, 'controllerManager', () =>
+      client.get<{ items: V1Pod[] }>(withQuery('/api/v1/namespaces/kube-system/pods', { labelSelector: 'component=kube-controller-manager', limit: '1' })),
+    ),
     flannelCm ? attempt(unavailable, 'flannel', () => client.find<V1ConfigMap>(flannelCm)) : undefined,
   ]);
   const kcm = kcmPods?.items[0];
@@ -57,4 +59,3 @@ export async function gatherCluster(client: KubeClient, unavailable: NodeFacts['
   if (pool) cluster.calicoPool = { cidr: pool, source: `env of pod ${calicoPod!.metadata?.namespace}/${calicoPod!.metadata?.name}` };
   return cluster;
 }
-

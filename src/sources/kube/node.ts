@@ -6,11 +6,11 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { CHECKS } from '../../checks';
 import { buildFacts, type NodeFacts, wantedFacts } from '../../facts';
 import { cniAgent } from '../../kube/cni';
+import type { NodeReport } from '../../model';
 import { type KubeClient, KubeError, withQuery } from '../kube-client';
 import { type AgentView, agentView, isAgentPod, readNodeReport } from '../reports';
 import { gatherCluster } from './cluster';
 import { apiEndpoints, attempt, cniLog, eventsAbout, peerOf, warningEvents } from './shared';
-import type { NodeReport } from '../../model';
 
 export interface AgentOptions {
   agentNamespace: string;
