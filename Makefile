@@ -1,7 +1,7 @@
 # netcheck: `make test` and `make demo` work on a fresh clone; they install what they need.
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: deps debian-deps demo-deps build typecheck lint test golden demo bench generate krew clean
+.PHONY: deps debian-deps demo-deps build typecheck lint test golden demo bench generate release install clean
 
 # The real peers the tests run against, as tool:Debian-package: Prometheus and promtool, amtool,
 # BIRD 1.6, node_exporter, and kubectl (kubernetes-client only where no kubectl is installed).
@@ -34,7 +34,11 @@ demo-deps:
 dist/plugin.mjs: deps $(shell find src plugin exporter test/sim -name '*.ts' 2>/dev/null) build.mjs package.json
 	node build.mjs
 
-build: dist/plugin.mjs
+# This platform's self-contained plugin executable (Bun --compile; tools/compile.mjs).
+dist/bin/kubectl-netcheck: dist/plugin.mjs
+	node tools/compile.mjs
+
+build: dist/plugin.mjs dist/bin/kubectl-netcheck
 
 typecheck: deps
 	npx tsc -p tsconfig.json
@@ -43,8 +47,13 @@ typecheck: deps
 lint: deps
 	npx biome check .
 
+# Every suite on the Node build, then the plugin's end-to-end suites again through kubectl on the
+# compiled executable (dist/bin/kubectl-netcheck).
+PLUGIN_E2E := test/e2e/plugin.test.ts test/e2e/errors.test.ts test/e2e/reports.test.ts test/e2e/golden.test.ts test/e2e/cilium.test.ts
+
 test: deps debian-deps build typecheck lint
 	npx jest --ci
+	NETCHECK_PLUGIN=exe npx jest --ci $(PLUGIN_E2E)
 
 # Rewrites the golden outputs (test/golden/) from what the plugin and agent print now: review the diff.
 golden: deps build
@@ -61,9 +70,17 @@ generate: deps
 	npx esbuild tools/generate.ts --bundle --platform=node --format=cjs --log-level=warning --outfile=.tmp/generate.cjs
 	node .tmp/generate.cjs
 
-# The npm/krew release archive and its sha256 in plugin/netcheck.yaml.
-krew: deps
-	./tools/krew.sh
+# One archive per platform (linux and darwin, amd64 and arm64) in dist/release/, and the krew
+# manifest plugin/netcheck.yaml generated from their sha256.
+release: build
+	node tools/compile.mjs --release
+	node tools/krew.mjs
+
+# Puts the executable on PATH: make install [PREFIX=/usr/local]
+PREFIX ?= /usr/local
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 dist/bin/kubectl-netcheck $(DESTDIR)$(PREFIX)/bin/kubectl-netcheck
 
 clean:
 	rm -rf dist coverage .tmp

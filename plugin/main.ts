@@ -26,6 +26,7 @@ Flags:
       --agent-namespace NS        namespace of the netcheck agent DaemonSet (default netcheck)
       --no-agent                  do not read host facts from the agent
       --no-color                  no colours (also: NO_COLOR, or output not a terminal)
+      --version                   print the version (as \`version\`)
   -h, --help                      this help
 
 Exit codes: 0 no check failed, 2 a check failed, 1 the run itself failed.
@@ -41,6 +42,7 @@ const OPTIONS = {
   'no-agent': { type: 'boolean', default: false },
   'no-color': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', default: false },
 } as const;
 
 const FORMATS: OutputFormat[] = ['table', 'wide', 'json', 'yaml'];
@@ -58,7 +60,7 @@ interface Flags {
   color: boolean;
 }
 
-function parse(argv: string[]): { command?: string; args: string[]; flags: Flags; help: boolean } {
+function parse(argv: string[]): { command?: string; args: string[]; flags: Flags; help: boolean; version: boolean } {
   const parse = () => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   let parsed: ReturnType<typeof parse>;
   try {
@@ -83,7 +85,7 @@ function parse(argv: string[]): { command?: string; args: string[]; flags: Flags
     useAgent: !values['no-agent'],
     color: !values['no-color'],
   };
-  return { command: positionals[0], args: positionals.slice(1), flags, help: values.help };
+  return { command: positionals[0], args: positionals.slice(1), flags, help: values.help, version: values.version };
 }
 
 function useColor(flags: Flags): boolean {
@@ -121,9 +123,13 @@ async function run(flags: Flags, name: string | undefined): Promise<Status> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { command, args, flags, help } = parse(argv);
+  const { command, args, flags, help, version } = parse(argv);
   if (help) {
     process.stdout.write(HELP);
+    return EXIT_OK;
+  }
+  if (version) {
+    process.stdout.write(`kubectl-netcheck ${VERSION}\n`);
     return EXIT_OK;
   }
   const expectArgs = (n: number, usage: string) => {

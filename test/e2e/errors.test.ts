@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CHECKS } from '../../src/checks';
 import type { NodeReport } from '../../src/model';
-import { kubeconfigFor, kubectlNetcheck, ROOT, type Sim, startSim, tmpdir } from './harness';
+import { kubeconfigFor, kubectlNetcheck, PLUGIN_DIR, ROOT, type Sim, startSim, tmpdir } from './harness';
 
 /** One line on stderr, nothing on stdout, exit 1: what every failed run must look like. */
 function expectOneLineError(run: ReturnType<typeof kubectlNetcheck>, pattern: RegExp) {
@@ -145,7 +145,7 @@ describe('API server faults', () => {
       const run = spawnSync('/usr/bin/time', ['-f', 'maxrss=%M', 'kubectl', 'netcheck', 'node', 'n01', '--kubeconfig', sim.kubeconfig], {
         encoding: 'utf8',
         timeout: 30_000,
-        env: { ...process.env, NO_COLOR: '1', PATH: `${path.join(ROOT, 'bin')}${path.delimiter}${process.env.PATH}` },
+        env: { ...process.env, NO_COLOR: '1', PATH: `${PLUGIN_DIR}${path.delimiter}${process.env.PATH}` },
       });
       const error = run.stderr.split('\n')[0];
       const time = run.stderr.split('\n').find((l) => l.startsWith('maxrss='))!;

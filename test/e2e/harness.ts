@@ -8,6 +8,12 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const CLUSTERS = path.join(ROOT, 'test/fixtures/clusters');
+/**
+ * Where kubectl finds the plugin under test: the Node launcher (bin/), or with NETCHECK_PLUGIN=exe
+ * the self-contained executable `make build` compiled (dist/bin/); make test runs the plugin's
+ * end-to-end suites on both.
+ */
+export const PLUGIN_DIR = process.env.NETCHECK_PLUGIN === 'exe' ? path.join(ROOT, 'dist/bin') : path.join(ROOT, 'bin');
 
 /** The NodeReport CRD and its admission policy, as deploy/ installs them. */
 export const REPORT_API = [path.join(ROOT, 'deploy/base/nodereport-crd.yaml'), path.join(ROOT, 'deploy/base/nodereport-policy.yaml')];
@@ -160,7 +166,7 @@ export function kubectlNetcheck(args: string[], env: Record<string, string | und
   const result = spawnSync('kubectl', ['netcheck', ...args], {
     encoding: 'utf8',
     timeout: timeoutMs,
-    env: { ...process.env, NO_COLOR: '1', PATH: `${path.join(ROOT, 'bin')}${path.delimiter}${process.env.PATH}`, ...env },
+    env: { ...process.env, NO_COLOR: '1', PATH: `${PLUGIN_DIR}${path.delimiter}${process.env.PATH}`, ...env },
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, ms: Date.now() - started };
 }
