@@ -3,22 +3,14 @@
 // notices of everything bundled (dist/THIRD_PARTY_NOTICES.txt) and a CycloneDX SBOM
 // (dist/sbom.cdx.json), both read from esbuild's metafile.
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { revision as computeRevision } from './tools/revision.mjs';
 import { thirdParty } from './tools/third-party.mjs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 // The source revision for netcheck_build_info; a tree with uncommitted changes says so.
-const revision = (() => {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return dirty ? `${sha}-dirty` : sha;
-  } catch {
-    return 'unknown';
-  }
-})();
+const revision = computeRevision();
 rmSync('dist', { recursive: true, force: true }); // chunk names change with content
 
 const result = await build({

@@ -13,20 +13,13 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { revision as computeRevision } from './revision.mjs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8'));
 const BUN = path.resolve('node_modules/.bin/bun');
 
-const revision = (() => {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return dirty ? `${sha}-dirty` : sha;
-  } catch {
-    return 'unknown';
-  }
-})();
+const revision = computeRevision();
 
 function compile(outfile, target, runtime) {
   const args = ['build', 'plugin/main.ts', '--compile', '--minify', '--bytecode', '--format=esm', '--outfile', outfile];

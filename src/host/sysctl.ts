@@ -6,7 +6,7 @@ export interface SysctlFix {
   value: string;
   /** The file that sets it at boot, last (the one that wins), and what it sets. */
   effective?: { file: string; value: string };
-  /** Our own file, when none sets it: /etc/sysctl.d/90-kubernetes-<name>.conf */
+  /** Our own file, when none sets it: /etc/sysctl.d/90-kubernetes-ip-forward.conf, say. */
   ownFile: string;
 }
 

@@ -14,6 +14,21 @@ export interface ClusterAuth {
 export class AuthError extends Error {}
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** A service-account token or CA bundle is a few KiB; more is not one. */
+const MAX_CREDENTIAL_BYTES = 256 * 1024;
+
+/** Reads a small local file whole, refusing one larger than `max` bytes. */
+function readSmall(file: string, max = MAX_CREDENTIAL_BYTES): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(max + 1);
+    const n = fs.readSync(fd, buf, 0, max + 1, 0);
+    if (n > max) throw new AuthError(`${file} is larger than ${max} bytes: not a service-account credential`);
+    return buf.subarray(0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 /**
  * The pod's service account, as client-go's rest.InClusterConfig reads it. Kept apart from
@@ -23,7 +38,7 @@ const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 export function inClusterAuth(): ClusterAuth {
   const host = process.env.KUBERNETES_SERVICE_HOST!;
   const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
-  const ca = fs.readFileSync(path.join(SERVICE_ACCOUNT, 'ca.crt'));
+  const ca = readSmall(path.join(SERVICE_ACCOUNT, 'ca.crt'));
   let token = '';
   let readAt = 0;
   return {
@@ -32,7 +47,7 @@ export function inClusterAuth(): ClusterAuth {
     proxied: false,
     async apply(opts) {
       if (Date.now() - readAt > 60_000) {
-        token = fs.readFileSync(path.join(SERVICE_ACCOUNT, 'token'), 'utf8').trim();
+        token = readSmall(path.join(SERVICE_ACCOUNT, 'token')).toString('utf8').trim();
         readAt = Date.now();
       }
       opts.ca = ca;
