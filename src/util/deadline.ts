@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 /** A fact, socket read or cycle that ran past its deadline; its message says what and how long. */
 export class DeadlineError extends Error {
   constructor(message: string) {
@@ -19,6 +20,10 @@ export function formatMs(ms: number): string {
  */
 export function withDeadline<T>(ms: number, what: string, work: (signal: AbortSignal) => Promise<T>, parent?: AbortSignal): Promise<T> {
   const controller = new AbortController();
+  // One fact reader fans out to many (a read per link, each waiting on the read semaphore), each
+  // listening for this abort and removing its listener when done: the count is ours and bounded
+  // by the host caps, not a leak, so Node's warning past 10 listeners would only be noise in logs.
+  setMaxListeners(0, controller.signal);
   const error = new DeadlineError(`timed out after ${formatMs(ms)} ${what}`);
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
