@@ -37,6 +37,10 @@ function lastingOf(facts: NodeFacts): { lasting: Lasting; evidence: string[] } {
   for (const s of active) if (!/^\/dev\/zram/.test(s.filename)) wanted.add(unitNameOfPath(s.filename, 'swap'));
   for (const u of units) if (u.source !== 'zram-generator') wanted.add(u.unit);
   const masked = new Set(units.filter((u) => u.masked).map((u) => u.unit));
+  for (const s of active) {
+    const unit = unitNameOfPath(s.filename, 'swap');
+    if (!/^\/dev\/zram/.test(s.filename) && !units.some((u) => u.unit === unit)) evidence.push(`active swap ${s.filename} is systemd unit ${unit}`);
+  }
   for (const u of units) evidence.push(`swap unit ${u.unit}${u.what ? ` (What=${u.what})` : ''} from ${u.source}${u.masked ? ', masked' : ''}`);
   return { lasting: { units: [...wanted].filter((u) => !masked.has(u)).sort(), fstab: (host.fstabSwaps ?? []).length > 0, zram }, evidence };
 }

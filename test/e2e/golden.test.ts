@@ -10,7 +10,7 @@ import { type AgentProcess, agentOn, agentUser, kubectlNetcheck, published, REPO
 const GOLDEN = path.join(ROOT, 'test/golden');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
-const normalise = (text: string) => text.replace(/\b\d+(\.\d+)?(ms|s|m|h|d) ago\b/g, 'AGE ago');
+const normalise = (text: string) => text.replace(/\b\d+(\.\d+)?(ms|s|m|h|d) ago\b/g, 'AGE ago').replace(/last heartbeat \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, 'last heartbeat TIME');
 
 function golden(name: string, actual: string) {
   const file = path.join(GOLDEN, name);
