@@ -1,7 +1,7 @@
 # netcheck: `make test` and `make demo` work on a fresh clone; they install what they need.
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: deps debian-deps demo-deps build typecheck lint test golden demo bench generate release install clean
+.PHONY: deps debian-deps demo-deps build typecheck lint test golden demo bench generate release install soak clean
 
 # The real peers the tests run against, as tool:Debian-package: Prometheus and promtool, amtool,
 # BIRD 1.6, node_exporter, and kubectl (kubernetes-client only where no kubectl is installed).
@@ -64,6 +64,11 @@ demo: deps demo-deps build
 
 bench: deps debian-deps build
 	node bench/run.mjs
+
+# The agent for SOAK_SECONDS (600) on a node with 250 interfaces and 250 pods, scraped by 50
+# connections the whole time; writes its table into docs/benchmarks.md.
+soak: deps build
+	node bench/soak.mjs
 
 # Rule file, PrometheusRule, dashboards and their ConfigMap, from alerts/rules.ts and dashboards/.
 generate: deps

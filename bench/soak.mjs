@@ -1,0 +1,117 @@
+// make soak: the agent on a busy node for SOAK_SECONDS (600): 250 interfaces on the host, 250 pods
+// on the node in the simulated cluster, cycles every 5 s, its NodeReport published, and 50
+// scrapers on /metrics the whole time. Samples the agent's RSS every 10 s and writes the result
+// into docs/benchmarks.md (between the soak markers). Targets: RSS flat and ≤ 80 MiB, no scrape
+// errors, and the /metrics p99 it reaches under that load.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
+const INTERFACES = 250;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'netcheck-soak-'));
+const children = [];
+const stop = () => {
+  for (const c of children) c.kill('SIGKILL');
+};
+process.on('exit', stop);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+
+// The host: a healthy flannel node plus 249 pod veths (250 links that carry pod traffic in all).
+const host = path.join(tmp, 'host');
+fs.cpSync(path.join(ROOT, 'test/fixtures/hosts/healthy-flannel'), host, { recursive: true });
+for (let i = 0; i < INTERFACES; i++) {
+  const dir = path.join(host, 'sys/class/net', `veth${i.toString(16).padStart(8, '0')}`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'operstate'), 'up\n');
+  fs.writeFileSync(path.join(dir, 'mtu'), '1450\n');
+}
+
+// The cluster: one generated node (node-00000) with 250 pods, the NodeReport CRD and policy.
+const kubeconfig = path.join(tmp, 'kubeconfig');
+const sim = spawn(
+  process.execPath,
+  [
+    path.join(ROOT, 'dist/sim.mjs'),
+    '--generate',
+    '1x250',
+    '--fixtures',
+    ['deploy/base/nodereport-crd.yaml', 'deploy/base/nodereport-policy.yaml'].map((f) => path.join(ROOT, f)).join(','),
+    '--kubeconfig-out',
+    kubeconfig,
+  ],
+  { stdio: 'ignore' },
+);
+children.push(sim);
+for (let i = 0; i < 100 && !fs.existsSync(kubeconfig); i++) await sleep(100);
+
+const agent = spawn(
+  process.execPath,
+  [
+    '--max-semi-space-size=1',
+    path.join(ROOT, 'dist/exporter.mjs'),
+    '--node-name',
+    'node-00000',
+    '--host-root',
+    host,
+    '--kubeconfig',
+    kubeconfig,
+    '--address',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--interval',
+    '5s',
+  ],
+  { stdio: ['ignore', 'pipe', 'pipe'] },
+);
+children.push(agent);
+let output = '';
+agent.stdout.on('data', (c) => (output += c));
+agent.stderr.on('data', (c) => (output += c));
+let url;
+for (let i = 0; i < 300 && !url; i++) {
+  url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+  await sleep(100);
+}
+if (!url) throw new Error(`the agent did not start:\n${output}`);
+for (let i = 0; i < 300; i++) {
+  if ((await fetch(`${url}/readyz`).catch(() => undefined))?.ok) break;
+  await sleep(100);
+}
+
+console.log(`soak: ${SECONDS}s, agent at ${url}, ${INTERFACES} interfaces, 250 pods, 50 scrapers`);
+const samples = [];
+const sampler = setInterval(() => samples.push(rssMiB(agent.pid)), 10_000);
+samples.push(rssMiB(agent.pid));
+const load = await autocannon({ url: `${url}/metrics`, connections: 50, duration: SECONDS });
+clearInterval(sampler);
+samples.push(rssMiB(agent.pid));
+const cycles = Number(/^netcheck_cycles_total\{[^}]*\} (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
+stop();
+
+const first = samples.slice(0, 3);
+const last = samples.slice(-3);
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const peak = Math.max(...samples);
+const drift = mean(last) - mean(first);
+const errors = load.errors + load.non2xx;
+const met = (ok) => (ok ? 'yes' : '**no**');
+const table = [
+  '| what | measured | target | met |',
+  '|---|---|---|---|',
+  `| agent RSS over ${SECONDS} s (${samples.length} samples): first → last minute, peak | ${mean(first).toFixed(0)} → ${mean(last).toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB | flat, ≤ 80 MiB | ${met(peak <= 80 && drift < 10)} |`,
+  `| /metrics under 50 scrapers for the whole run: p50 / p99 / max latency | ${load.latency.p50} / ${load.latency.p99} / ${load.latency.max} ms, ${load.requests.average.toFixed(0)} req/s | no errors | ${met(errors === 0)} (${errors} errors) |`,
+  `| check cycles in that time (every 5 s) | ${cycles} | ≈ ${Math.floor(SECONDS / 5)} | ${met(cycles >= Math.floor(SECONDS / 5) * 0.9)} |`,
+].join('\n');
+console.log(table);
+
+const doc = path.join(ROOT, 'docs/benchmarks.md');
+const section = `<!-- soak:begin (make soak, bench/soak.mjs) -->\n## Soak: the agent on a busy node (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version})\n\n${INTERFACES} interfaces under --host-root, 250 pods on the node, cycles every 5 s with the NodeReport published, 50 connections scraping /metrics without pause.\n\n${table}\n<!-- soak:end -->`;
+const text = fs.readFileSync(doc, 'utf8');
+fs.writeFileSync(doc, /<!-- soak:begin[\s\S]*<!-- soak:end -->/.test(text) ? text.replace(/<!-- soak:begin[\s\S]*<!-- soak:end -->/, section) : `${text.trimEnd()}\n\n${section}\n`);
+process.exit(0);
