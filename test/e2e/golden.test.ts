@@ -3,25 +3,10 @@
 // `make golden` rewrites the files from the current output, for review.
 //
 // Only what a clock changes is normalised: ages ("12s ago") and the agent's own timings.
-import fs from 'node:fs';
-import path from 'node:path';
-import { type AgentProcess, agentOn, agentUser, kubectlNetcheck, published, REPORT_API, ROOT, type Sim, startSim } from './harness';
+import { type AgentProcess, agentOn, agentUser, golden as goldenFile, kubectlNetcheck, published, REPORT_API, type Sim, startSim, withoutClock } from './harness';
 
-const GOLDEN = path.join(ROOT, 'test/golden');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
-
-const normalise = (text: string) => text.replace(/\b\d+(\.\d+)?(ms|s|m|h|d) ago\b/g, 'AGE ago').replace(/last heartbeat \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, 'last heartbeat TIME');
-
-function golden(name: string, actual: string) {
-  const file = path.join(GOLDEN, name);
-  if (UPDATE) {
-    fs.mkdirSync(GOLDEN, { recursive: true });
-    fs.writeFileSync(file, actual);
-    return;
-  }
-  if (!fs.existsSync(file)) throw new Error(`${name}: no golden file; run make golden and review it`);
-  expect(actual).toBe(fs.readFileSync(file, 'utf8'));
-}
+const normalise = withoutClock;
+const golden = (name: string, actual: string) => goldenFile('', name, actual);
 
 // The demo's cluster: seeds 000/001 with an agent on every worker; n01's conntrack table is full.
 const FLEET: [string, string][] = [

@@ -280,3 +280,21 @@ export async function agentOn(sim: Sim, node: string, host: string, extra: strin
 export async function published(sim: Sim, agent: AgentProcess, node: string) {
   await agent.waitFor(`the NodeReport of ${node} in the API`, async () => (await reportsWritten(sim, node)).some((r) => r.path.includes('/status')));
 }
+
+/** Replaces what a clock changes in a report (ages, heartbeat times), so outputs compare byte for byte. */
+export const withoutClock = (text: string) => text.replace(/\b\d+(\.\d+)?(ms|s|m|h|d) ago\b/g, 'AGE ago').replace(/last heartbeat \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, 'last heartbeat TIME');
+
+/**
+ * Compares `actual` with the golden file `name` under test/golden/`dir`; with UPDATE_GOLDEN=1
+ * (make golden) writes it instead, for review in the diff.
+ */
+export function golden(dir: string, name: string, actual: string) {
+  const file = path.join(ROOT, 'test/golden', dir, name);
+  if (process.env.UPDATE_GOLDEN === '1') {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, actual);
+    return;
+  }
+  if (!fs.existsSync(file)) throw new Error(`${path.join(dir, name)}: no golden file; run make golden and review it`);
+  expect(actual).toBe(fs.readFileSync(file, 'utf8'));
+}

@@ -6,22 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CheckResult, ClusterReport, NodeReport } from '../../src/model';
-import { CLUSTERS, HOSTS, kubectlNetcheck, ROOT, startAgent, startSim } from './harness';
+import { CLUSTERS, golden as goldenFile, HOSTS, kubectlNetcheck, startAgent, startSim, withoutClock } from './harness';
 
-const GOLDEN = path.join(ROOT, 'test/golden/scenarios');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
-const ages = (text: string) => text.replace(/\b\d+(\.\d+)?(ms|s|m|h|d) ago\b/g, 'AGE ago').replace(/last heartbeat \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, 'last heartbeat TIME');
-
-function golden(name: string, actual: string) {
-  const file = path.join(GOLDEN, name);
-  if (UPDATE) {
-    fs.mkdirSync(GOLDEN, { recursive: true });
-    fs.writeFileSync(file, actual);
-    return;
-  }
-  if (!fs.existsSync(file)) throw new Error(`${name}: no golden file; run make golden and review it`);
-  expect(actual).toBe(fs.readFileSync(file, 'utf8'));
-}
+const ages = withoutClock;
+const golden = (name: string, actual: string) => goldenFile('scenarios', name, actual);
 
 /** What makes a remedy not pasteable, or wrong for the evidence in front of it; [] when it is fine. */
 function remedyProblems(where: string, check: CheckResult): string[] {
