@@ -49,7 +49,7 @@ lint: deps
 
 # Every suite on the Node build, then the plugin's end-to-end suites again through kubectl on the
 # compiled executable (dist/bin/kubectl-netcheck).
-PLUGIN_E2E := test/e2e/plugin.test.ts test/e2e/errors.test.ts test/e2e/reports.test.ts test/e2e/golden.test.ts test/e2e/scenarios.test.ts test/e2e/cilium.test.ts
+PLUGIN_E2E := test/e2e/plugin.test.ts test/e2e/errors.test.ts test/e2e/reports.test.ts test/e2e/golden.test.ts test/e2e/scenarios.test.ts test/e2e/cilium.test.ts test/e2e/connection.test.ts
 
 test: deps debian-deps build typecheck lint
 	npx jest --ci

@@ -140,7 +140,7 @@ async function main() {
   try {
     const { KubeClient } = await import('../src/sources/kube-client');
     const { NodeWatcher } = await import('../src/sources/node-watch');
-    const client = await KubeClient.load({ kubeconfig, inCluster: true, requestTimeoutMs: 10_000, limits: { maxResponseBytes: 8 * 1024 * 1024 } });
+    const client = await KubeClient.load({ connection: { kubeconfig }, inCluster: true, requestTimeoutMs: 10_000, limits: { maxResponseBytes: 8 * 1024 * 1024 } });
     const watcher = new NodeWatcher(client, nodeName, (level, message) => log(level, message));
     watcher.start();
     const clusterRead = watcher.refreshCluster(10 * 60_000);

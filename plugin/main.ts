@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { clusterReport, type Status } from '../src/model';
+import type { ConnectionFlags } from '../src/sources/kubeconfig';
 import { sanitize } from '../src/util/text';
 import { parseDuration } from '../src/util/time';
 import { VERSION } from '../src/version';
@@ -18,8 +19,6 @@ Usage:
   kubectl netcheck version             print the version
 
 Flags:
-      --kubeconfig PATH           path to the kubeconfig file
-      --context NAME              kubeconfig context to use
       --request-timeout DURATION  give up on an API request after this long (default 10s)
   -o, --output FORMAT             table, wide, json or yaml (default table)
   -l, --selector SELECTOR         label selector for \`nodes\`
@@ -29,12 +28,40 @@ Flags:
       --version                   print the version (as \`version\`)
   -h, --help                      this help
 
+Connection flags (kubectl's, with kubectl's meaning; KUBECONFIG and HTTPS_PROXY/NO_PROXY too):
+      --kubeconfig PATH           path to the kubeconfig file
+      --context NAME              kubeconfig context to use
+      --cluster NAME              kubeconfig cluster to use
+      --user NAME                 kubeconfig user to use
+  -s, --server URL                the API server's address (http:// for kubectl proxy)
+      --token TOKEN               bearer token
+      --as USER                   impersonate this user
+      --as-group GROUP            impersonate this group (repeatable)
+      --as-uid UID                impersonate this UID
+      --certificate-authority PATH   CA bundle to verify the server with
+      --client-certificate PATH   client certificate file
+      --client-key PATH           client key file
+      --tls-server-name NAME      server name to verify the certificate against
+      --insecure-skip-tls-verify  do not verify the server's certificate (insecure)
+
 Exit codes: 0 no check failed, 2 a check failed, 1 the run itself failed.
 `;
 
 const OPTIONS = {
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
+  cluster: { type: 'string' },
+  user: { type: 'string' },
+  server: { type: 'string', short: 's' },
+  token: { type: 'string' },
+  as: { type: 'string' },
+  'as-group': { type: 'string', multiple: true },
+  'as-uid': { type: 'string' },
+  'insecure-skip-tls-verify': { type: 'boolean', default: false },
+  'certificate-authority': { type: 'string' },
+  'client-certificate': { type: 'string' },
+  'client-key': { type: 'string' },
+  'tls-server-name': { type: 'string' },
   'request-timeout': { type: 'string', default: '10s' },
   output: { type: 'string', short: 'o', default: 'table' },
   selector: { type: 'string', short: 'l' },
@@ -50,8 +77,7 @@ const FORMATS: OutputFormat[] = ['table', 'wide', 'json', 'yaml'];
 class UsageError extends Error {}
 
 interface Flags {
-  kubeconfig?: string;
-  context?: string;
+  connection: ConnectionFlags;
   requestTimeout: string;
   output: OutputFormat;
   selector?: string;
@@ -61,7 +87,7 @@ interface Flags {
 }
 
 function parse(argv: string[]): { command?: string; args: string[]; flags: Flags; help: boolean; version: boolean } {
-  const parse = () => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const parse = () => parseArgs({ args: booleanValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse();
@@ -76,8 +102,22 @@ function parse(argv: string[]): { command?: string; args: string[]; flags: Flags
   const output = values.output as OutputFormat;
   if (!FORMATS.includes(output)) throw new UsageError(`unknown output format "${output}": use ${FORMATS.join(', ')}`);
   const flags: Flags = {
-    kubeconfig: values.kubeconfig,
-    context: values.context,
+    connection: {
+      kubeconfig: values.kubeconfig,
+      context: values.context,
+      cluster: values.cluster,
+      user: values.user,
+      server: values.server,
+      token: values.token,
+      as: values.as,
+      asGroups: values['as-group'],
+      asUid: values['as-uid'],
+      insecureSkipTlsVerify: values['insecure-skip-tls-verify'],
+      certificateAuthority: values['certificate-authority'],
+      clientCertificate: values['client-certificate'],
+      clientKey: values['client-key'],
+      tlsServerName: values['tls-server-name'],
+    },
     requestTimeout: values['request-timeout'],
     output,
     selector: values.selector,
@@ -86,6 +126,19 @@ function parse(argv: string[]): { command?: string; args: string[]; flags: Flags
     color: !values['no-color'],
   };
   return { command: positionals[0], args: positionals.slice(1), flags, help: values.help, version: values.version };
+}
+
+/** kubectl accepts --flag=true and --flag=false for its boolean flags; so do we. */
+function booleanValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)=(true|false)$/.exec(arg);
+    const option = m && OPTIONS[m[1] as keyof typeof OPTIONS];
+    if (m && option?.type === 'boolean') {
+      if (m[2] === 'true') out.push(`--${m[1]}`);
+    } else out.push(arg);
+  }
+  return out;
 }
 
 function useColor(flags: Flags): boolean {
@@ -100,7 +153,7 @@ async function run(flags: Flags, name: string | undefined): Promise<Status> {
     import('../src/sources/kube/nodes'),
     import('../src/engine'),
   ]);
-  const client = await KubeClient.load({ kubeconfig: flags.kubeconfig, context: flags.context, requestTimeoutMs: parseDuration(flags.requestTimeout), keepAlive: true });
+  const client = await KubeClient.load({ connection: flags.connection, requestTimeoutMs: parseDuration(flags.requestTimeout), keepAlive: true });
   const agentOpts = { agentNamespace: flags.agentNamespace, useAgent: flags.useAgent };
   const renderer = new Renderer(useColor(flags));
   const evaluate = ({ facts, agent }: Awaited<ReturnType<typeof gatherNode>>) => {

@@ -3,6 +3,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { clip } from '../util/text';
 import { AuthError, type ClusterAuth, inClusterAuth, kubeconfigAuth } from './cluster-auth';
+import { type ConnectionFlags, KubeconfigError } from './kubeconfig';
+import { HttpProxyAgent, HttpsProxyAgent, ProxyError } from './proxy';
 
 /** A failure a user can act on, worded as one line. */
 export class KubeError extends Error {
@@ -16,8 +18,8 @@ export class KubeError extends Error {
 }
 
 export interface ClientOptions {
-  kubeconfig?: string;
-  context?: string;
+  /** --kubeconfig, --context and the rest of kubectl's connection flags. */
+  connection?: ConnectionFlags;
   requestTimeoutMs: number;
   inCluster?: boolean;
   /** Reuse connections (the plugin's short burst of requests); the agent's long watches do not. */
@@ -51,6 +53,7 @@ export class KubeClient {
   bytes = 0;
   private readonly server: URL;
   private agent?: http.Agent;
+  private agentCert?: https.RequestOptions['cert'];
 
   private constructor(
     private readonly auth: ClusterAuth,
@@ -67,12 +70,12 @@ export class KubeClient {
 
   /** From the kubeconfig, or, for the agent in a pod, from its service account. */
   static async load(opts: ClientOptions): Promise<KubeClient> {
-    const inCluster = !opts.kubeconfig && opts.inCluster && !!process.env.KUBERNETES_SERVICE_HOST;
+    const inCluster = !opts.connection?.kubeconfig && opts.inCluster && !!process.env.KUBERNETES_SERVICE_HOST;
     try {
-      const auth = inCluster ? inClusterAuth() : await kubeconfigAuth(opts.kubeconfig, opts.context);
+      const auth = inCluster ? inClusterAuth() : kubeconfigAuth(opts.connection ?? {});
       return new KubeClient(auth, opts.requestTimeoutMs, opts.keepAlive ?? false, { ...DEFAULT_LIMITS, ...opts.limits });
     } catch (e) {
-      if (e instanceof AuthError) throw new KubeError(e.message);
+      if (e instanceof AuthError || e instanceof KubeconfigError || e instanceof ProxyError) throw new KubeError(e.message);
       throw new KubeError(`cannot load cluster credentials: ${(e as Error).message.split('\n')[0]}`);
     }
   }
@@ -175,15 +178,26 @@ export class KubeClient {
     };
     await this.auth.apply(opts);
     this.checkClientCertificate(opts.cert);
-    // KubeConfig makes a new agent, so a new TLS handshake, per request; share one instead
-    // (unless a proxy agent is configured).
-    if (this.keepAlive && !this.auth.proxied) {
-      const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = opts;
-      this.agent ??=
-        this.server.protocol === 'http:' ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true, maxSockets: 16, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername });
-      opts.agent = this.agent;
-    }
+    opts.agent = this.agentFor(opts);
     return opts;
+  }
+
+  /**
+   * One agent for the client, so one TLS session for the plugin's burst of requests; made again
+   * only if an exec plugin hands out a new client certificate.
+   */
+  private agentFor(opts: https.RequestOptions): http.Agent | undefined {
+    const proxy = this.auth.proxy;
+    if (!this.keepAlive && !proxy) return undefined;
+    if (this.agent && this.agentCert === opts.cert) return this.agent;
+    this.agent?.destroy();
+    const { ca, cert, key, rejectUnauthorized, servername } = opts;
+    const common = { keepAlive: this.keepAlive, maxSockets: 16 };
+    const tlsOptions = { ...common, ca, cert, key, rejectUnauthorized, servername };
+    if (this.server.protocol === 'http:') this.agent = proxy ? new HttpProxyAgent(proxy, this.timeoutMs, common) : new http.Agent(common);
+    else this.agent = proxy ? new HttpsProxyAgent(proxy, this.timeoutMs, tlsOptions) : new https.Agent(tlsOptions);
+    this.agentCert = cert;
+    return this.agent;
   }
 
   async getText(path: string, accept = '*/*'): Promise<string> {
@@ -199,8 +213,18 @@ export class KubeClient {
     return JSON.parse(body) as T;
   }
 
-  /** One request, its answer's body bounded in size and the whole exchange in time. */
+  /** One request; after a 401, once more with a fresh credential if the credential plugin may give one. */
   private async send(method: string, path: string, opts: { accept: string; body?: string; contentType?: string }): Promise<string> {
+    try {
+      return await this.sendOnce(method, path, opts);
+    } catch (e) {
+      if (e instanceof KubeError && e.status === 401 && this.auth.refresh()) return this.sendOnce(method, path, opts);
+      throw e;
+    }
+  }
+
+  /** One request, its answer's body bounded in size and the whole exchange in time. */
+  private async sendOnce(method: string, path: string, opts: { accept: string; body?: string; contentType?: string }): Promise<string> {
     const request = await this.requestOptions(path, opts.accept);
     request.method = method;
     if (opts.body !== undefined) request.headers = { ...request.headers, 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(opts.body) };
@@ -264,6 +288,7 @@ export class KubeClient {
 
   private explain(e: Error, verb: string): KubeError {
     if (e instanceof KubeError) return e;
+    if (e instanceof ProxyError || e instanceof KubeconfigError) return new KubeError(e.message);
     const code = (e as NodeJS.ErrnoException).code ?? '';
     const at = this.server.origin;
     const { context, cluster } = this.auth.names;
@@ -287,7 +312,7 @@ export class KubeClient {
       case 'CERT_HAS_EXPIRED':
         return new KubeError(`x509: a certificate has expired talking to ${at} (kubeadm certs check-expiration on a control-plane node)`);
       case 'ERR_TLS_CERT_ALTNAME_INVALID':
-        return new KubeError(`x509: the certificate of ${at} is not valid for ${this.server.hostname}`);
+        return new KubeError(`x509: the certificate of ${at} is not valid for ${this.auth.serverName ?? this.server.hostname.replace(/^\[|\]$/g, '')}`);
       default:
         if (/certificate|SSL|TLS/i.test(e.message)) return new KubeError(`TLS failure talking to ${at}: ${e.message}`);
         return new KubeError(`${verb} to ${at} failed: ${e.message}`);

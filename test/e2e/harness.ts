@@ -55,7 +55,7 @@ export function agentPodFixture(node: string, state: { ready?: boolean; waiting?
 export interface Sim {
   url: string;
   kubeconfig: string;
-  requests(): Promise<{ method: string; path: string; user: string; impersonate?: Record<string, string>; contentType?: string }[]>;
+  requests(): Promise<{ method: string; path: string; user: string; credential: string; impersonate?: Record<string, string>; contentType?: string }[]>;
   resetRequests(): Promise<void>;
   upsert(obj: object): Promise<void>;
   remove(obj: object): Promise<void>;
@@ -140,10 +140,12 @@ async function adminFetch(url: string, p: string, method = 'GET', body?: string)
 
 async function apiFetch(url: string, p: string, method: string, token?: string, body?: string, contentType = 'application/json'): Promise<Response> {
   const transport = url.startsWith('https:') ? await import('node:https') : await import('node:http');
-  const ca = fs.readFileSync(path.join(ROOT, 'test/fixtures/tls/ca.crt'));
+  const tls = (f: string) => fs.readFileSync(path.join(ROOT, 'test/fixtures/tls', f));
+  // the client certificate, for a sim started with --client-ca
+  const [ca, cert, key] = [tls('ca.crt'), tls('client.crt'), tls('client.key')];
   const headers: Record<string, string> = { 'Content-Type': contentType, ...(token ? { Authorization: `Bearer ${token}` } : {}) };
   return new Promise((resolve, reject) => {
-    const req = transport.request(`${url}${p}`, { method, ca, agent: false, headers }, (res) => {
+    const req = transport.request(`${url}${p}`, { method, ca, cert, key, agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode })));

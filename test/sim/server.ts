@@ -48,7 +48,17 @@ export interface RequestRecord {
   user: string;
   /** Impersonate-* headers as sent. */
   impersonate?: Record<string, string>;
+  /** How the client authenticated: a client certificate, a bearer token, basic auth, or none. */
+  credential: 'certificate' | 'bearer' | 'basic' | 'none';
   contentType?: string;
+}
+
+function credentialOf(req: http.IncomingMessage): RequestRecord['credential'] {
+  if ((req.socket as TLSSocket).getPeerCertificate?.()?.subject?.CN) return 'certificate';
+  const authorization = req.headers.authorization ?? '';
+  if (authorization.startsWith('Bearer ')) return 'bearer';
+  if (authorization.startsWith('Basic ')) return 'basic';
+  return 'none';
 }
 
 function status(code: number, reason: string, message: string, details?: Obj): Obj {
@@ -271,6 +281,7 @@ users:
       bytes: 0,
       userAgent: req.headers['user-agent'] ?? '',
       user: user.username,
+      credential: credentialOf(req),
       ...(Object.keys(impersonate).length ? { impersonate } : {}),
       ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
     };
