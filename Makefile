@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # The real peers the tests run against, as tool:Debian-package: Prometheus and promtool, amtool,
 # BIRD 1.6, node_exporter, and kubectl (kubernetes-client only where no kubectl is installed).
 DEBIAN_TOOLS := promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager bird:bird birdc:bird \
-	prometheus-node-exporter:prometheus-node-exporter kubectl:kubernetes-client
+	prometheus-node-exporter:prometheus-node-exporter kubectl:kubernetes-client zsh:zsh fish:fish
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -49,7 +49,7 @@ lint: deps
 
 # Every suite on the Node build, then the plugin's end-to-end suites again through kubectl on the
 # compiled executable (dist/bin/kubectl-netcheck).
-PLUGIN_E2E := test/e2e/plugin.test.ts test/e2e/errors.test.ts test/e2e/reports.test.ts test/e2e/golden.test.ts test/e2e/scenarios.test.ts test/e2e/cilium.test.ts test/e2e/connection.test.ts
+PLUGIN_E2E := test/e2e/plugin.test.ts test/e2e/errors.test.ts test/e2e/reports.test.ts test/e2e/golden.test.ts test/e2e/scenarios.test.ts test/e2e/cilium.test.ts test/e2e/connection.test.ts test/e2e/completion.test.ts
 
 test: deps debian-deps build typecheck lint
 	npx jest --ci
@@ -86,6 +86,7 @@ PREFIX ?= /usr/local
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 dist/bin/kubectl-netcheck $(DESTDIR)$(PREFIX)/bin/kubectl-netcheck
+	install -m 0755 bin/kubectl_complete-netcheck $(DESTDIR)$(PREFIX)/bin/kubectl_complete-netcheck
 
 clean:
 	rm -rf dist coverage .tmp

@@ -17,6 +17,8 @@ Usage:
   kubectl netcheck node NAME [flags]   every check for one node, with evidence and the fix
   kubectl netcheck nodes [flags]       every node (or -l SELECTOR), one row each, worst first
   kubectl netcheck version             print the version
+  kubectl netcheck completion SHELL    print a bash, zsh or fish completion script
+                                       (kubectl itself completes through kubectl_complete-netcheck)
 
 Flags:
       --request-timeout DURATION  give up on an API request after this long (default 10s)
@@ -176,6 +178,12 @@ async function run(flags: Flags, name: string | undefined): Promise<Status> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '__complete') {
+    // Cobra's hidden command, which kubectl_complete-netcheck and the completion scripts call
+    const { complete } = await import('./completion');
+    process.stdout.write(await complete(argv.slice(1)));
+    return EXIT_OK;
+  }
   const { command, args, flags, help, version } = parse(argv);
   if (help) {
     process.stdout.write(HELP);
@@ -199,10 +207,18 @@ export async function main(argv: string[]): Promise<number> {
     case 'nodes':
       expectArgs(0, 'nodes [-l SELECTOR] [flags]');
       return (await run(flags, undefined)) === 'fail' ? EXIT_CHECK_FAILED : EXIT_OK;
+    case 'completion': {
+      expectArgs(1, 'completion bash|zsh|fish');
+      const { completionScript } = await import('./completion');
+      const script = completionScript(args[0]);
+      if (!script) throw new UsageError(`no completion for shell "${args[0]}": use bash, zsh or fish`);
+      process.stdout.write(script);
+      return EXIT_OK;
+    }
     case undefined:
-      throw new UsageError('name a command: node NAME, nodes or version');
+      throw new UsageError('name a command: node NAME, nodes, version or completion SHELL');
     default:
-      throw new UsageError(`unknown command "${command}": use node NAME, nodes or version`);
+      throw new UsageError(`unknown command "${command}": use node NAME, nodes, version or completion SHELL`);
   }
 }
 

@@ -74,9 +74,23 @@ if (process.argv.includes('--release')) {
     mkdirSync(stage, { recursive: true });
     compile(path.join(stage, 'kubectl-netcheck'), t.bun, runtimeOf(t.npm));
     copyFileSync('LICENSE', path.join(stage, 'LICENSE'));
+    copyFileSync('bin/kubectl_complete-netcheck', path.join(stage, 'kubectl_complete-netcheck'));
     writeFileSync(path.join(stage, 'THIRD_PARTY_NOTICES.txt'), readFileSync('dist/THIRD_PARTY_NOTICES.txt', 'utf8') + BUN_NOTICE);
     const archive = `kubectl-netcheck_v${pkg.version}_${t.os}_${t.arch}.tar.gz`;
-    execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--mtime=@0', '-czf', path.join(out, archive), '-C', stage, 'kubectl-netcheck', 'LICENSE', 'THIRD_PARTY_NOTICES.txt']);
+    execFileSync('tar', [
+      '--sort=name',
+      '--owner=0',
+      '--group=0',
+      '--mtime=@0',
+      '-czf',
+      path.join(out, archive),
+      '-C',
+      stage,
+      'kubectl-netcheck',
+      'kubectl_complete-netcheck',
+      'LICENSE',
+      'THIRD_PARTY_NOTICES.txt',
+    ]);
     rmSync(stage, { recursive: true });
     sums.push({
       ...t,
@@ -91,4 +105,6 @@ if (process.argv.includes('--release')) {
 } else {
   mkdirSync('dist/bin', { recursive: true });
   compile('dist/bin/kubectl-netcheck');
+  // kubectl's plugin completion runs kubectl_complete-netcheck, found on PATH beside the plugin
+  copyFileSync('bin/kubectl_complete-netcheck', 'dist/bin/kubectl_complete-netcheck');
 }

@@ -14,6 +14,7 @@ const platforms = sums
     sha256: "${s.sha256}"
     files:
       - {from: kubectl-netcheck, to: .}
+      - {from: kubectl_complete-netcheck, to: .}
       - {from: LICENSE, to: .}
       - {from: THIRD_PARTY_NOTICES.txt, to: .}
     bin: kubectl-netcheck`,
@@ -40,6 +41,8 @@ spec:
   caveats: |
     For host-level checks install the agent:
       kubectl apply -k 'https://github.com/netcheck/netcheck//deploy?ref=${tag}'
+    For kubectl netcheck <TAB> (kubectl 1.26+) link the completion helper; krew does not yet:
+      ln -s "\${KREW_ROOT:-$HOME/.krew}/store/netcheck/${tag}/kubectl_complete-netcheck" "\${KREW_ROOT:-$HOME/.krew}/bin/"
   platforms:
 ${platforms}
 `,

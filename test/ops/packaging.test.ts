@@ -45,7 +45,7 @@ test('the krew manifest follows krew-index rules: one self-contained archive per
     const { os, arch } = platform.selector.matchLabels;
     expect(platform.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(platform.uri).toMatch(new RegExp(`/${manifest.spec.version}/kubectl-netcheck_${manifest.spec.version}_${os}_${arch}\\.tar\\.gz$`));
-    expect(platform.files.map((f: any) => f.from)).toEqual(['kubectl-netcheck', 'LICENSE', 'THIRD_PARTY_NOTICES.txt']);
+    expect(platform.files.map((f: any) => f.from)).toEqual(['kubectl-netcheck', 'kubectl_complete-netcheck', 'LICENSE', 'THIRD_PARTY_NOTICES.txt']);
     expect(platform.bin).toBe('kubectl-netcheck');
   }
 });
