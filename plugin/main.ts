@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { clusterReport, type Status } from '../src/model';
+import type { Status } from '../src/model';
 import type { ConnectionFlags } from '../src/sources/kubeconfig';
 import { sanitize } from '../src/util/text';
 import { parseDuration } from '../src/util/time';
 import { VERSION } from '../src/version';
-import { type OutputFormat, Renderer } from './output';
+import type { OutputFormat } from './output';
 
 const EXIT_OK = 0;
 const EXIT_RUN_FAILED = 1;
@@ -149,20 +149,27 @@ function useColor(flags: Flags): boolean {
 
 async function run(flags: Flags, name: string | undefined): Promise<Status> {
   // Loaded only here, so `kubectl netcheck version` and --help never pay for the Kubernetes client.
-  const [{ KubeClient }, { gatherNode }, { gatherNodes }, { evaluateNode, mergeAgentReport }] = await Promise.all([
+  const [{ KubeClient }, { gatherNode }, { gatherNodes }, { evaluateWithAgent }, { Renderer }, { clusterReport }] = await Promise.all([
     import('../src/sources/kube-client'),
     import('../src/sources/kube/node'),
     import('../src/sources/kube/nodes'),
     import('../src/engine'),
+    import('./output'),
+    import('../src/model'),
   ]);
   const client = await KubeClient.load({ connection: flags.connection, requestTimeoutMs: parseDuration(flags.requestTimeout), keepAlive: true });
   const agentOpts = { agentNamespace: flags.agentNamespace, useAgent: flags.useAgent };
   const renderer = new Renderer(useColor(flags));
-  const evaluate = ({ facts, agent }: Awaited<ReturnType<typeof gatherNode>>) => {
-    const report = evaluateNode(facts);
-    return agent ? mergeAgentReport(report, agent) : report;
+  const evaluate = ({ facts, agent }: Awaited<ReturnType<typeof gatherNode>>) => evaluateWithAgent(facts, agent);
+  // NETCHECK_DEBUG_REQUESTS=1: the request timeline on stderr (ms since start, as kubectl -v=6 shows requests)
+  if (process.env.NETCHECK_DEBUG_REQUESTS) client.timeline = [];
+  const debug = () => {
+    if (!client.timeline) return;
+    for (const t of client.timeline) {
+      process.stderr.write(`${t.startMs.toFixed(0).padStart(6)} → ${t.endMs.toFixed(0).padStart(6)} ms  ${t.status} ${(t.bytes / 1024).toFixed(0).padStart(6)} KiB  ${sanitize(t.what)}\n`);
+    }
+    process.stderr.write(`requests=${client.requests} bytes=${client.bytes} done at ${performance.now().toFixed(0)} ms\n`);
   };
-  const debug = () => process.env.NETCHECK_DEBUG_REQUESTS && process.stderr.write(`requests=${client.requests} bytes=${client.bytes}\n`);
   if (name !== undefined) {
     const report = evaluate(await gatherNode(client, name, agentOpts));
     process.stdout.write(renderer.node(report, flags.output));

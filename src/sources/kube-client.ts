@@ -51,6 +51,8 @@ interface ListBody<T> {
 export class KubeClient {
   requests = 0;
   bytes = 0;
+  /** Every request with its timing, when asked for (NETCHECK_DEBUG_REQUESTS, for profiling). */
+  timeline?: { what: string; status: number; startMs: number; endMs: number; bytes: number }[];
   private readonly server: URL;
   private agent?: http.Agent;
   private agentCert?: https.RequestOptions['cert'];
@@ -192,7 +194,7 @@ export class KubeClient {
     if (this.agent && this.agentCert === opts.cert) return this.agent;
     this.agent?.destroy();
     const { ca, cert, key, rejectUnauthorized, servername } = opts;
-    const common = { keepAlive: this.keepAlive, maxSockets: 16 };
+    const common = { keepAlive: this.keepAlive, maxSockets: 4 };
     const tlsOptions = { ...common, ca, cert, key, rejectUnauthorized, servername };
     if (this.server.protocol === 'http:') this.agent = proxy ? new HttpProxyAgent(proxy, this.timeoutMs, common) : new http.Agent(common);
     else this.agent = proxy ? new HttpsProxyAgent(proxy, this.timeoutMs, tlsOptions) : new https.Agent(tlsOptions);
@@ -231,6 +233,7 @@ export class KubeClient {
     this.requests++;
     const transport = this.server.protocol === 'http:' ? http : https;
     const verb = `${method} ${path.split('?')[0]}`;
+    const started = performance.now();
     return new Promise<string>((resolve, reject) => {
       const deadline = setTimeout(() => {
         req.destroy(new KubeError(`the API server at ${this.server.origin} did not answer ${verb} within ${this.timeoutMs / 1000}s (--request-timeout)`));
@@ -251,6 +254,7 @@ export class KubeClient {
           clearTimeout(deadline);
           const body = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;
+          this.timeline?.push({ what: `${method} ${path}`, status, startMs: started, endMs: performance.now(), bytes: size });
           if (status >= 200 && status < 300) resolve(body);
           else reject(httpError(status, body, verb, this.server.origin, this.auth.names.user));
         });
@@ -263,27 +267,33 @@ export class KubeClient {
     });
   }
 
-  private certificateChecked = false;
+  /** The client certificate checked (it may change when an exec plugin hands out another), and the verdict. */
+  private checkedCertificate?: https.RequestOptions['cert'];
+  private certificateProblem?: KubeError;
 
   /**
    * An expired client certificate fails the TLS handshake in ways that name nothing (a reset, or
-   * "bad certificate"); say which certificate and since when, before connecting.
+   * "bad certificate"); say which certificate and since when, before connecting, on every request.
    */
   private checkClientCertificate(cert: https.RequestOptions['cert']): void {
-    if (this.certificateChecked || !cert) return;
-    this.certificateChecked = true;
-    const pem = Array.isArray(cert) ? cert[0] : cert;
-    let validTo: Date;
-    try {
-      validTo = new Date(new X509Certificate(pem as string | Buffer).validTo);
-    } catch {
-      return; // not PEM we can read; let the handshake decide
+    if (!cert) return;
+    if (this.checkedCertificate !== cert) {
+      this.checkedCertificate = cert;
+      this.certificateProblem = undefined;
+      const pem = Array.isArray(cert) ? cert[0] : cert;
+      let validTo: Date | undefined;
+      try {
+        validTo = new Date(new X509Certificate(pem as string | Buffer).validTo);
+      } catch {
+        // not PEM we can read; let the handshake decide
+      }
+      if (validTo && validTo.getTime() < Date.now()) {
+        this.certificateProblem = new KubeError(
+          `x509: the client certificate of user "${this.auth.names.user}" expired on ${validTo.toISOString().slice(0, 10)} (kubeadm certs renew admin.conf on a control-plane node, or fetch a new kubeconfig)`,
+        );
+      }
     }
-    if (validTo.getTime() < Date.now()) {
-      throw new KubeError(
-        `x509: the client certificate of user "${this.auth.names.user}" expired on ${validTo.toISOString().slice(0, 10)} (kubeadm certs renew admin.conf on a control-plane node, or fetch a new kubeconfig)`,
-      );
-    }
+    if (this.certificateProblem) throw this.certificateProblem;
   }
 
   private explain(e: Error, verb: string): KubeError {

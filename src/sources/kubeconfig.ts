@@ -208,7 +208,7 @@ export function resolveConfig(flags: ConnectionFlags, env = process.env): Resolv
   const merged = loadKubeconfig(flags.kubeconfig, env);
   if (merged.files.length === 0 && !flags.server) {
     const where = kubeconfigFiles(flags.kubeconfig, env).join(', ');
-    throw new KubeconfigError(`no kubeconfig found at ${where}: set KUBECONFIG, pass --kubeconfig, or --server`);
+    throw new KubeconfigError(`no kubeconfig found at ${where}: set KUBECONFIG or pass --kubeconfig`);
   }
   const contextName = flags.context || merged.currentContext;
   if (flags.context && !merged.contexts.has(flags.context)) throw new KubeconfigError(`context was not found for specified context: ${flags.context}`);

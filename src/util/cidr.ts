@@ -9,7 +9,24 @@ export interface Cidr {
   prefix: number;
 }
 
+/**
+ * Parsed CIDRs by text: `nodes` checks every node against the same cluster CIDRs and its peers'
+ * podCIDRs, so the same few thousand strings come back again and again. Bounded; results are frozen.
+ */
+const parsed = new Map<string, Cidr>();
+const MAX_CACHED = 20_000;
+
 export function parseCidr(text: string): Cidr {
+  let cidr = parsed.get(text);
+  if (!cidr) {
+    cidr = Object.freeze(parseCidrUncached(text));
+    if (parsed.size >= MAX_CACHED) parsed.clear();
+    parsed.set(text, cidr);
+  }
+  return cidr;
+}
+
+function parseCidrUncached(text: string): Cidr {
   let addr: ipaddr.IPv4 | ipaddr.IPv6;
   let prefix: number;
   try {

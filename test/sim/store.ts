@@ -85,6 +85,8 @@ export class Store {
   readonly resources: Resource[] = [...BUILTIN];
   readonly objects = new Map<string, Obj[]>(BUILTIN.map((r) => [r.name, []]));
   readonly podsByNode = new Map<string, Obj[]>();
+  /** "resource/namespace" → objects: an API server's cache is keyed by namespace, so a namespaced list never scans the cluster. */
+  private readonly byNamespace = new Map<string, Obj[]>();
   readonly logs = new Map<string, string>();
   private uid = 0;
   resourceVersion = 1000;
@@ -113,6 +115,12 @@ export class Store {
     obj.metadata.creationTimestamp ??= timestamp(Date.now() - 86400_000 * 20);
     if (resource.namespaced) obj.metadata.namespace ??= 'default';
     this.objects.get(resource.name)!.push(obj);
+    if (resource.namespaced) {
+      const key = `${resource.name}/${obj.metadata.namespace}`;
+      const list = this.byNamespace.get(key) ?? [];
+      list.push(obj);
+      this.byNamespace.set(key, list);
+    }
     if (obj.kind === 'Pod' && obj.spec?.nodeName) {
       const list = this.podsByNode.get(obj.spec.nodeName) ?? [];
       list.push(obj);
@@ -125,6 +133,8 @@ export class Store {
   remove(resource: Resource, obj: Obj): void {
     const list = this.objects.get(resource.name)!;
     list.splice(list.indexOf(obj), 1);
+    const inNamespace = this.byNamespace.get(`${resource.name}/${obj.metadata?.namespace}`);
+    if (inNamespace?.includes(obj)) inNamespace.splice(inNamespace.indexOf(obj), 1);
     if (obj.kind === 'Pod') for (const pods of this.podsByNode.values()) if (pods.includes(obj)) pods.splice(pods.indexOf(obj), 1);
     if (obj.kind === 'CustomResourceDefinition') {
       const gone = crdResource(obj);
@@ -133,6 +143,7 @@ export class Store {
         1,
       );
       this.objects.delete(gone.name);
+      for (const key of this.byNamespace.keys()) if (key.startsWith(`${gone.name}/`)) this.byNamespace.delete(key);
     }
   }
 
@@ -146,12 +157,16 @@ export class Store {
   /** Objects of a resource, narrowed by namespace and, cheaply, by an exact spec.nodeName selector. */
   candidates(resource: Resource, namespace: string | undefined, fieldSelector: string | null): Obj[] {
     const node = /(?:^|,)spec\.nodeName==?([^,]*)/.exec(fieldSelector ?? '')?.[1];
-    let items = resource.name === 'pods' && node !== undefined ? (this.podsByNode.get(node) ?? []) : this.objects.get(resource.name)!;
-    if (namespace) items = items.filter((o) => o.metadata.namespace === namespace);
-    return items;
+    if (resource.name === 'pods' && node !== undefined) {
+      const onNode = this.podsByNode.get(node) ?? [];
+      return namespace ? onNode.filter((o) => o.metadata.namespace === namespace) : onNode;
+    }
+    if (namespace && resource.namespaced) return this.byNamespace.get(`${resource.name}/${namespace}`) ?? [];
+    return this.objects.get(resource.name)!;
   }
 
   findObject(resource: Resource, namespace: string | undefined, name: string): Obj | undefined {
-    return this.objects.get(resource.name)!.find((o) => o.metadata.name === name && (!resource.namespaced || o.metadata.namespace === namespace));
+    if (resource.namespaced) return this.byNamespace.get(`${resource.name}/${namespace}`)?.find((o) => o.metadata.name === name);
+    return this.objects.get(resource.name)!.find((o) => o.metadata.name === name);
   }
 }

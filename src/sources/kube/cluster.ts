@@ -17,22 +17,30 @@ function flannelConfigMapPath(pod: V1Pod): string | undefined {
   return cm ? `/api/v1/namespaces/${pod.metadata?.namespace}/configmaps/${cm}` : undefined;
 }
 
+/** The controller-manager's pod, whose flags declare the cluster CIDR: needs nothing else, so callers start it first. */
+export function readControllerManager(client: KubeClient, unavailable: NodeFacts['unavailable']): Promise<{ items: V1Pod[] } | undefined> {
+  return attempt(unavailable, 'controllerManager', () =>
+    client.get<{ items: V1Pod[] }>(withQuery('/api/v1/namespaces/kube-system/pods', { labelSelector: 'component=kube-controller-manager', limit: '1' })),
+  );
+}
+
 /**
  * Cluster-wide declarations of the pod network. The controller-manager's flags are the truth;
  * kubeadm-config is read only when no controller-manager pod is visible (e.g. it runs outside
  * kube-system), since kubeadm writes its podSubnet into those very flags.
  */
-export async function gatherCluster(client: KubeClient, unavailable: NodeFacts['unavailable'], cniPods: V1Pod[]): Promise<ClusterFacts> {
+export async function gatherCluster(
+  client: KubeClient,
+  unavailable: NodeFacts['unavailable'],
+  cniPods: V1Pod[] | Promise<V1Pod[]>,
+  controllerManager = readControllerManager(client, unavailable),
+): Promise<ClusterFacts> {
   const cluster: ClusterFacts = {};
-  const flannelPod = cniPods.find((p) => cniAgent([p])?.kind === 'flannel');
-  const calicoPod = cniPods.find((p) => cniAgent([p])?.kind === 'calico');
+  const pods = await cniPods;
+  const flannelPod = pods.find((p) => cniAgent([p])?.kind === 'flannel');
+  const calicoPod = pods.find((p) => cniAgent([p])?.kind === 'calico');
   const flannelCm = flannelPod && flannelConfigMapPath(flannelPod);
-  const [kcmPods, netConf] = await Promise.all([
-    attempt(unavailable, 'controllerManager', () =>
-      client.get<{ items: V1Pod[] }>(withQuery('/api/v1/namespaces/kube-system/pods', { labelSelector: 'component=kube-controller-manager', limit: '1' })),
-    ),
-    flannelCm ? attempt(unavailable, 'flannel', () => client.find<V1ConfigMap>(flannelCm)) : undefined,
-  ]);
+  const [kcmPods, netConf] = await Promise.all([controllerManager, flannelCm ? attempt(unavailable, 'flannel', () => client.find<V1ConfigMap>(flannelCm)) : undefined]);
   const kcm = kcmPods?.items[0];
   if (kcm) {
     cluster.controllerManager = { flags: Object.fromEntries(parseCommandFlags(containerArgv(kcm))), source: `pod kube-system/${kcm.metadata?.name}` };

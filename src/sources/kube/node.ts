@@ -9,7 +9,7 @@ import { cniAgent } from '../../kube/cni';
 import type { NodeReport } from '../../model';
 import { type KubeClient, KubeError, withQuery } from '../kube-client';
 import { type AgentView, agentView, isAgentPod, readNodeReport } from '../reports';
-import { gatherCluster } from './cluster';
+import { gatherCluster, readControllerManager } from './cluster';
 import { apiEndpoints, attempt, cniLog, eventsAbout, peerOf, warningEvents } from './shared';
 
 export interface AgentOptions {
@@ -38,17 +38,25 @@ export function withAgent(facts: NodeFacts, view: AgentView): GatheredNode {
 export async function gatherNode(client: KubeClient, name: string, opts: AgentOptions, now = Date.now()): Promise<GatheredNode> {
   const unavailable: NodeFacts['unavailable'] = {};
   // The agent's report is read with the node: it is the host's view, wherever the agent runs.
-  const [node, pods, report] = await Promise.all([
-    client.find<V1Node>(`/api/v1/nodes/${encodeURIComponent(name)}`),
-    attempt(unavailable, 'pods', () => client.get<{ items: V1Pod[] }>(withQuery('/api/v1/pods', { fieldSelector: `spec.nodeName=${name}` })).then((l) => l.items)),
-    opts.useAgent ? readNodeReport(client, name) : undefined,
-  ]);
+  // The cluster's pod-network declarations need only the CNI pod (and the controller-manager's,
+  // asked for at once): they are read while the node and its report are.
+  const podsRead = attempt(unavailable, 'pods', () => client.get<{ items: V1Pod[] }>(withQuery('/api/v1/pods', { fieldSelector: `spec.nodeName=${name}` })).then((l) => l.items));
+  const clusterRead = gatherCluster(
+    client,
+    unavailable,
+    podsRead.then((p) => {
+      const cni = cniAgent(p);
+      return cni ? [cni.pod] : [];
+    }),
+    readControllerManager(client, unavailable),
+  );
+  const [node, pods, report] = await Promise.all([client.find<V1Node>(`/api/v1/nodes/${encodeURIComponent(name)}`), podsRead, opts.useAgent ? readNodeReport(client, name) : undefined]);
   if (!node) throw new KubeError(`node "${name}" not found`, 404);
   const known = buildFacts({ nodeName: name, now, api: { node, pods }, unavailable: [unavailable] });
   const wanted = wantedFacts(CHECKS, known);
   const cni = cniAgent(pods);
   const [cluster, events, log, peers, endpoints] = await Promise.all([
-    gatherCluster(client, unavailable, cni ? [cni.pod] : []),
+    clusterRead,
     wanted.has('events') ? attempt(unavailable, 'events', () => warningEvents(client)) : undefined,
     wanted.has('cniLogs') && cni ? attempt(unavailable, 'cniLogs', () => cniLog(client, cni.pod)) : undefined,
     wanted.has('peers') ? attempt(unavailable, 'peers', () => client.list<V1Node>('/api/v1/nodes')) : undefined,

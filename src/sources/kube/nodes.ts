@@ -7,15 +7,23 @@ import { buildFacts, type NodeFacts, wantedFacts } from '../../facts';
 import { CNI_POD_SELECTORS, cniAgent } from '../../kube/cni';
 import type { KubeClient } from '../kube-client';
 import { AGENT_LABEL, agentView, readNodeReports } from '../reports';
-import { gatherCluster } from './cluster';
+import { gatherCluster, readControllerManager } from './cluster';
 import { type AgentOptions, type GatheredNode, NO_AGENT, withAgent } from './node';
 import { apiEndpoints, attempt, cniLog, eventsAbout, mapLimit, peerOf, warningEvents } from './shared';
 
 export async function gatherNodes(client: KubeClient, selector: string | undefined, opts: AgentOptions, now = Date.now()): Promise<GatheredNode[]> {
   const unavailable: NodeFacts['unavailable'] = {};
+  const cniPodsListed = Promise.all(CNI_POD_SELECTORS.map((s) => attempt(unavailable, 'pods', () => client.list<V1Pod>('/api/v1/pods', { labelSelector: s }))));
+  // The cluster's pod-network declarations need only the CNI pods: read them while nodes are listed.
+  const clusterRead = gatherCluster(
+    client,
+    unavailable,
+    cniPodsListed.then((lists) => lists.flatMap((l) => l ?? [])),
+    readControllerManager(client, unavailable),
+  );
   const [nodes, cniPodLists, agentPods, reports] = await Promise.all([
     client.list<V1Node>('/api/v1/nodes', { labelSelector: selector }),
-    Promise.all(CNI_POD_SELECTORS.map((s) => attempt(unavailable, 'pods', () => client.list<V1Pod>('/api/v1/pods', { labelSelector: s })))),
+    cniPodsListed,
     opts.useAgent ? attempt(unavailable, 'agent', () => client.list<V1Pod>(`/api/v1/namespaces/${opts.agentNamespace}/pods`, { labelSelector: AGENT_LABEL })) : undefined,
     opts.useAgent ? readNodeReports(client) : undefined,
   ]);
@@ -32,7 +40,7 @@ export async function gatherNodes(client: KubeClient, selector: string | undefin
   const wanted = known.map((f) => wantedFacts(CHECKS, f));
   const logPods = known.flatMap((f, i) => (wanted[i].has('cniLogs') && cniAgent(f.pods) ? [cniAgent(f.pods)!.pod] : []));
   const [cluster, events, logs, endpoints] = await Promise.all([
-    gatherCluster(client, unavailable, cniPods),
+    clusterRead,
     wanted.some((w) => w.has('events')) ? attempt(unavailable, 'events', () => warningEvents(client)) : undefined,
     mapLimit(logPods, 8, (pod) => attempt(unavailable, 'cniLogs', () => cniLog(client, pod))),
     wanted.some((w) => w.has('apiEndpoints')) ? attempt(unavailable, 'apiEndpoints', () => apiEndpoints(client)) : undefined,
