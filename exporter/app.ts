@@ -26,7 +26,7 @@ export function fromLoopback(address: string | undefined): boolean {
  */
 export function buildApp(agent: Agent, opts: { nodeName: string; logger?: boolean | object }): FastifyInstance {
   const app = Fastify({ logger: opts.logger ?? false, disableRequestLogging: true });
-  app.get('/metrics', async (_req, reply) => reply.type(agent.metrics.contentType).send(agent.metrics.text));
+  app.get('/metrics', async (_req, reply) => reply.type(agent.metrics.contentType).send(agent.metrics.body));
   app.get('/checks', async (req, reply) => {
     if (!fromLoopback(req.socket.remoteAddress)) return reply.code(404).type('text/plain').send('not found: /checks is served on loopback only\n');
     if (!agent.report) return reply.code(503).send({ message: 'the first check cycle has not finished' });

@@ -61,7 +61,9 @@ export class Metrics {
   private readonly reportWrites = this.counter(AGENT_FAMILIES.reportWrites);
   private readonly lastWrite = this.gauge(AGENT_FAMILIES.lastWrite);
   private counted = { ok: 0, failed: 0 };
+  /** The last rendering, kept as text and as the bytes every scrape is sent (encoded once, not per scrape). */
   text = '';
+  body: Buffer = Buffer.alloc(0);
 
   constructor() {
     this.gauge(AGENT_FAMILIES.buildInfo).set({ version: VERSION, revision: REVISION, runtime: RUNTIME }, 1);
@@ -104,13 +106,18 @@ export class Metrics {
     this.factErrors.reset();
     for (const fact of Object.keys(stats.unavailable)) this.factErrors.set({ node, fact }, 1);
     if (stats.published) this.countWrites(node, stats.published);
+    await this.render();
+  }
+
+  private async render(): Promise<void> {
     this.text = await this.registry.metrics();
+    this.body = Buffer.from(this.text);
   }
 
   /** After a NodeReport write: its counters move now, not at the next cycle. */
   async published(node: string, stats: PublishStats): Promise<void> {
     this.countWrites(node, stats);
-    this.text = await this.registry.metrics();
+    await this.render();
   }
 
   private countWrites(node: string, published: PublishStats): void {

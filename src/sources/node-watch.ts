@@ -84,7 +84,7 @@ export class NodeWatcher {
     while (!this.abort.signal.aborted) {
       try {
         const list = await this.client.get<Listed<T>>(withQuery(path, { fieldSelector }));
-        state.reset(list.items);
+        state.reset(list.items.map(slim));
         this.listed[key] = true;
         if (this.listed.node && this.listed.pods) this.markSynced?.();
         let resourceVersion = list.metadata?.resourceVersion;
@@ -101,7 +101,7 @@ export class NodeWatcher {
                 return;
               }
               resourceVersion = event.object.metadata?.resourceVersion ?? resourceVersion;
-              if (event.type !== 'BOOKMARK') state.apply(event.type, event.object);
+              if (event.type !== 'BOOKMARK') state.apply(event.type, slim(event.object));
             },
             this.abort.signal,
             // The server ends the watch at timeoutSeconds; one that does not is cut off a minute later.
@@ -124,4 +124,17 @@ export class NodeWatcher {
       }
     }
   }
+}
+
+/**
+ * What no check reads, dropped before an object is kept for the agent's lifetime: managedFields and
+ * kubectl's last-applied copy are often most of a pod's bytes.
+ */
+function slim<T>(obj: T): T {
+  const metadata = (obj as { metadata?: { managedFields?: unknown; annotations?: Record<string, string> } }).metadata;
+  if (metadata) {
+    delete metadata.managedFields;
+    if (metadata.annotations) delete metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  }
+  return obj;
 }
