@@ -11,6 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { imageNodeFlags } from './image-flags.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const HOST = path.join(ROOT, 'test/fixtures/hosts/healthy-flannel');
@@ -34,7 +35,10 @@ async function freePort() {
 function compiledAgent() {
   const out = path.join(ROOT, '.tmp/netcheck-exporter');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  execFileSync(path.join(ROOT, 'node_modules/.bin/bun'), ['build', 'exporter/main.ts', '--compile', '--minify', '--bytecode', '--format=esm', '--outfile', out], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(path.join(ROOT, 'node_modules/.bin/bun'), ['build', 'exporter/main.ts', '--compile', '--minify', '--bytecode', '--format=esm', '--outfile', out], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return out;
 }
 
@@ -49,7 +53,16 @@ async function measure(name, command) {
   const t0 = Date.now();
   let agent = start('5s');
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300 && !(await fetch(`${url}/readyz`).then((r) => r.ok, () => false)); i++) await sleep(50);
+  for (
+    let i = 0;
+    i < 300 &&
+    !(await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i++
+  )
+    await sleep(50);
   const readyMs = Date.now() - t0;
   const idle = rssMiB(agent.pid);
   await autocannon({ url: `${url}/metrics`, connections: 50, duration: 30 });
@@ -58,7 +71,16 @@ async function measure(name, command) {
   agent.kill('SIGTERM');
   await sleep(500);
   agent = start('100ms');
-  for (let i = 0; i < 300 && !(await fetch(`${url}/readyz`).then((r) => r.ok, () => false)); i++) await sleep(50);
+  for (
+    let i = 0;
+    i < 300 &&
+    !(await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i++
+  )
+    await sleep(50);
   const cycles = async () => Number(/^netcheck_cycles_total\{[^}]*\} (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())[1]);
   await sleep(2000);
   const c0 = await cycles();
@@ -74,8 +96,11 @@ const spec = process.env.AGENT_RUNTIMES ?? `node=${process.execPath} bun=compile
 const results = [];
 for (const entry of spec.split(/\s+/).filter(Boolean)) {
   const [name, runtime] = entry.split('=');
-  const command = runtime === 'compiled' ? [compiledAgent()] : [runtime, '--max-semi-space-size=1', path.join(ROOT, 'dist/exporter.mjs')];
-  const version = runtime === 'compiled' ? `bun ${execFileSync(path.join(ROOT, 'node_modules/.bin/bun'), ['--version'], { encoding: 'utf8' }).trim()}, compiled` : `node ${execFileSync(runtime, ['--version'], { encoding: 'utf8' }).trim()}`;
+  const command = runtime === 'compiled' ? [compiledAgent()] : [runtime, ...(process.env.AGENT_NODE_FLAGS?.split(' ').filter(Boolean) ?? imageNodeFlags()), path.join(ROOT, 'dist/exporter.mjs')];
+  const version =
+    runtime === 'compiled'
+      ? `bun ${execFileSync(path.join(ROOT, 'node_modules/.bin/bun'), ['--version'], { encoding: 'utf8' }).trim()}, compiled`
+      : `node ${execFileSync(runtime, ['--version'], { encoding: 'utf8' }).trim()}`;
   results.push({ ...(await measure(name, command)), version });
 }
 console.log('| runtime | ready | RSS idle | RSS after 30 s at 50 connections | peak | CPU per cycle |');

@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { imageNodeFlags } from './image-flags.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -112,7 +113,7 @@ async function waitHttp(url) {
 }
 
 // The flags the image ships with (Dockerfile): a small young generation keeps RSS down.
-const AGENT_NODE_FLAGS = ['--max-semi-space-size=1'];
+const AGENT_NODE_FLAGS = imageNodeFlags();
 
 /** The port an agent was started with (its --port argument). */
 const agentPortOf = async (child) => {
@@ -164,14 +165,29 @@ async function benchLargeCluster() {
   floors.direct = median(Array.from({ length: RUNS }, () => timed(process.execPath, [path.join(ROOT, 'dist/plugin.mjs'), 'node', node, '-o', 'json'], env)));
   const oursT = await traffic(EXE, ['node', node, '-o', 'json']);
   const describeT = await traffic('kubectl', ['describe', 'node', node]);
-  row(`one node: \`kubectl-netcheck node ${node} -o json\` vs \`kubectl describe node\``, `${fmt(ours)} ms`, `${fmt(describe)} ms`, `${fmt(ours / describe, 2)}×`, '≤ 0.6×', ours / describe <= 0.6, `the Node build: ${fmt(floors.direct)} ms`);
+  row(
+    `one node: \`kubectl-netcheck node ${node} -o json\` vs \`kubectl describe node\``,
+    `${fmt(ours)} ms`,
+    `${fmt(describe)} ms`,
+    `${fmt(ours / describe, 2)}×`,
+    '≤ 0.6×',
+    ours / describe <= 0.6,
+    `the Node build: ${fmt(floors.direct)} ms`,
+  );
   row('one node: API requests; bytes received', `${oursT.count}; ${fmt(oursT.bytes / 1024)} KiB`, `${describeT.count}; ${fmt(describeT.bytes / 1024)} KiB`, '', '≤ 6 requests', oursT.count <= 6);
 
   const runs = Math.max(5, Math.floor(RUNS / 2));
   const [table, get] = compare([EXE, ['nodes'], env], ['kubectl', ['get', 'nodes'], env], runs);
   row('all nodes: `kubectl-netcheck nodes` vs `kubectl get nodes` (a table the server prints)', `${fmt(table)} ms`, `${fmt(get)} ms`, `${fmt(table / get, 2)}×`, '≤ 1.5×', table / get <= 1.5);
   const [json, getJson] = compare([EXE, ['nodes', '-o', 'json'], env], ['kubectl', ['get', 'nodes', '-o', 'json'], env], runs);
-  row('all nodes: `kubectl-netcheck nodes -o json` vs `kubectl get nodes -o json` (the same Node objects)', `${fmt(json)} ms`, `${fmt(getJson)} ms`, `${fmt(json / getJson, 2)}×`, '≤ 0.8×', json / getJson <= 0.8);
+  row(
+    'all nodes: `kubectl-netcheck nodes -o json` vs `kubectl get nodes -o json` (the same Node objects)',
+    `${fmt(json)} ms`,
+    `${fmt(getJson)} ms`,
+    `${fmt(json / getJson, 2)}×`,
+    '≤ 0.8×',
+    json / getJson <= 0.8,
+  );
   const rss = peakRssMiB(EXE, ['nodes', '-o', 'json'], env);
   const getRss = peakRssMiB('kubectl', ['get', 'nodes', '-o', 'json'], env);
   row('all nodes: peak RSS, `nodes -o json` vs `get nodes -o json`', `${fmt(rss)} MiB`, `${fmt(getRss)} MiB`, '', '≤ 250 MB', rss <= 250);
@@ -264,15 +280,7 @@ async function benchScrape() {
     'no errors, RSS flat',
     soak.errors + soak.non2xx === 0 && after - before < 20,
   );
-  row(
-    'RSS after load: agent vs node_exporter',
-    `${fmt(rssMiB(agent.pid))} MiB`,
-    `${fmt(rssMiB(nodeExporter.pid))} MiB`,
-    '',
-    '≤ 70 MB',
-    rssMiB(agent.pid) <= 70,
-    'with --kubeconfig, as tests run it',
-  );
+  row('RSS after load: agent vs node_exporter', `${fmt(rssMiB(agent.pid))} MiB`, `${fmt(rssMiB(nodeExporter.pid))} MiB`, '', '≤ 70 MB', rssMiB(agent.pid) <= 70, 'with --kubeconfig, as tests run it');
   const podSoak = await load(`http://127.0.0.1:${await agentPortOf(podLike)}/metrics`, 50, SCRAPE_S);
   row(
     'RSS after load: agent as in a pod (service-account auth)',

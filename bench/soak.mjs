@@ -3,11 +3,12 @@
 // scrapers on /metrics the whole time. Samples the agent's RSS every 10 s and writes the result
 // into docs/benchmarks.md (between the soak markers). Targets: RSS flat and ≤ 80 MiB, no scrape
 // errors, and the /metrics p99 it reaches under that load.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { imageNodeFlags } from './image-flags.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
@@ -49,10 +50,13 @@ const sim = spawn(
 children.push(sim);
 for (let i = 0; i < 100 && !fs.existsSync(kubeconfig); i++) await sleep(100);
 
+// SOAK_NODE: the Node.js binary to run the agent with (the image's is Node 22), default this one.
+const NODE = process.env.SOAK_NODE ?? process.execPath;
+const nodeVersion = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
 const agent = spawn(
-  process.execPath,
+  NODE,
   [
-    '--max-semi-space-size=1',
+    ...(process.env.SOAK_NODE_FLAGS?.split(' ').filter(Boolean) ?? imageNodeFlags()),
     path.join(ROOT, 'dist/exporter.mjs'),
     '--node-name',
     'node-00000',
@@ -111,7 +115,7 @@ const table = [
 console.log(table);
 
 const doc = path.join(ROOT, 'docs/benchmarks.md');
-const section = `<!-- soak:begin (make soak, bench/soak.mjs) -->\n## Soak: the agent on a busy node (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version})\n\n${INTERFACES} interfaces under --host-root, 250 pods on the node, cycles every 5 s with the NodeReport published, 50 connections scraping /metrics without pause.\n\n${table}\n<!-- soak:end -->`;
+const section = `<!-- soak:begin (make soak, bench/soak.mjs) -->\n## Soak: the agent on a busy node (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, agent on Node ${nodeVersion} with ${(process.env.SOAK_NODE_FLAGS?.split(' ').filter(Boolean) ?? imageNodeFlags()).join(' ')})\n\n${INTERFACES} interfaces under --host-root, 250 pods on the node, cycles every 5 s with the NodeReport published, 50 connections scraping /metrics without pause.\n\n${table}\n<!-- soak:end -->`;
 const text = fs.readFileSync(doc, 'utf8');
 fs.writeFileSync(doc, /<!-- soak:begin[\s\S]*<!-- soak:end -->/.test(text) ? text.replace(/<!-- soak:begin[\s\S]*<!-- soak:end -->/, section) : `${text.trimEnd()}\n\n${section}\n`);
 process.exit(0);

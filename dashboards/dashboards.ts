@@ -231,7 +231,7 @@ function overview() {
     .withPanel(
       new timeseries.PanelBuilder()
         .title('Agent memory')
-        .description('Resident memory of each agent; the DaemonSet limits it to 192 MiB.')
+        .description('Resident memory of each agent; the DaemonSet limits it to 128 MiB.')
         .withTarget(query(`max by (${BY}) (${sel('process_resident_memory_bytes')})`, '{{cluster}} {{node}}'))
         .unit('bytes')
         .gridPos({ x: 16, y: y + 1, w: 8, h: 7 }),
@@ -313,7 +313,7 @@ function node() {
     .withPanel(
       new timeseries.PanelBuilder()
         .title('Agent memory and restarts')
-        .description('Resident memory of the agent (its limit is 192 MiB), and process restarts (start time changes).')
+        .description('Resident memory of the agent (its limit is 128 MiB), and process restarts (start time changes).')
         .withTarget(query(sel('process_resident_memory_bytes', '', one), 'resident memory'))
         .withTarget(query(`changes(${sel('process_start_time_seconds', '', one)}[1h])`, 'restarts in the last hour').refId('B'))
         .unit('bytes')

@@ -129,9 +129,14 @@ async function main() {
     fatal((e as Error).message);
   }
 
-  // Logs go through Fastify's JSON logger, which exists once the app is built below.
+  // Logs go through Fastify's JSON logger, which exists once the app is built below; what is said
+  // before (a watch failing at once) is kept until then, not lost.
   let app: FastifyInstance | undefined;
-  const log: Log = (level, message, fields = {}) => app?.log[level](fields, message);
+  const early: Parameters<Log>[] = [];
+  const log: Log = (level, message, fields = {}) => {
+    if (app) app.log[level](fields, message);
+    else if (early.length < 100) early.push([level, message, fields]);
+  };
 
   // The API view is optional: without it the host checks still run and API checks are unknown.
   let readApi: ConstructorParameters<typeof Agent>[0]['readApi'];
@@ -167,6 +172,7 @@ async function main() {
     log,
   });
   app = buildApp(agent, { nodeName, logger: { level: 'info' } });
+  for (const [level, message, fields] of early.splice(0)) app.log[level](fields ?? {}, message);
   agent.start();
   try {
     await app.listen({ host: address, port });

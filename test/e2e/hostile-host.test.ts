@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { NodeReport } from '../../src/model';
-import { type AgentProcess, ROOT, type Sim, startAgent, startSim, tmpdir } from './harness';
+import { type AgentProcess, IMAGE_NODE_FLAGS, ROOT, type Sim, startAgent, startSim, tmpdir } from './harness';
 
 const HOSTS = path.join(ROOT, 'test/fixtures/hosts');
 
@@ -52,7 +52,7 @@ describe('a node shaped like a busy production node', () => {
     const extra = Array.from({ length: 2000 }, (_, i) => `cali${i}\t${(0x0a000000 + i).toString(16).toUpperCase().padStart(8, '0')}\t00000000\t0005\t0\t0\t0\tFFFFFFFF\t0\t0\t0`).join('\n');
     fs.writeFileSync(path.join(host, 'proc/net/route'), `${route.trimEnd()}\n${extra}\n`);
 
-    agent = await startAgent(['--node-name', 'n1', '--host-root', host, '--interval', '200ms'], { env: NO_API, nodeFlags: ['--max-semi-space-size=1'] });
+    agent = await startAgent(['--node-name', 'n1', '--host-root', host, '--interval', '200ms'], { env: NO_API, nodeFlags: IMAGE_NODE_FLAGS });
     await agent.waitFor('the first report', async () => (await agent.get('/readyz')).ok);
     await cyclesKeepComing(agent, 10);
     const r = await report(agent);
@@ -127,7 +127,7 @@ describe('hostile host files', () => {
     fs.truncateSync(path.join(host, 'proc/swaps'), 64 * 1024 * 1024);
     fs.writeFileSync(path.join(host, 'proc/net/route'), '');
     fs.truncateSync(path.join(host, 'proc/net/route'), 64 * 1024 * 1024);
-    agent = await startAgent(['--node-name', 'n1', '--host-root', host, '--interval', '200ms'], { env: NO_API, nodeFlags: ['--max-semi-space-size=1'] });
+    agent = await startAgent(['--node-name', 'n1', '--host-root', host, '--interval', '200ms'], { env: NO_API, nodeFlags: IMAGE_NODE_FLAGS });
     await agent.waitFor('the first report', async () => (await agent.get('/readyz')).ok);
     await cyclesKeepComing(agent, 5);
     const r = await report(agent);
@@ -179,7 +179,7 @@ describe('an API server that streams without end', () => {
   test('a WATCH that sends one endless line: the agent drops it at 1 MiB, reconnects, and keeps its memory', async () => {
     sim = await startSim(['flannel-incidents.yaml'], ['--fault', 'endless-watch']);
     agent = await startAgent(['--node-name', 'n01', '--host-root', path.join(HOSTS, 'healthy-flannel'), '--interval', '200ms', '--kubeconfig', sim.kubeconfig], {
-      nodeFlags: ['--max-semi-space-size=1'],
+      nodeFlags: IMAGE_NODE_FLAGS,
     });
     await agent.waitFor('the first report', async () => (await agent.get('/readyz')).ok);
     const logged = () => agent.output().match(/(node|pods) watch: WATCH \S+ sent an event larger than/g) ?? [];
@@ -192,5 +192,5 @@ describe('an API server that streams without end', () => {
     expect(agent.peakRssMiB()).toBeLessThan(105);
     expect(logged()).toHaveLength(2); // node and pods: once each, not once per retry
     expect((await agent.get('/healthz')).status).toBe(200);
-  });
+  }, 180_000); // its waits allow a loaded machine 60 s each
 });

@@ -299,7 +299,7 @@ describe('deploy/', () => {
     expect(pod.volumes.map((v: { hostPath: { path: string } }) => v.hostPath.path)).not.toContain('/');
     expect(container.env).toEqual([{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]);
     expect(container.ports).toEqual([{ name: 'metrics', containerPort: 9742, protocol: 'TCP' }]);
-    expect(container.resources.limits).toEqual({ cpu: '200m', memory: '192Mi' });
+    expect(container.resources.limits).toEqual({ cpu: '200m', memory: '128Mi' });
     expect(ds.spec.template.metadata.labels['app.kubernetes.io/name']).toBe('netcheck-agent');
     // One scrape path: the PodMonitor (or the plain Prometheus config), never annotations as well.
     expect(ds.spec.template.metadata.annotations).toBeUndefined();
