@@ -29,7 +29,7 @@ export interface ClientOptions {
 
 /** How much the API server may send: past these, the request is ended with one clear error. */
 export interface InputLimits {
-  /** One response body (a GET, or one page of a LIST). */
+  /** One response body (a GET, or one page of a LIST), and all those being read at once together. */
   maxResponseBytes: number;
   /** One line (one event) of a WATCH. */
   maxEventBytes: number;
@@ -51,6 +51,9 @@ interface ListBody<T> {
 export class KubeClient {
   requests = 0;
   bytes = 0;
+  /** Bytes held by answers still being read, and how many: the size cap applies to their sum. */
+  private buffered = 0;
+  private reading = 0;
   /** Every request with its timing, when asked for (NETCHECK_DEBUG_REQUESTS, for profiling). */
   timeline?: { what: string; status: number; startMs: number; endMs: number; bytes: number }[];
   private readonly server: URL;
@@ -241,11 +244,27 @@ export class KubeClient {
       const req = transport.request(request, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
+        this.reading++;
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          this.reading--;
+          this.buffered -= size;
+        };
+        res.on('close', release);
         res.on('data', (c: Buffer) => {
           size += c.length;
+          this.buffered += c.length;
           this.bytes += c.length;
-          if (size > this.limits.maxResponseBytes) {
-            return req.destroy(new KubeError(`the API server's answer to ${verb} is larger than ${mib(this.limits.maxResponseBytes)}; stopped reading it`));
+          const max = this.limits.maxResponseBytes;
+          if (size > max) return req.destroy(new KubeError(`the API server's answer to ${verb} is larger than ${mib(max)}; stopped reading it`));
+          // The cap holds for all answers in flight together, so parallel requests cannot multiply it.
+          if (this.buffered > max) {
+            const others = this.reading - 1;
+            return req.destroy(
+              new KubeError(`the API server's answers to ${verb} and ${others} other request${others === 1 ? '' : 's'} in flight are larger than ${mib(max)} together; stopped reading them`),
+            );
           }
           chunks.push(c);
         });
