@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-export KUBECONFIG="$work/kubeconfig" PATH="$PWD/bin:$PATH"
+# kubectl finds the executable make built (dist/bin), as an installed plugin is found.
+export KUBECONFIG="$work/kubeconfig" PATH="$PWD/dist/bin:$PWD/bin:$PATH"
 port=${DEMO_PORT:-9742}
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
