@@ -23,6 +23,21 @@ const cpuSeconds = (pid) => {
   return (Number(f[11]) + Number(f[12])) / 100;
 };
 
+/** Waits (15 s at most) until the agent at `url` says it is ready. */
+async function ready(url) {
+  for (let i = 0; i < 300; i++) {
+    if (
+      await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
+    await sleep(50);
+  }
+  throw new Error(`the agent at ${url} did not become ready within 15 s`);
+}
+
 async function freePort() {
   return new Promise((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -53,16 +68,7 @@ async function measure(name, command) {
   const t0 = Date.now();
   let agent = start('5s');
   const url = `http://127.0.0.1:${port}`;
-  for (
-    let i = 0;
-    i < 300 &&
-    !(await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    ));
-    i++
-  )
-    await sleep(50);
+  await ready(url);
   const readyMs = Date.now() - t0;
   const idle = rssMiB(agent.pid);
   await autocannon({ url: `${url}/metrics`, connections: 50, duration: 30 });
@@ -71,16 +77,7 @@ async function measure(name, command) {
   agent.kill('SIGTERM');
   await sleep(500);
   agent = start('100ms');
-  for (
-    let i = 0;
-    i < 300 &&
-    !(await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    ));
-    i++
-  )
-    await sleep(50);
+  await ready(url);
   const cycles = async () => Number(/^netcheck_cycles_total\{[^}]*\} (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())[1]);
   await sleep(2000);
   const c0 = await cycles();
