@@ -1,8 +1,9 @@
-import { defineCheck, found, hostFactRemedy, unavailableEvidence } from '../check';
-import { cluesOf } from '../diagnosis/clues';
+import { cniAgent, nodeCni } from '../cni/cni';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
 import { usableDefaultRoute } from '../host/network';
-import { cniAgent, nodeCni } from '../kube/cni';
+import { cluesOf } from '../kube/clues';
 import { podCIDRs, podReady, podRef } from '../kube/objects';
+import { hostFactRemedy } from '../remedy/agent';
 import { contains, parseCidr, sameCidr } from '../util/cidr';
 
 interface Missing {
@@ -39,6 +40,7 @@ export const flannelSubnetEnv = defineCheck({
   question: "(flannel) Is /run/flannel/subnet.env present and consistent with the node's podCIDR and the flannel Network?",
   column: 'SUBNET-ENV',
   rank: 80,
+  explains: ['cni-ready'],
   needs: ['pods', 'events', 'subnetEnv', 'flannel', 'agent'],
   fetchWhen: {
     // Pods stuck in ContainerCreating tell it in events: "open /run/flannel/subnet.env: no such file".

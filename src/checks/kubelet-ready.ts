@@ -1,4 +1,4 @@
-import { defineCheck, found, unavailableEvidence } from '../check';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
 import { networkNotReady, nodeCondition } from '../kube/objects';
 import { formatAge } from '../util/time';
 

@@ -1,8 +1,8 @@
-import { defineCheck, found, unavailableEvidence } from '../check';
-import { cluesOf } from '../diagnosis/clues';
-import type { NodeFacts } from '../facts';
-import { allocatesNodeCidrs, KCM_MANIFEST, nodeCidrMaskSize, podNetworkClaims } from '../kube/cluster-network';
-import { nodeCni } from '../kube/cni';
+import { allocatesNodeCidrs, KCM_MANIFEST, nodeCidrMaskSize, podNetworkClaims } from '../cni/cluster-network';
+import { nodeCni } from '../cni/cni';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
+import type { NodeFacts } from '../core/facts';
+import { cluesOf } from '../kube/clues';
 import { podCIDRs } from '../kube/objects';
 import { peerIndex } from '../kube/peers';
 import { contains, firstFreeSubnet, parseCidr } from '../util/cidr';
@@ -60,6 +60,7 @@ export const podCidrAssigned = defineCheck({
   question: "Does the node have spec.podCIDR(s), inside the cluster CIDR, not overlapping another node's?",
   column: 'POD-CIDR',
   rank: 50,
+  explains: ['flannel-subnet-env', 'cni-ready'],
   needs: ['node', 'controllerManager', 'kubeadm', 'flannel', 'peers'],
   // Other nodes are listed to find a free podCIDR for a node without one.
   fetchWhen: { peers: (f) => !!f.node && podCIDRs(f.node).length === 0 },

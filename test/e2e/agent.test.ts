@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import type { NodeReport } from '../../src/model';
+import type { NodeReport } from '../../src/core/model';
 import { kubeconfigFor, ROOT, startAgent, startSim, tmpdir } from './harness';
 
 const HOSTS = path.join(ROOT, 'test/fixtures/hosts');

@@ -3,7 +3,7 @@
 // never pods/proxy. The admission policy deploy/ ships is evaluated on every write.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ClusterReport, NodeReport } from '../../src/model';
+import type { ClusterReport, NodeReport } from '../../src/core/model';
 import {
   type AgentProcess,
   agentOn,

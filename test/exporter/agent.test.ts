@@ -4,8 +4,8 @@ import path from 'node:path';
 import { Agent } from '../../exporter/agent';
 import { buildApp } from '../../exporter/app';
 import { CHECK_FAMILIES } from '../../exporter/metrics';
-import type { NodeFacts } from '../../src/facts';
-import type { NodeReport } from '../../src/model';
+import type { NodeFacts } from '../../src/core/facts';
+import type { NodeReport } from '../../src/core/model';
 import { testAgent } from '../helpers/agent';
 import { cniPod, node } from '../helpers/objects';
 
