@@ -189,6 +189,8 @@ export interface AgentProcess {
   /** The value of the first sample whose "name{labels}" starts with `prefix`. */
   sample(prefix: string): Promise<number | undefined>;
   waitFor(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs?: number): Promise<void>;
+  /** Waits until `n` more check cycles have finished (netcheck_cycles_total): time measured in the agent's own work. */
+  cycles(n: number): Promise<void>;
   /** Peak resident memory so far (VmHWM), in MiB. */
   peakRssMiB(): number;
   rssMiB(): number;
@@ -308,6 +310,11 @@ export async function startAgent(args: string[], opts: AgentOptions = {}): Promi
         if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs / 1000}s; the agent printed:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));
       }
+    },
+    async cycles(n) {
+      const count = async () => (await agent.sample('netcheck_cycles_total{')) ?? 0;
+      const target = (await count()) + n;
+      await agent.waitFor(`${n} more check cycles`, async () => (await count()) >= target);
     },
     peakRssMiB: () => status(child.pid!, 'VmHWM'),
     rssMiB: () => status(child.pid!, 'VmRSS'),
