@@ -99,6 +99,12 @@ export interface Check<Id extends string = string, C extends Catalogue = Catalog
    * report is its failing check of lowest rank.
    */
   rank: number;
+  /**
+   * The checks whose failure this check's failure explains on the same node (a missing default
+   * route explains a missing subnet.env and a CNI that is not ready). Alertmanager inhibitions are
+   * built from these links (alerts/mixin.ts), cause to effect, on the same node only.
+   */
+  explains?: readonly string[];
   needs: readonly FactKey[];
   /** The sysctls it reads on the host (under /proc/sys), when it needs the `sysctls` fact. */
   sysctls?: readonly string[];

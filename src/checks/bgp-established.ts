@@ -40,6 +40,7 @@ export const bgpEstablished = defineCheck({
   question: '(Calico/BIRD) How many BGP sessions are Established out of those configured, and with which peers not?',
   column: 'BGP',
   rank: 70,
+  explains: ['cni-ready'],
   needs: ['pods', 'events', 'bgpSessions', 'peers', 'agent'],
   fetchWhen: {
     // Other nodes are listed only to name the owner of each peer address Calico cannot reach.

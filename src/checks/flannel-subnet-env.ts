@@ -39,6 +39,7 @@ export const flannelSubnetEnv = defineCheck({
   question: "(flannel) Is /run/flannel/subnet.env present and consistent with the node's podCIDR and the flannel Network?",
   column: 'SUBNET-ENV',
   rank: 80,
+  explains: ['cni-ready'],
   needs: ['pods', 'events', 'subnetEnv', 'flannel', 'agent'],
   fetchWhen: {
     // Pods stuck in ContainerCreating tell it in events: "open /run/flannel/subnet.env: no such file".

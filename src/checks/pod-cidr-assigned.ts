@@ -60,6 +60,7 @@ export const podCidrAssigned = defineCheck({
   question: "Does the node have spec.podCIDR(s), inside the cluster CIDR, not overlapping another node's?",
   column: 'POD-CIDR',
   rank: 50,
+  explains: ['flannel-subnet-env', 'cni-ready'],
   needs: ['node', 'controllerManager', 'kubeadm', 'flannel', 'peers'],
   // Other nodes are listed to find a free podCIDR for a node without one.
   fetchWhen: { peers: (f) => !!f.node && podCIDRs(f.node).length === 0 },
@@ -155,7 +156,7 @@ export const podCidrAssigned = defineCheck({
     {
       name: 'NetcheckPodCIDRUnassigned',
       severity: 'critical',
-      for: 'slow',
+      for: 'fast',
       expr: (q) => `${q.sel('netcheck_pod_cidr_assigned')} == 0`,
       summary: 'A node has no podCIDR.',
       description: 'Node {{ $labels.node }} has no spec.podCIDR; flannel there fails with "pod cidr not assigned" and no pod gets a network.',
