@@ -9,7 +9,7 @@ import { DEFAULT_CONFIG, type MixinConfig, recordingRules, renderAlerts, ruleGro
 
 /** The settings `_config` carries; each is a string (or a number) inside rule and panel text. */
 const TEXT_KEYS = ['selector', 'kubeStateMetricsSelector', 'agentNodeSelector', 'clusterLabel', 'runbookUrlBase', 'checkDocsUrlBase', 'staleSeconds'] as const;
-const FOR_KEYS = ['fast', 'slow', 'slowest', 'symptom'] as const;
+const FOR_KEYS = ['fast', 'slow', 'slowest'] as const;
 const marker = (key: string) => `@@${key}@@`;
 
 /** The config as jsonnet sees it: flat text settings, the `for` durations as an object. */
@@ -35,8 +35,7 @@ function toJsonnet(value: unknown, indent = ''): string {
 }
 
 export function jsonnetMixin(): string {
-  // Markers in every text setting; the durations stay real, so the choice of `symptom` for an alert
-  // (made from the causal links) is the default config's, and each alert names the key it took.
+  // Markers in every text setting; the durations stay real, and each alert names the key it took.
   const markers: MixinConfig = { ...DEFAULT_CONFIG, ...Object.fromEntries(TEXT_KEYS.map((k) => [k, marker(k)])) } as MixinConfig;
   const defaults = renderAlerts(DEFAULT_CONFIG);
   const forKey = (alert: string) => {

@@ -15,7 +15,6 @@
       "fast": "5m",
       "slow": "15m",
       "slowest": "30m",
-      "symptom": "10m",
     },
   },
   prometheusAlerts+:: { groups+: [
@@ -24,8 +23,8 @@
       "rules": [
         {
           "alert": "NetcheckCNINotReady",
-          "expr": ("netcheck_cni_ready{%(selector)s} == 0" % $._config),
-          "for": $._config['for'].symptom,
+          "expr": ("(netcheck_cni_ready{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_flannel_subnet_env_present{%(selector)s} == 0) or (netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1))" % $._config),
+          "for": $._config['for'].fast,
           "labels": {
             "severity": "critical",
             "check": "cni-ready",
@@ -38,8 +37,8 @@
         },
         {
           "alert": "NetcheckFlannelSubnetEnvMissing",
-          "expr": ("netcheck_flannel_subnet_env_present{%(selector)s} == 0" % $._config),
-          "for": $._config['for'].symptom,
+          "expr": ("(netcheck_flannel_subnet_env_present{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1))" % $._config),
+          "for": $._config['for'].fast,
           "labels": {
             "severity": "critical",
             "check": "flannel-subnet-env",
@@ -52,7 +51,7 @@
         },
         {
           "alert": "NetcheckFlannelSubnetEnvStale",
-          "expr": ("netcheck_flannel_subnet_env_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"flannel-subnet-env\",status=\"fail\"} == 1" % $._config),
+          "expr": ("(netcheck_flannel_subnet_env_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"flannel-subnet-env\",status=\"fail\"} == 1) unless on (%(clusterLabel)s, node) ((netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"pod-cidr-assigned\",status=\"fail\"} == 1) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"cluster-cidr\",status=\"fail\"} == 1))" % $._config),
           "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",
@@ -66,7 +65,7 @@
         },
         {
           "alert": "NetcheckBGPSessionsDown",
-          "expr": ("netcheck_bgp_sessions_established{%(selector)s} < netcheck_bgp_sessions{%(selector)s} and netcheck_bgp_sessions_established{%(selector)s} > 0" % $._config),
+          "expr": ("(netcheck_bgp_sessions_established{%(selector)s} < netcheck_bgp_sessions{%(selector)s} and netcheck_bgp_sessions_established{%(selector)s} > 0) unless on (%(clusterLabel)s, node) ((netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1))" % $._config),
           "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",
@@ -80,8 +79,8 @@
         },
         {
           "alert": "NetcheckBGPNoSessionEstablished",
-          "expr": ("netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0" % $._config),
-          "for": $._config['for'].symptom,
+          "expr": ("(netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) unless on (%(clusterLabel)s, node) ((netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1))" % $._config),
+          "for": $._config['for'].fast,
           "labels": {
             "severity": "critical",
             "check": "bgp-established",
@@ -122,7 +121,7 @@
         },
         {
           "alert": "NetcheckPodCIDRConflict",
-          "expr": ("netcheck_pod_cidr_assigned{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"pod-cidr-assigned\",status=\"fail\"} == 1" % $._config),
+          "expr": ("(netcheck_pod_cidr_assigned{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"pod-cidr-assigned\",status=\"fail\"} == 1) unless on (%(clusterLabel)s, node) ((netcheck_check_status{%(selector)s,check=\"cluster-cidr\",status=\"fail\"} == 1))" % $._config),
           "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",

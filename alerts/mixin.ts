@@ -23,25 +23,14 @@ export interface MixinConfig {
   runbookUrlBase: string;
   /** Where each check's runbook (src/checks/<id>.md) is read: the dashboards link a check to it. */
   checkDocsUrlBase: string;
-  /**
-   * How long a condition must hold before an alert fires: long enough that a restart does not page.
-   * `symptom` is the least an alert waits when another check's alert can explain (and inhibit) it:
-   * its cause fires first, including after a Prometheus restart (see forGracePeriod).
-   */
-  for: { fast: string; slow: string; slowest: string; symptom: string };
-  /**
-   * Prometheus' --rules.alert.for-grace-period (10m by default). After a restart Prometheus restores
-   * each alert's pending time; an alert whose `for` is below the grace period fires at the first
-   * evaluation, one at or above it waits the grace period. Causes stay below it, symptoms at or
-   * above it, so a cause is back in Alertmanager before the symptoms it inhibits.
-   */
-  forGracePeriod: string;
+  /** How long a condition must hold before an alert fires: long enough that a restart does not page. */
+  for: { fast: string; slow: string; slowest: string };
   /** Seconds without a finished check cycle after which an agent is stale (5 × a 30 s interval, with margin). */
   staleSeconds: number;
   /** Labels added to every alert (the PrometheusRule adds namespace="netcheck", which an AlertmanagerConfig matches on). */
   extraAlertLabels: Record<string, string>;
-  /** Alertmanager timings of the routing netcheck ships: causes wait groupWait, symptoms symptomGroupWait. */
-  alertmanager: { groupWait: string; symptomGroupWait: string; groupInterval: string; repeatInterval: string; pageRepeatInterval: string };
+  /** Alertmanager timings of the routing netcheck ships. */
+  alertmanager: { groupWait: string; groupInterval: string; repeatInterval: string; pageRepeatInterval: string };
 }
 
 export const DEFAULT_CONFIG: MixinConfig = {
@@ -51,20 +40,11 @@ export const DEFAULT_CONFIG: MixinConfig = {
   clusterLabel: 'cluster',
   runbookUrlBase: 'https://github.com/netcheck/netcheck/blob/main/docs/runbooks',
   checkDocsUrlBase: 'https://github.com/netcheck/netcheck/blob/main/src/checks',
-  for: { fast: '5m', slow: '15m', slowest: '30m', symptom: '10m' },
-  forGracePeriod: '10m',
+  for: { fast: '5m', slow: '15m', slowest: '30m' },
   staleSeconds: 300,
   extraAlertLabels: {},
-  alertmanager: { groupWait: '30s', symptomGroupWait: '2m', groupInterval: '5m', repeatInterval: '4h', pageRepeatInterval: '1h' },
+  alertmanager: { groupWait: '30s', groupInterval: '5m', repeatInterval: '4h', pageRepeatInterval: '1h' },
 };
-
-/** Seconds in a Prometheus duration such as 90s, 5m, 1h30m. */
-export function seconds(d: string): number {
-  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
-  const parts = [...d.matchAll(/(\d+)(ms|s|m|h|d|w)/g)];
-  if (!parts.length || parts.map((p) => p[0]).join('') !== d) throw new Error(`not a duration: ${d}`);
-  return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]], 0);
-}
 
 export interface Rule {
   alert: string;
@@ -138,9 +118,25 @@ function failureAlerts(id: string): { name: string; severity: 'critical' | 'warn
   return own.length ? own.map((a) => ({ name: a.name, severity: a.severity })) : [{ name: 'NetcheckCheckFailing', severity: 'warning' }];
 }
 
-/** An alert of check `id` with `severity` can be inhibited by a cause: it waits at least cfg.for.symptom. */
-function isSymptom(id: string, severity: 'critical' | 'warning'): boolean {
-  return causesOf(id).some((c) => failureAlerts(c).some((a) => MORE_SEVERE[a.severity] >= MORE_SEVERE[severity]));
+/**
+ * The conditions of the alerts that explain an alert of check `id` with `severity`: its causes'
+ * failure alerts of at least that severity (a warning never holds back a page). The alert's
+ * expression leaves out the nodes where one holds, so a symptom never races its cause to
+ * Alertmanager (after a Prometheus restart both are resent at once, with their old start times, and
+ * Alertmanager flushes such groups at once: a symptom that arrived first would page); the
+ * inhibitions (inhibitRules) say the same for what reaches Alertmanager from elsewhere.
+ */
+export function explainedBy(id: string, severity: 'critical' | 'warning'): { check: string; spec?: AlertSpec }[] {
+  return causesOf(id).flatMap((c) => {
+    const covering = BY_ID.get(c)!.alerts.filter((a) => a.coversFailure);
+    if (covering.length) return covering.filter((a) => MORE_SEVERE[a.severity] >= MORE_SEVERE[severity]).map((spec) => ({ check: c, spec }));
+    // A cause only the generic alert covers (a warning): its failing status.
+    return MORE_SEVERE.warning >= MORE_SEVERE[severity] ? [{ check: c }] : [];
+  });
+}
+
+function causeConditions(q: AlertQuery, id: string, severity: 'critical' | 'warning'): string[] {
+  return explainedBy(id, severity).map((e) => (e.spec ? e.spec.expr(q) : q.status(e.check, 'fail')));
 }
 
 /** The alerts about the agent itself and the catch-alls over every check. */
@@ -255,13 +251,11 @@ function mixinAlerts(cfg: MixinConfig): { spec: AlertSpec; file: string; check?:
 export function renderAlerts(cfg: MixinConfig = DEFAULT_CONFIG): RenderedAlert[] {
   const q = alertQuery(cfg);
   const rule = (spec: AlertSpec, check?: string): Rule => {
-    const own = cfg.for[spec.for];
-    // An alert a cause can inhibit waits until its cause is in (MixinConfig.for.symptom).
-    const wait = check && isSymptom(check, spec.severity) && seconds(cfg.for.symptom) > seconds(own) ? cfg.for.symptom : own;
+    const causes = check ? causeConditions(q, check, spec.severity) : [];
     return {
       alert: spec.name,
-      expr: spec.expr(q),
-      for: wait,
+      expr: causes.length ? `(${spec.expr(q)}) unless on (${q.by}) (${causes.map((c) => `(${c})`).join(' or ')})` : spec.expr(q),
+      for: cfg.for[spec.for],
       labels: { severity: spec.severity, ...(check ? { check } : {}), ...cfg.extraAlertLabels },
       annotations: { summary: spec.summary, description: spec.description, runbook_url: `${cfg.runbookUrlBase}/${spec.name}.md` },
     };
@@ -359,19 +353,13 @@ export function inhibitRules(cfg: MixinConfig = DEFAULT_CONFIG): InhibitRule[] {
   return rules;
 }
 
-/** The checks whose alerts can be inhibited by a cause: their route waits longer (symptomGroupWait). */
-export function symptomChecks(): string[] {
-  return CHECKS.map((c) => c.id).filter((id) => causesOf(id).length > 0);
-}
-
 /**
  * The routing netcheck ships: one page per alert and cluster, listing its nodes (group_by cluster,
  * alertname: a cluster-wide failure is one page, not one per node); critical pages, warning opens a
- * ticket; symptoms wait longer than causes before their first notification.
+ * ticket.
  */
 export function alertmanagerRoute(cfg: MixinConfig = DEFAULT_CONFIG, receivers = { page: 'oncall-pager', ticket: 'ticket' }) {
   const am = cfg.alertmanager;
-  const symptoms = { matchers: [`check=~"${symptomChecks().join('|')}"`], group_wait: am.symptomGroupWait };
   return {
     receiver: receivers.ticket,
     group_by: [cfg.clusterLabel, 'alertname'],
@@ -379,8 +367,8 @@ export function alertmanagerRoute(cfg: MixinConfig = DEFAULT_CONFIG, receivers =
     group_interval: am.groupInterval,
     repeat_interval: am.repeatInterval,
     routes: [
-      { matchers: ['severity="critical"'], receiver: receivers.page, repeat_interval: am.pageRepeatInterval, routes: [symptoms] },
-      { matchers: ['severity="warning"'], receiver: receivers.ticket, routes: [symptoms] },
+      { matchers: ['severity="critical"'], receiver: receivers.page, repeat_interval: am.pageRepeatInterval },
+      { matchers: ['severity="warning"'], receiver: receivers.ticket },
     ],
   };
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { jsonnetMixin } from '../alerts/jsonnet';
-import { alertmanagerConfigResource, alertmanagerRoute, DEFAULT_CONFIG, inhibitRules, renderAlerts, ruleGroups } from '../alerts/mixin';
+import { alertmanagerConfigResource, alertmanagerRoute, DEFAULT_CONFIG, explainedBy, inhibitRules, renderAlerts, ruleGroups } from '../alerts/mixin';
 import { DASHBOARDS } from '../dashboards/dashboards';
 import { AGENT_FAMILIES, CHECK_FAMILIES, type FamilySpec } from '../exporter/metrics';
 import { CHECKS } from '../src/checks';
@@ -107,6 +107,20 @@ function alertTests() {
       ],
     };
   });
+  // A symptom stays quiet on a node where an alert that explains it holds (its cause's series too).
+  for (const { rule, spec, check } of renderAlerts()) {
+    if (!check) continue;
+    const cause = explainedBy(check, spec.severity)[0];
+    if (!cause) continue;
+    const causeFires = cause.spec ? cause.spec.fires : { [`netcheck_check_status{check="${cause.check}",status="fail"}`]: 1 };
+    const series = { ...spec.fires, ...causeFires };
+    tests.push({
+      name: `${rule.alert} stays quiet on a node where ${cause.spec?.name ?? `check ${cause.check} fails`}, which explains it`,
+      interval: '1m',
+      input_series: Object.entries(series).map(([k, v]) => ({ series: seriesName(k, 'prod', 'n1'), values: typeof v === 'string' ? v : `${v}x40` })),
+      alert_rule_test: [{ alertname: rule.alert, eval_time: '35m', exp_alerts: [] }],
+    } as (typeof tests)[number]);
+  }
   // Nodes that never run an agent (Windows, virtual-kubelet, Fargate) are not missing one.
   const absent = renderAlerts().find((a) => a.rule.alert === 'NetcheckAgentAbsent')!;
   tests.push({

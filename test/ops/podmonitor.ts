@@ -69,7 +69,12 @@ export function podMonitorScrapeConfig(targets: AgentTarget[], extra: Record<str
         __meta_kubernetes_pod_container_name: 'agent',
         __meta_kubernetes_pod_container_port_name: 'metrics',
         __meta_kubernetes_pod_phase: 'Running',
-        ...Object.fromEntries(Object.entries(t.labels ?? podLabels).flatMap(([k, v]) => [[`__meta_kubernetes_pod_label_${sanitize(k)}`, v], [`__meta_kubernetes_pod_labelpresent_${sanitize(k)}`, 'true']])),
+        ...Object.fromEntries(
+          Object.entries(t.labels ?? podLabels).flatMap(([k, v]) => [
+            [`__meta_kubernetes_pod_label_${sanitize(k)}`, v],
+            [`__meta_kubernetes_pod_labelpresent_${sanitize(k)}`, 'true'],
+          ]),
+        ),
       },
     })),
     relabel_configs: [

@@ -139,7 +139,7 @@ const sub = (expr: string, node: string) =>
     .replace(/\$node/g, node)
     .replace(/\$__rate_interval/g, '1m');
 
-test('every dashboard query returns data for a concrete node (never a .* in place of $node), under the PodMonitor\'s labels', async () => {
+test("every dashboard query returns data for a concrete node (never a .* in place of $node), under the PodMonitor's labels", async () => {
   const nodes = ['n01', 'n02', 'n03', 'k8smaster2', 'k8scephnode'];
   const [, nodeDashboard] = DASHBOARDS;
   for (const d of DASHBOARDS) {
