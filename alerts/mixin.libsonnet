@@ -1085,10 +1085,10 @@
             ],
           },
           "title": "Nodes by status, per check",
-          "description": "For each check, how many nodes are ok, warn, fail, unknown or skip (where it does not apply).",
+          "description": "For each check, how many nodes are ok, warn, fail, unknown or skip (where it does not apply); one cluster at a time (pick it above).",
           "targets": [
             {
-              "expr": ("sum by (check, status) (%(clusterLabel)s:netcheck_nodes_by_status:sum{%(clusterLabel)s=~\"$cluster\"})" % $._config),
+              "expr": ("sum by (%(clusterLabel)s, check, status) (%(clusterLabel)s:netcheck_nodes_by_status:sum{%(clusterLabel)s=~\"$cluster\"})" % $._config),
               "legendFormat": "",
               "datasource": {
                 "type": "prometheus",

@@ -222,8 +222,8 @@ export function dashboards(cfg: MixinConfig = DEFAULT_CONFIG): dash.Dashboard[] 
       .withPanel(
         new table.PanelBuilder()
           .title('Nodes by status, per check')
-          .description('For each check, how many nodes are ok, warn, fail, unknown or skip (where it does not apply).')
-          .withTarget(query(`sum by (check, status) (${recorded('netcheck_nodes_by_status:sum')})`, '', true))
+          .description('For each check, how many nodes are ok, warn, fail, unknown or skip (where it does not apply); one cluster at a time (pick it above).')
+          .withTarget(query(`sum by (${CLUSTER}, check, status) (${recorded('netcheck_nodes_by_status:sum')})`, '', true))
           .withTransformation({ id: 'groupingToMatrix', options: { columnField: 'status', rowField: 'check', valueField: 'Value' } })
           .withTransformation({ id: 'organize', options: { renameByName: { 'check\\status': 'check' } } })
           .overrideByName('check', [{ id: 'links', value: [RUNBOOK('__value.raw')] }])
