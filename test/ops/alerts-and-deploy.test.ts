@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import yaml from 'js-yaml';
-import { alertmanagerConfigResource, DEFAULT_CONFIG, EXTERNAL_EFFECTS, effectsOf, inhibitRules, recordingRules, renderAlerts, ruleGroups } from '../../alerts/mixin';
+import { type alertmanagerConfigResource, DEFAULT_CONFIG, EXTERNAL_EFFECTS, effectsOf, inhibitRules, recordingRules, renderAlerts, ruleGroups } from '../../alerts/mixin';
 import { DASHBOARDS, dashboards } from '../../dashboards/dashboards';
 import { CHECK_FAMILIES } from '../../exporter/metrics';
 import { CHECK_IDS, CHECKS } from '../../src/checks';
@@ -151,7 +151,9 @@ describe('alerts', () => {
     expect(res.spec.inhibitRules.length).toBe(netcheckOnly.length);
     expect(res.spec.inhibitRules[0].sourceMatch[0]).toEqual({ name: 'alertname', value: expect.any(String), matchType: expect.stringMatching(/^=~?$/) });
     // Every alert of the PrometheusRule is labelled namespace="netcheck", so the operator's namespace matcher selects them.
-    const rule = yaml.load(fs.readFileSync(path.join(ROOT, 'deploy/components/prometheus-operator/prometheusrule.yaml'), 'utf8')) as { spec: { groups: { rules: { alert?: string; labels?: Record<string, string> }[] }[] } };
+    const rule = yaml.load(fs.readFileSync(path.join(ROOT, 'deploy/components/prometheus-operator/prometheusrule.yaml'), 'utf8')) as {
+      spec: { groups: { rules: { alert?: string; labels?: Record<string, string> }[] }[] };
+    };
     for (const r of rule.spec.groups.flatMap((g) => g.rules).filter((r) => r.alert)) expect([r.alert, r.labels!.namespace]).toEqual([r.alert, 'netcheck']);
   });
 
@@ -167,7 +169,13 @@ describe('alerts', () => {
       dashboards: Object.fromEntries(dashboards(cfg).map((d) => [`${d.uid}.json`, JSON.parse(JSON.stringify(d))])),
     });
     expect(render('{}')).toEqual(JSON.parse(JSON.stringify(expected(DEFAULT_CONFIG))));
-    const cfg = { ...DEFAULT_CONFIG, selector: 'job="nc",namespace="monitoring"', clusterLabel: 'k8s_cluster', runbookUrlBase: 'https://runbooks.example/netcheck', for: { ...DEFAULT_CONFIG.for, fast: '2m' } };
+    const cfg = {
+      ...DEFAULT_CONFIG,
+      selector: 'job="nc",namespace="monitoring"',
+      clusterLabel: 'k8s_cluster',
+      runbookUrlBase: 'https://runbooks.example/netcheck',
+      for: { ...DEFAULT_CONFIG.for, fast: '2m' },
+    };
     const mine = render(`{ _config+:: { selector: 'job="nc",namespace="monitoring"', clusterLabel: 'k8s_cluster', runbookUrlBase: 'https://runbooks.example/netcheck', 'for'+: { fast: '2m' } } }`);
     expect(mine).toEqual(JSON.parse(JSON.stringify(expected(cfg))));
     expect(JSON.stringify(mine)).not.toContain('job=\\"netcheck-agent\\"');
@@ -227,6 +235,8 @@ describe('dashboards', () => {
     expect(overview.links![0].url).toBe('/d/netcheck-node/netcheck-node');
     expect(node.links![0]).toMatchObject({ url: '/d/netcheck-overview/netcheck-overview', includeVars: true, keepTime: true });
     const tableLinks = JSON.stringify(panelsOf(overview).filter((p) => p.type === 'table'));
+    // Grafana's own variable syntax, not a template literal.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana data link
     expect(tableLinks).toContain('/d/netcheck-node/netcheck-node?var-cluster=${__data.fields.cluster}&var-node=${__data.fields.node}');
     expect(tableLinks).toContain(`${DEFAULT_CONFIG.checkDocsUrlBase}/\${__value.raw}.md`);
     // For a thousand nodes: counts per check and the worst nodes with their root cause, not a row per node per check.
@@ -343,7 +353,8 @@ describe('deploy/', () => {
   test('the rendered overlay applies to namespace netcheck, and its PodMonitor selects the agent pods there', () => {
     const objects = render('deploy/overlays/kube-prometheus');
     const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'];
-    for (const o of objects.filter((o) => !clusterScoped.includes(o.kind))) expect([o.kind, o.metadata.name, (o.metadata as unknown as { namespace?: string }).namespace]).toEqual([o.kind, o.metadata.name, 'netcheck']);
+    for (const o of objects.filter((o) => !clusterScoped.includes(o.kind)))
+      expect([o.kind, o.metadata.name, (o.metadata as unknown as { namespace?: string }).namespace]).toEqual([o.kind, o.metadata.name, 'netcheck']);
     const pm = objects.find((o) => o.kind === 'PodMonitor')!;
     const ds = objects.find((o) => o.kind === 'DaemonSet')!;
     expect(pm.spec.namespaceSelector).toEqual({ matchNames: [(ds.metadata as unknown as { namespace: string }).namespace] });
