@@ -3,10 +3,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 .PHONY: deps debian-deps demo-deps build typecheck lint test test-unit golden demo bench generate release install soak clean
 
-# The real peers the tests run against, as tool:Debian-package: Prometheus and promtool, amtool,
-# BIRD 1.6, node_exporter, and kubectl (kubernetes-client only where no kubectl is installed).
-DEBIAN_TOOLS := promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager bird:bird birdc:bird \
-	prometheus-node-exporter:prometheus-node-exporter kubectl:kubernetes-client zsh:zsh fish:fish \
+# The real peers the tests run against, as tool:Debian-package: Prometheus and promtool, Alertmanager
+# and amtool, BIRD 1.6, node_exporter, jsonnet (the mixin), kubectl (kubernetes-client only where
+# no kubectl is installed), and iproute2, ping, nftables and iptables for the network-namespace hosts.
+DEBIAN_TOOLS := promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager prometheus-alertmanager:prometheus-alertmanager \
+	bird:bird birdc:bird prometheus-node-exporter:prometheus-node-exporter kubectl:kubernetes-client zsh:zsh fish:fish jsonnet:jsonnet \
 	ip:iproute2 ping:iputils-ping nft:nftables iptables:iptables
 
 node_modules/.package-lock.json: package.json package-lock.json
@@ -77,7 +78,8 @@ bench: deps debian-deps build
 soak: deps build
 	node bench/soak.mjs
 
-# Rule file, PrometheusRule, dashboards and their ConfigMap, from alerts/rules.ts and dashboards/.
+# Rule file, PrometheusRule, AlertmanagerConfig, alertmanager.yml, the jsonnet mixin, dashboards and their
+# ConfigMap, from alerts/mixin.ts, the checks and dashboards/.
 generate: deps
 	npx esbuild tools/generate.ts --bundle --platform=node --format=cjs --log-level=warning --outfile=.tmp/generate.cjs
 	node .tmp/generate.cjs

@@ -33,6 +33,12 @@ export const AGENT_FAMILIES = {
     labels: ['node', 'check', 'status'],
     help: "State set: 1 for the check's current status (ok, warn, fail, unknown, skip), 0 for the others; present for every check, whatever its status",
   },
+  rootCause: {
+    name: 'netcheck_root_cause',
+    type: 'gauge',
+    labels: ['node', 'check'],
+    help: "1 for the check that is the node's root cause (the failing check that explains the others), 0 for every other check; all 0 when none fails",
+  },
   buildInfo: { name: 'netcheck_build_info', type: 'gauge', labels: ['version', 'revision', 'runtime'], help: 'Always 1: the running netcheck version, its source revision and the JavaScript runtime' },
   cycleDuration: { name: 'netcheck_cycle_duration_seconds', type: 'gauge', labels: ['node'], help: 'How long the last check cycle took' },
   lastCycle: { name: 'netcheck_last_cycle_timestamp_seconds', type: 'gauge', labels: ['node'], help: 'When the last check cycle finished (Unix time); the stale-agent alert reads it' },
@@ -54,6 +60,7 @@ export class Metrics {
   private readonly registry = new Registry();
   private readonly checkGauges = CHECK_FAMILIES.map((m) => ({ ...m, gauge: this.gauge(m.family) }));
   private readonly status = this.gauge(AGENT_FAMILIES.status);
+  private readonly rootCause = this.gauge(AGENT_FAMILIES.rootCause);
   private readonly cycleDuration = this.gauge(AGENT_FAMILIES.cycleDuration);
   private readonly lastCycle = this.gauge(AGENT_FAMILIES.lastCycle);
   private readonly cycles = this.counter(AGENT_FAMILIES.cycles);
@@ -99,6 +106,7 @@ export class Metrics {
     for (const check of CHECKS) {
       const current = report.checks.find((c) => c.id === check.id)?.status ?? 'unknown';
       for (const s of STATUSES) this.status.set({ node, check: check.id, status: s }, s === current ? 1 : 0);
+      this.rootCause.set({ node, check: check.id }, report.rootCause === check.id ? 1 : 0);
     }
     this.cycleDuration.set({ node }, stats.durationSeconds);
     this.lastCycle.set({ node }, Math.floor(stats.finishedAt / 1000));

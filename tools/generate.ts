@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { DEFAULT_CONFIG, inhibitRules, renderAlerts, ruleGroups } from '../alerts/mixin';
+import { jsonnetMixin } from '../alerts/jsonnet';
+import { alertmanagerConfigResource, alertmanagerRoute, DEFAULT_CONFIG, explainedBy, inhibitRules, renderAlerts, ruleGroups } from '../alerts/mixin';
 import { DASHBOARDS } from '../dashboards/dashboards';
 import { AGENT_FAMILIES, CHECK_FAMILIES, type FamilySpec } from '../exporter/metrics';
 import { CHECKS } from '../src/checks';
@@ -21,7 +22,8 @@ const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 function seriesName(key: string, cluster: string, node: string): string {
   const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?$/.exec(key)!;
   const [, metric, extra] = m;
-  const own = metric === 'up' ? `job="netcheck-agent",instance="${node}"` : metric.startsWith('kube_') ? `job="kube-state-metrics",node="${node}"` : `job="netcheck-agent",node="${node}"`;
+  const own =
+    metric === 'up' ? `job="netcheck-agent",instance="${node}:9742",node="${node}"` : metric.startsWith('kube_') ? `job="kube-state-metrics",node="${node}"` : `job="netcheck-agent",node="${node}"`;
   return `${metric}{${[own, `${DEFAULT_CONFIG.clusterLabel}="${cluster}"`, extra].filter(Boolean).join(',')}}`;
 }
 
@@ -105,6 +107,38 @@ function alertTests() {
       ],
     };
   });
+  // A symptom stays quiet on a node where an alert that explains it holds (its cause's series too).
+  for (const { rule, spec, check } of renderAlerts()) {
+    if (!check) continue;
+    const cause = explainedBy(check, spec.severity)[0];
+    if (!cause) continue;
+    const causeFires = cause.spec ? cause.spec.fires : { [`netcheck_check_status{check="${cause.check}",status="fail"}`]: 1 };
+    const series = { ...spec.fires, ...causeFires };
+    tests.push({
+      name: `${rule.alert} stays quiet on a node where ${cause.spec?.name ?? `check ${cause.check} fails`}, which explains it`,
+      interval: '1m',
+      input_series: Object.entries(series).map(([k, v]) => ({ series: seriesName(k, 'prod', 'n1'), values: typeof v === 'string' ? v : `${v}x40` })),
+      alert_rule_test: [{ alertname: rule.alert, eval_time: '35m', exp_alerts: [] }],
+    } as (typeof tests)[number]);
+  }
+  // Nodes that never run an agent (Windows, virtual-kubelet, Fargate) are not missing one.
+  const absent = renderAlerts().find((a) => a.rule.alert === 'NetcheckAgentAbsent')!;
+  tests.push({
+    name: 'NetcheckAgentAbsent stays quiet for Windows, virtual-kubelet and Fargate nodes, which never run the agent',
+    interval: '1m',
+    input_series: [
+      {
+        series: 'kube_node_info{job="kube-state-metrics",cluster="prod",node="win01",os_image="Windows Server 2019 Datacenter",kernel_version="10.0.17763.2114",kubelet_version="v1.24.3"}',
+        values: '1x40',
+      },
+      { series: 'kube_node_info{job="kube-state-metrics",cluster="prod",node="virtual-node-aci-linux",os_image="Ubuntu 18.04.6 LTS",kubelet_version="v1.19.10-vk-azure-aci-1.4.1"}', values: '1x40' },
+      {
+        series: 'kube_node_info{job="kube-state-metrics",cluster="prod",node="fargate-ip-192-168-101-82.us-east-2.compute.internal",os_image="Amazon Linux 2",kubelet_version="v1.21.2-eks-06eac09"}',
+        values: '1x40',
+      },
+    ],
+    alert_rule_test: [{ alertname: absent.rule.alert, eval_time: '30m', exp_alerts: [] }],
+  } as (typeof tests)[number]);
   // The generic alert leaves checks that have their own alerts to them.
   const covered = CHECKS.find((c) => c.alerts.some((a) => a.coversFailure))!;
   tests.push({
@@ -118,17 +152,7 @@ function alertTests() {
 
 function alertmanagerExample() {
   return {
-    route: {
-      receiver: 'ticket',
-      group_by: [DEFAULT_CONFIG.clusterLabel, 'alertname', 'node'],
-      group_wait: '30s',
-      group_interval: '5m',
-      repeat_interval: '4h',
-      routes: [
-        { matchers: ['severity="critical"'], receiver: 'oncall-pager', repeat_interval: '1h' },
-        { matchers: ['severity="warning"'], receiver: 'ticket' },
-      ],
-    },
+    route: alertmanagerRoute(),
     inhibit_rules: inhibitRules(),
     receivers: [
       { name: 'oncall-pager', webhook_configs: [{ url: 'http://pager.example.invalid/netcheck' }] },
@@ -206,7 +230,7 @@ export function generatedFiles(): Record<string, string> {
     'alerts/tests.yaml': `${HEADER('alerts/mixin.ts and src/checks/')}# promtool test rules alerts/tests.yaml\n${dump(alertTests())}`,
     'alerts/alertmanager.yml':
       HEADER('alerts/mixin.ts') +
-      "# An example: critical pages on-call, warning opens a ticket (replace the receivers' URLs);\n# root causes inhibit their symptoms on the same node.\n" +
+      "# The routing and inhibitions netcheck ships: critical pages on-call, warning opens a ticket\n# (replace the receivers' URLs); one notification per alert and cluster, listing its nodes; a cause\n# inhibits its effects on the same node (from the checks' `explains`), never a warning a critical.\n" +
       dump(alertmanagerExample()),
     'deploy/components/prometheus-operator/prometheusrule.yaml':
       HEADER('alerts/mixin.ts and src/checks/') +
@@ -214,8 +238,13 @@ export function generatedFiles(): Record<string, string> {
         apiVersion: 'monitoring.coreos.com/v1',
         kind: 'PrometheusRule',
         metadata: { name: 'netcheck', labels: { 'app.kubernetes.io/name': 'netcheck-agent', 'app.kubernetes.io/part-of': 'netcheck' } },
-        spec: { groups },
+        spec: { groups: ruleGroups({ ...DEFAULT_CONFIG, extraAlertLabels: { namespace: 'netcheck' } }) },
       }),
+    'deploy/components/prometheus-operator/alertmanagerconfig.yaml':
+      HEADER('alerts/mixin.ts and src/checks/') +
+      '# netcheck\'s routing and inhibitions for the Alertmanager the Prometheus Operator runs. The operator\n# adds namespace="netcheck" to this route and to both sides of every inhibition (docs/alerting.md).\n' +
+      dump(alertmanagerConfigResource()),
+    'alerts/mixin.libsonnet': jsonnetMixin(),
     'deploy/base/nodereport-crd.yaml': HEADER('src/report/resource.ts') + dump(nodeReportCrd()),
     'docs/metrics.md': metricsDoc(),
     'README.md': readmeWithChecks(),

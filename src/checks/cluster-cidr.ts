@@ -28,7 +28,7 @@ export const clusterCidr = defineCheck({
   question: 'Do controller-manager --allocate-node-cidrs/--cluster-cidr, kubeadm podSubnet, flannel net-conf Network and Calico IPPools agree?',
   column: 'CLUSTER-CIDR',
   rank: 40,
-  explains: ['pod-cidr-assigned', 'flannel-subnet-env', 'cni-ready'],
+  explains: ['pod-cidr-assigned', 'flannel-subnet-env'],
   needs: ['controllerManager', 'kubeadm', 'flannel'],
   seenBest: 'api',
   findings,
@@ -66,7 +66,7 @@ export const clusterCidr = defineCheck({
     {
       name: 'NetcheckClusterCIDRInconsistent',
       severity: 'warning',
-      for: 'slowest',
+      for: 'fast',
       expr: (q) => q.status('cluster-cidr', 'fail'),
       summary: 'The pod network is declared differently in different places.',
       description: 'kube-controller-manager, kubeadm, flannel or Calico disagree on the pod network (seen from node {{ $labels.node }}); new nodes may get no podCIDR, or one flannel refuses.',

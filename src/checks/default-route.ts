@@ -78,7 +78,7 @@ export const defaultRoute = defineCheck({
   question: 'Does the host have a default route on an interface that is up?',
   column: 'ROUTE',
   rank: 10,
-  explains: ['cni-ready', 'flannel-subnet-env', 'bgp-established', 'kubelet-ready'],
+  explains: ['kubelet-ready', 'flannel-subnet-env', 'bgp-established', 'cni-ready'],
   needs: ['routes', 'interfaces', 'linkConfig', 'node', 'cniLogs', 'agent'],
   // The CNI's log says "Unable to find default route" or "network is unreachable" only when it is not Ready.
   fetchWhen: { cniLogs: (f) => !!cniAgent(f.pods) && !podReady(cniAgent(f.pods)!.pod) },
@@ -139,7 +139,8 @@ export const defaultRoute = defineCheck({
       for: 'fast',
       expr: (q) => `${q.sel('netcheck_default_route_present')} == 0`,
       summary: 'A node has no default route on an interface that is up.',
-      description: 'The host {{ $labels.node }} has no usable default route; its CNI cannot reach the API service and new pods there get no network.',
+      description:
+        'Root cause on node {{ $labels.node }}: the host has no usable default route (its NIC is down or the route is missing), so its CNI cannot reach the API service and new pods there get no network. The CNI alerts of this node wait behind this one.',
       fires: { netcheck_default_route_present: 0, 'netcheck_check_status{check="default-route",status="fail"}': 1 },
       coversFailure: true,
     },
@@ -150,7 +151,10 @@ export const defaultRoute = defineCheck({
       // The default route is there, but the interface of the node's InternalIP is down.
       expr: (q) => `${q.sel('netcheck_default_route_present')} == 1 and on (${q.by}) ${q.status('default-route', 'fail')}`,
       summary: "The interface of a node's InternalIP is down.",
-      description: 'The interface carrying the InternalIP of node {{ $labels.node }} is down: other nodes and the control plane cannot reach it, nor its pods.',
+      // Prometheus scrapes the agent on that very address (hostNetwork): this fires only while the
+      // agent is still reached another way; otherwise NetcheckNodeUnreachable pages.
+      description:
+        'The interface carrying the InternalIP of node {{ $labels.node }} is down while the agent can still be scraped: other nodes and the control plane cannot reach the node, nor its pods.',
       fires: { netcheck_default_route_present: 1, 'netcheck_check_status{check="default-route",status="fail"}': 1 },
       coversFailure: true,
     },

@@ -42,6 +42,7 @@ export const kubeletReady = defineCheck({
   question: 'Is the kubelet running and posting status (Ready condition, heartbeat age)?',
   column: 'KUBELET',
   rank: 30,
+  explains: ['cni-ready'],
   needs: ['node', 'swaps', 'kubeletConfig'],
   seenBest: 'api',
   findings,

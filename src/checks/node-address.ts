@@ -63,7 +63,7 @@ export const nodeAddress = defineCheck({
   question: "Is the address the CNI chose (flannel public-ip, Calico IPv4Address) the node's InternalIP, and unique?",
   column: 'ADDRESS',
   rank: 60,
-  explains: ['bgp-established'],
+  explains: ['bgp-established', 'flannel-subnet-env'],
   needs: ['node', 'pods', 'peers'],
   // Other nodes are listed to see who else uses a suspicious address (not the InternalIP, or the
   // NAT address every Vagrant VM shares), and to name a peer for --iface-can-reach.
@@ -124,7 +124,7 @@ export const nodeAddress = defineCheck({
     {
       name: 'NetcheckNodeAddressMismatch',
       severity: 'warning',
-      for: 'slow',
+      for: 'fast',
       expr: (q) => q.status('node-address', 'fail'),
       summary: "The CNI uses an address that is not the node's InternalIP, or one another node uses too.",
       description: 'The address flannel or Calico chose on node {{ $labels.node }} is wrong; cross-node pod traffic to it fails.',

@@ -110,11 +110,13 @@ export const swap = defineCheck({
   alerts: [
     {
       name: 'NetcheckSwapEnabled',
-      severity: 'critical',
+      // A latent risk while the kubelet runs: it bites at the kubelet's next restart. When it has
+      // bitten, the node is NotReady and this alert (which inhibits KubeNodeNotReady) says why.
+      severity: 'warning',
       for: 'fast',
       expr: (q) => `${q.sel('netcheck_swap_enabled')} == 1 and on (${q.by}) ${q.status('swap', 'fail')}`,
       summary: 'Swap is on where the kubelet refuses to run with it.',
-      description: 'Node {{ $labels.node }} has swap on and its kubelet runs with failSwapOn: true, so the kubelet will not (re)start there.',
+      description: 'Node {{ $labels.node }} has swap on and its kubelet runs with failSwapOn: true: the kubelet will refuse to start at its next restart (if the node is NotReady now, this is why).',
       fires: { netcheck_swap_enabled: 1, 'netcheck_check_status{check="swap",status="fail"}': 1 },
       coversFailure: true,
     },

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import yaml from 'js-yaml';
-import { DEFAULT_CONFIG, renderAlerts } from '../../alerts/mixin';
-import { DASHBOARDS } from '../../dashboards/dashboards';
+import { type alertmanagerConfigResource, DEFAULT_CONFIG, EXTERNAL_EFFECTS, effectsOf, inhibitRules, recordingRules, renderAlerts, ruleGroups } from '../../alerts/mixin';
+import { DASHBOARDS, dashboards } from '../../dashboards/dashboards';
 import { CHECK_FAMILIES } from '../../exporter/metrics';
 import { CHECK_IDS, CHECKS } from '../../src/checks';
 import { generatedFiles } from '../../tools/generate';
@@ -14,7 +14,7 @@ const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: ROOT, e
 
 /** Metric families the exporter serves; docs/metrics.md is checked against a live scrape elsewhere. */
 const EXPORTED = [...fs.readFileSync(path.join(ROOT, 'docs/metrics.md'), 'utf8').matchAll(/^\| `(netcheck_[a-z_]+)` \|/gm)].map((m) => m[1]);
-const EXTERNAL = ['up', 'kube_node_info']; // from Prometheus itself and kube-state-metrics
+const EXTERNAL = ['up', 'kube_node_info', 'kube_node_status_condition']; // from Prometheus itself and kube-state-metrics
 
 function metricNames(expr: string): string[] {
   return [...expr.replace(/"[^"]*"/g, '""').matchAll(/\b([a-z_][a-z0-9_]*)\s*(?=\{|\)|$| |==|<|>)/g)].map((m) => m[1]).filter((n) => n.startsWith('netcheck_') || EXTERNAL.includes(n));
@@ -25,7 +25,7 @@ const ALERTS = renderAlerts().map((a) => a.rule);
 describe('alerts', () => {
   test('promtool check rules and promtool test rules pass', () => {
     const check = run('promtool', ['check', 'rules', 'alerts/netcheck.rules.yaml']);
-    expect(check.stdout + check.stderr).toMatch(new RegExp(`SUCCESS: ${ALERTS.length} rules found`));
+    expect(check.stdout + check.stderr).toMatch(new RegExp(`SUCCESS: ${ALERTS.length + recordingRules().length} rules found`));
     const unit = run('promtool', ['test', 'rules', 'alerts/tests.yaml']);
     expect(unit.stdout + unit.stderr).toMatch(/SUCCESS/);
     expect(unit.status).toBe(0);
@@ -66,7 +66,8 @@ describe('alerts', () => {
       expect(r.expr).not.toMatch(/\(cluster, node\)/);
       expect(r.annotations.runbook_url).toMatch(/^https:\/\/runbooks\.example\/netcheck\//);
     }
-    expect(rules.find((r) => r.alert === 'NetcheckCNINotReady')!).toMatchObject({ for: '2m', expr: 'netcheck_cni_ready{job="nc",namespace="monitoring"} == 0' });
+    expect(rules.find((r) => r.alert === 'NetcheckDefaultRouteMissing')!).toMatchObject({ for: '2m', expr: 'netcheck_default_route_present{job="nc",namespace="monitoring"} == 0' });
+    expect(rules.find((r) => r.alert === 'NetcheckCNINotReady')!.expr).toMatch(/^\(netcheck_cni_ready\{job="nc",namespace="monitoring"\} == 0\) unless on \(k8s_cluster, node\) /);
     expect(rules.find((r) => r.alert === 'NetcheckAgentAbsent')!.expr).toContain('count by (k8s_cluster, node)');
   });
 
@@ -74,16 +75,110 @@ describe('alerts', () => {
     for (const a of ALERTS) for (const name of metricNames(a.expr)) expect([...EXPORTED, ...EXTERNAL]).toContain(name);
   });
 
-  test('amtool routes critical to the pager and warning to tickets; a root cause inhibits its symptoms on the same node', () => {
-    const route = (label: string) => run('amtool', ['config', 'routes', 'test', '--config.file=alerts/alertmanager.yml', label]).stdout.trim();
-    expect(route('severity=critical')).toBe('oncall-pager');
-    expect(route('severity=warning')).toBe('ticket');
+  test('amtool routes critical to the pager and warning to tickets, one notification per alert and cluster', () => {
+    const route = (...labels: string[]) => run('amtool', ['config', 'routes', 'test', '--config.file=alerts/alertmanager.yml', ...labels]).stdout.trim();
+    expect(route('severity=critical', 'alertname=NetcheckCNINotReady')).toBe('oncall-pager');
+    expect(route('severity=warning', 'alertname=NetcheckSwapEnabled')).toBe('ticket');
     expect(run('amtool', ['check-config', 'alerts/alertmanager.yml']).status).toBe(0);
+    const am = yaml.load(fs.readFileSync(path.join(ROOT, 'alerts/alertmanager.yml'), 'utf8')) as { route: { group_by: string[] } };
+    // Not per node: a cluster-wide failure is one page listing its nodes.
+    expect(am.route.group_by).toEqual(['cluster', 'alertname']);
+  });
+
+  describe('inhibitions, from the causal links only', () => {
     const am = yaml.load(fs.readFileSync(path.join(ROOT, 'alerts/alertmanager.yml'), 'utf8')) as { inhibit_rules: { source_matchers: string[]; target_matchers: string[]; equal: string[] }[] };
-    const kubelet = am.inhibit_rules.find((r) => r.source_matchers.includes('check="kubelet-ready"'))!;
-    expect(kubelet.target_matchers[0]).toMatch(/cni-ready/);
-    expect(kubelet.equal).toEqual(['cluster', 'node']);
-    expect(am.inhibit_rules.find((r) => r.source_matchers.includes('alertname="KubeNodeNotReady"'))).toBeDefined();
+    const rules = am.inhibit_rules;
+    const values = (matchers: string[], label: string) => {
+      const m = matchers.map((x) => new RegExp(`^${label}(=~?)"(.*)"$`).exec(x)).find(Boolean);
+      return m ? m[2].split('|') : undefined;
+    };
+    const severityOf = (name: string) => ALERTS.find((a) => a.alert === name)?.labels.severity;
+
+    test('the shipped file is what the mixin renders', () => {
+      expect(rules).toEqual(inhibitRules());
+    });
+
+    test('on the same node of the same cluster, never cluster-wide', () => {
+      for (const r of rules) expect(r.equal).toEqual(['cluster', 'node']);
+    });
+
+    test('a cause mutes only what it explains (its explains, closed), never an unknown check as a cause', () => {
+      for (const r of rules.filter((r) => values(r.source_matchers, 'check'))) {
+        const targets = values(r.target_matchers, 'check');
+        if (!targets) continue;
+        for (const cause of values(r.source_matchers, 'check')!) for (const t of targets) expect([cause, t, effectsOf(cause).includes(t)]).toEqual([cause, t, true]);
+        expect(values(r.source_matchers, 'alertname')).not.toContain('NetcheckCheckUnknown');
+      }
+      // The old linear order is gone: swap does not mute conntrack, the MTU nothing, cluster-cidr no page.
+      const mutes = (check: string) => rules.filter((r) => values(r.source_matchers, 'check')?.includes(check)).flatMap((r) => values(r.target_matchers, 'check') ?? []);
+      expect(mutes(CHECKS.find((c) => c.column === 'SWAP')!.id)).not.toContain(CHECKS.find((c) => c.column === 'CONNTRACK')!.id);
+      expect(mutes(CHECKS.find((c) => c.column === 'MTU')!.id)).toEqual([]);
+    });
+
+    test('never a warning muting a critical', () => {
+      for (const r of rules) {
+        const sources = values(r.source_matchers, 'alertname')!;
+        const declared = values(r.source_matchers, 'severity')![0];
+        for (const s of sources) if (severityOf(s)) expect([s, severityOf(s)]).toEqual([s, declared]);
+        if (declared === 'warning') expect(r.target_matchers).toContain('severity="warning"');
+      }
+    });
+
+    test('KubeNodeNotReady mutes no netcheck alert; the netcheck alert that says why the node is NotReady mutes it', () => {
+      for (const r of rules) expect(r.source_matchers.join()).not.toContain('KubeNodeNotReady');
+      const muting = rules.filter((r) => r.target_matchers.includes('alertname="KubeNodeNotReady"')).flatMap((r) => values(r.source_matchers, 'alertname')!);
+      expect(muting).toEqual(expect.arrayContaining(['NetcheckDefaultRouteMissing', 'NetcheckCNINotReady', 'NetcheckSwapEnabled', 'NetcheckNodeUnreachable']));
+      expect(muting).not.toContain('NetcheckConntrackTableFull');
+      expect(Object.keys(EXTERNAL_EFFECTS)).toEqual(['KubeNodeNotReady']);
+    });
+  });
+
+  test('severity per finding: swap is a latent risk (warning); an outage now pages', () => {
+    const sev = (name: string) => ALERTS.find((a) => a.alert === name)!.labels.severity;
+    expect(sev('NetcheckSwapEnabled')).toBe('warning');
+    for (const name of ['NetcheckConntrackTableFull', 'NetcheckDefaultRouteMissing', 'NetcheckCNINotReady', 'NetcheckNodeUnreachable']) expect([name, sev(name)]).toEqual([name, 'critical']);
+    // Agent-absent only where an agent should run: Linux, not virtual.
+    expect(ALERTS.find((a) => a.alert === 'NetcheckAgentAbsent')!.expr).toContain('os_image!~"(?i)windows.*"');
+  });
+
+  test('the AlertmanagerConfig carries the same routing and the netcheck-to-netcheck inhibitions, in the CRD spelling', () => {
+    const res = yaml.load(fs.readFileSync(path.join(ROOT, 'deploy/components/prometheus-operator/alertmanagerconfig.yaml'), 'utf8')) as ReturnType<typeof alertmanagerConfigResource>;
+    expect(res.apiVersion).toBe('monitoring.coreos.com/v1alpha1');
+    expect(res.spec.route.groupBy).toEqual(['cluster', 'alertname']);
+    const receivers = res.spec.receivers.map((r) => r.name);
+    for (const r of [res.spec.route, ...res.spec.route.routes]) expect(receivers).toContain((r as { receiver: string }).receiver);
+    const netcheckOnly = inhibitRules().filter((r) => !r.target_matchers.some((m) => m.includes('KubeNodeNotReady')));
+    expect(res.spec.inhibitRules.length).toBe(netcheckOnly.length);
+    expect(res.spec.inhibitRules[0].sourceMatch[0]).toEqual({ name: 'alertname', value: expect.any(String), matchType: expect.stringMatching(/^=~?$/) });
+    // Every alert of the PrometheusRule is labelled namespace="netcheck", so the operator's namespace matcher selects them.
+    const rule = yaml.load(fs.readFileSync(path.join(ROOT, 'deploy/components/prometheus-operator/prometheusrule.yaml'), 'utf8')) as {
+      spec: { groups: { rules: { alert?: string; labels?: Record<string, string> }[] }[] };
+    };
+    for (const r of rule.spec.groups.flatMap((g) => g.rules).filter((r) => r.alert)) expect([r.alert, r.labels!.namespace]).toEqual([r.alert, 'netcheck']);
+  });
+
+  test("the jsonnet mixin (Debian's jsonnet) renders the same alerts, recording rules and dashboards, and follows _config", () => {
+    const render = (override: string) => {
+      const out = run('jsonnet', ['-e', `local m = (import 'alerts/mixin.libsonnet') + ${override}; { alerts: m.prometheusAlerts, rules: m.prometheusRules, dashboards: m.grafanaDashboards }`]);
+      expect(out.stderr).toBe('');
+      return JSON.parse(out.stdout) as { alerts: unknown; rules: unknown; dashboards: Record<string, unknown> };
+    };
+    const expected = (cfg: typeof DEFAULT_CONFIG) => ({
+      alerts: { groups: ruleGroups(cfg).filter((g) => g.name !== 'netcheck-cluster') },
+      rules: { groups: [{ name: 'netcheck-cluster', rules: recordingRules(cfg) }] },
+      dashboards: Object.fromEntries(dashboards(cfg).map((d) => [`${d.uid}.json`, JSON.parse(JSON.stringify(d))])),
+    });
+    expect(render('{}')).toEqual(JSON.parse(JSON.stringify(expected(DEFAULT_CONFIG))));
+    const cfg = {
+      ...DEFAULT_CONFIG,
+      selector: 'job="nc",namespace="monitoring"',
+      clusterLabel: 'k8s_cluster',
+      runbookUrlBase: 'https://runbooks.example/netcheck',
+      for: { ...DEFAULT_CONFIG.for, fast: '2m' },
+    };
+    const mine = render(`{ _config+:: { selector: 'job="nc",namespace="monitoring"', clusterLabel: 'k8s_cluster', runbookUrlBase: 'https://runbooks.example/netcheck', 'for'+: { fast: '2m' } } }`);
+    expect(mine).toEqual(JSON.parse(JSON.stringify(expected(cfg))));
+    expect(JSON.stringify(mine)).not.toContain('job=\\"netcheck-agent\\"');
   });
 });
 
@@ -132,7 +227,7 @@ describe('dashboards', () => {
     for (const d of DASHBOARDS) {
       expect(d).toMatchObject({ timezone: 'browser', graphTooltip: 1, editable: true, tags: expect.arrayContaining(['netcheck']) });
       expect(d.uid).toMatch(/^netcheck-/);
-      expect(d.annotations?.list?.map((a) => a.name)).toEqual(['Annotations & Alerts', 'netcheck alerts']);
+      expect(d.annotations?.list?.map((a) => a.name)).toEqual(['Annotations & Alerts', 'netcheck alerts', 'Root cause changes']);
       expect(d.templating?.list?.map((v) => v.name)).toEqual(['datasource', 'cluster', 'node']);
       expect(d.links?.length).toBe(1);
     }
@@ -140,8 +235,15 @@ describe('dashboards', () => {
     expect(overview.links![0].url).toBe('/d/netcheck-node/netcheck-node');
     expect(node.links![0]).toMatchObject({ url: '/d/netcheck-overview/netcheck-overview', includeVars: true, keepTime: true });
     const tableLinks = JSON.stringify(panelsOf(overview).filter((p) => p.type === 'table'));
-    expect(tableLinks).toContain('/d/netcheck-node/netcheck-node?var-node=');
-    expect(tableLinks).toContain('var-cluster');
+    // Grafana's own variable syntax, not a template literal.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana data link
+    expect(tableLinks).toContain('/d/netcheck-node/netcheck-node?var-cluster=${__data.fields.cluster}&var-node=${__data.fields.node}');
+    expect(tableLinks).toContain(`${DEFAULT_CONFIG.checkDocsUrlBase}/\${__value.raw}.md`);
+    // For a thousand nodes: counts per check and the worst nodes with their root cause, not a row per node per check.
+    expect(panelsOf(overview).map((p) => p.title)).toEqual(expect.arrayContaining(['Failing nodes per check', 'Worst nodes, with their root cause']));
+    expect(JSON.stringify(panelsOf(overview))).toContain('topk(25,');
+    expect(JSON.stringify(panelsOf(overview))).toContain('cluster:netcheck_nodes_failing:sum');
+    expect(panelsOf(node).find((p) => p.title === 'Root cause')?.type).toBe('stat');
     expect(panelsOf(node).some((p) => p.type === 'state-timeline')).toBe(true);
     expect(panelsOf(node).find((p) => p.title === 'BGP peers')?.type).toBe('table');
   });
@@ -237,15 +339,46 @@ describe('deploy/', () => {
     for (const o of objects.filter((o) => ['ServiceAccount', 'DaemonSet'].includes(o.kind))) expect(o.metadata).toMatchObject({ namespace: 'netcheck' });
   });
 
-  test('the kube-prometheus overlay adds the PodMonitor, the PrometheusRule and the dashboards ConfigMap', () => {
+  test('the kube-prometheus overlay adds the PodMonitor, the PrometheusRule, the AlertmanagerConfig and the dashboards ConfigMap', () => {
     const objects = render('deploy/overlays/kube-prometheus');
     expect(
       objects
-        .filter((o) => ['PodMonitor', 'PrometheusRule', 'ConfigMap'].includes(o.kind))
+        .filter((o) => ['PodMonitor', 'PrometheusRule', 'AlertmanagerConfig', 'ConfigMap'].includes(o.kind))
         .map((o) => o.kind)
         .sort(),
-    ).toEqual(['ConfigMap', 'PodMonitor', 'PrometheusRule']);
+    ).toEqual(['AlertmanagerConfig', 'ConfigMap', 'PodMonitor', 'PrometheusRule']);
     expect(objects.find((o) => o.kind === 'ConfigMap')!.metadata.labels!.grafana_dashboard).toBe('1');
+  });
+
+  test('the rendered overlay applies to namespace netcheck, and its PodMonitor selects the agent pods there', () => {
+    const objects = render('deploy/overlays/kube-prometheus');
+    const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'];
+    for (const o of objects.filter((o) => !clusterScoped.includes(o.kind)))
+      expect([o.kind, o.metadata.name, (o.metadata as unknown as { namespace?: string }).namespace]).toEqual([o.kind, o.metadata.name, 'netcheck']);
+    const pm = objects.find((o) => o.kind === 'PodMonitor')!;
+    const ds = objects.find((o) => o.kind === 'DaemonSet')!;
+    expect(pm.spec.namespaceSelector).toEqual({ matchNames: [(ds.metadata as unknown as { namespace: string }).namespace] });
+    for (const [k, v] of Object.entries(pm.spec.selector.matchLabels)) expect(ds.spec.template.metadata.labels[k]).toBe(v);
+    expect(ds.spec.template.spec.containers[0].ports.map((p: { name: string }) => p.name)).toContain(pm.spec.podMetricsEndpoints[0].port);
+    // The node of every series, process_* included, is the pod's node.
+    expect(pm.spec.podMetricsEndpoints[0].relabelings).toContainEqual({ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' });
+  });
+
+  test("the release knob labels what kube-prometheus-stack selects, and a user's value replaces it", () => {
+    const release = (objects: Obj[]) =>
+      objects
+        .filter((o) => ['PodMonitor', 'PrometheusRule', 'AlertmanagerConfig'].includes(o.kind))
+        .map((o) => o.metadata.labels!.release)
+        .sort();
+    expect(release(render('deploy/overlays/kube-prometheus'))).toEqual(['kube-prometheus-stack', 'kube-prometheus-stack', 'kube-prometheus-stack']);
+    const dir = fs.mkdtempSync(path.join(ROOT, 'deploy/overlays/.test-'));
+    try {
+      const text = fs.readFileSync(path.join(ROOT, 'deploy/overlays/kube-prometheus/kustomization.yaml'), 'utf8');
+      fs.writeFileSync(path.join(dir, 'kustomization.yaml'), text.replace('value: kube-prometheus-stack', 'value: monitoring'));
+      expect(release(render(dir))).toEqual(['monitoring', 'monitoring', 'monitoring']);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   });
 
   test("the agent's ClusterRole is minimal and never touches Secrets; reading reports is aggregated to view", () => {
