@@ -15,7 +15,7 @@ export function render(check: Check, outcome: Outcome): CheckResult {
   const spec = check.findings[outcome.code];
   if (!spec) throw new Error(`${check.id} returned the finding "${outcome.code}", which its catalogue does not have`);
   const remedy = spec.remedy?.(outcome.args);
-  return { id: check.id as CheckId, status: spec.status, summary: spec.summary(outcome.args), evidence: outcome.evidence, ...(remedy ? { remedy } : {}) };
+  return { id: check.id as CheckId, status: spec.status, code: outcome.code, summary: spec.summary(outcome.args), evidence: outcome.evidence, ...(remedy ? { remedy } : {}) };
 }
 
 /** One check on one node's facts, in words (for tests and tools; reports come from evaluateNode). */

@@ -11,6 +11,8 @@ import type { CheckId } from './checks';
 export interface CheckResult {
   id: CheckId;
   status: Status;
+  /** The finding's code in its check's catalogue (absent where no check answered). */
+  code?: string;
   /** One line a person reads first. */
   summary: string;
   /** Each fact that led here, with where it came from. */

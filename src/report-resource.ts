@@ -63,6 +63,7 @@ export const STATUS_SCHEMA = {
         properties: {
           id: CHECK_ID,
           status: { type: 'string', enum: [...STATUSES] },
+          code: str(63, { description: "The finding's code in the check's catalogue." }),
           summary: str(BOUNDS.text, { description: 'One line a person reads first.' }),
           evidence: { type: 'array', maxItems: BOUNDS.evidence, items: str(BOUNDS.text), description: 'Each fact that led here, with where it came from.' },
           remedy: str(BOUNDS.remedy, { description: 'What to do, with the exact command where one exists.' }),
@@ -121,6 +122,7 @@ export function reportObject(
   const checks = report.checks.slice(0, BOUNDS.checks).map((c) => ({
     id: c.id,
     status: c.status,
+    ...(c.code ? { code: clipText(c.code, 63) } : {}),
     summary: clipText(c.summary, BOUNDS.text),
     evidence: c.evidence.slice(0, BOUNDS.evidence).map((e) => clipText(e, BOUNDS.text)),
     ...(c.remedy ? { remedy: clipText(c.remedy, BOUNDS.remedy) } : {}),
@@ -170,6 +172,7 @@ export function readReportObject(obj: unknown, name: string): PublishedReport {
     return {
       id: c.id as CheckResult['id'],
       status: c.status,
+      ...(typeof c.code === 'string' ? { code: c.code } : {}),
       summary: c.summary,
       evidence: Array.isArray(c.evidence) ? c.evidence.filter((e): e is string => typeof e === 'string') : [],
       ...(typeof c.remedy === 'string' ? { remedy: c.remedy } : {}),
