@@ -17,7 +17,8 @@ describe('a host whose counters move every cycle', () => {
     let entries = 2000;
     const mover = setInterval(() => fs.writeFileSync(path.join(host, COUNT), `${2000 + (entries++ % 1000)}\n`), 50);
     const heartbeatMs = 3000;
-    const agent = await startAgent(['--node-name', 'n02', '--host-root', host, '--interval', '250ms', '--report-heartbeat', `${heartbeatMs / 1000}s`, '--kubeconfig', kubeconfigWithToken(sim, 'agent-n02')]);
+    const kubeconfig = kubeconfigWithToken(sim, 'agent-n02');
+    const agent = await startAgent(['--node-name', 'n02', '--host-root', host, '--interval', '250ms', '--report-heartbeat', `${heartbeatMs / 1000}s`, '--kubeconfig', kubeconfig]);
     try {
       await published(sim, agent, 'n02');
       await sim.resetRequests();
