@@ -35,3 +35,5 @@ const result = await build({
 const { notices, sbom } = thirdParty(result.metafile, ['dist/plugin.mjs', 'dist/exporter.mjs'], { name: pkg.name, version: pkg.version, license: pkg.license });
 writeFileSync('dist/THIRD_PARTY_NOTICES.txt', notices);
 writeFileSync('dist/sbom.cdx.json', sbom);
+// The agent image carries the exporter alone: its own SBOM (tools/image/build.mjs adds the base).
+writeFileSync('dist/exporter.sbom.cdx.json', thirdParty(result.metafile, ['dist/exporter.mjs'], { name: pkg.name, version: pkg.version, license: pkg.license }).sbom);
