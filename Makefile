@@ -80,8 +80,8 @@ bench: deps debian-deps build
 
 # The agent for SOAK_SECONDS (600) on a node with 250 interfaces and 250 pods, scraped by 50
 # connections the whole time; writes its table into docs/benchmarks.md.
-soak: deps build
-	node bench/soak.mjs
+soak: deps build image
+	SOAK_NODE=image node bench/soak.mjs
 
 # The agent image for this machine's platform (IMAGE_ARCH=arm64 for the other one), assembled from
 # Debian's packages and Node.js from the npm registry, both verified (tools/image/build.mjs): an OCI
@@ -97,6 +97,11 @@ image-arm64: dist/plugin.mjs
 # --version, then the agent on a fixture host serving /metrics (tools/image/smoke.mjs).
 image-smoke: image image-deps
 	node tools/image/smoke.mjs
+
+# 100 agents whose hosts' conntrack counts move, against the simulated cluster: NodeReport writes
+# per agent per heartbeat (bench/write-load.mjs; about 3 minutes; the table goes into docs/benchmarks.md).
+write-load: deps build
+	node bench/write-load.mjs
 
 # Rule file, PrometheusRule, dashboards and their ConfigMap, from alerts/rules.ts and dashboards/.
 generate: deps
