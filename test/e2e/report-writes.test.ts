@@ -4,7 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeReport } from '../../src/core/model';
-import { agentUser, HOSTS, kubeconfigWithToken, published, REPORT_API, reportsWritten, startAgent, startSim, tmpdir } from './harness';
+import { agentOn, agentUser, HOSTS, kubeconfigWithToken, kubectlNetcheck, published, REPORT_API, reportsWritten, startAgent, startSim, tmpdir } from './harness';
+
+const check = (r: NodeReport, id: string) => r.checks.find((c) => c.id === id)!;
 
 const COUNT = 'proc/sys/net/netfilter/nf_conntrack_count';
 
@@ -61,4 +63,48 @@ describe('a host whose counters move every cycle', () => {
       await sim.stop();
     }
   }, 60_000);
+});
+
+describe('the agent writes on change and on its heartbeat, never every cycle', () => {
+  test('steady state: no write between heartbeats; a change is written within a cycle', async () => {
+    const sim = await startSim(['flannel-incidents.yaml', ...REPORT_API], ['--user', agentUser('n02')]);
+    const host = tmpdir();
+    fs.cpSync(path.join(HOSTS, 'nic-down'), host, { recursive: true });
+    const agent = await startAgent(['--node-name', 'n02', '--host-root', host, '--interval', '200ms', '--report-heartbeat', '4s', '--kubeconfig', kubeconfigWithToken(sim, 'agent-n02')]);
+    try {
+      await published(sim, agent, 'n02');
+      const first = await agent.sample('netcheck_cycles_total{');
+      await sim.resetRequests();
+      await agent.cycles(8); // 8 cycles of 200 ms: under half the 4 s heartbeat
+      expect((await agent.sample('netcheck_cycles_total{'))! - first!).toBeGreaterThanOrEqual(8);
+      expect(await reportsWritten(sim, 'n02')).toEqual([]);
+      // The heartbeat: one write of the status, nothing else.
+      await agent.waitFor('the heartbeat write', async () => (await reportsWritten(sim, 'n02')).length > 0, 10_000);
+      expect((await reportsWritten(sim, 'n02')).map((r) => r.path.split('?')[0])).toEqual(['/apis/netcheck.io/v1alpha1/nodereports/n02/status']);
+      // A change: the swap check fails; written within a cycle or two, not at the next heartbeat.
+      await sim.resetRequests();
+      fs.writeFileSync(path.join(host, 'proc/swaps'), 'Filename\tType\tSize\tUsed\tPriority\n/swap.img file 2097148 0 -2\n');
+      const changedAt = Date.now();
+      await agent.waitFor('the changed report', async () => (await reportsWritten(sim, 'n02')).length > 0, 10_000);
+      expect(Date.now() - changedAt).toBeLessThan(2000);
+      const run = kubectlNetcheck(['node', 'n02', '-o', 'json', '--kubeconfig', sim.kubeconfig]);
+      expect(check(JSON.parse(run.stdout) as NodeReport, 'swap').status).toBe('fail');
+    } finally {
+      await agent.stop('SIGKILL');
+      await sim.stop();
+    }
+  });
+  test('a write RBAC refuses is logged once; the agent goes on', async () => {
+    const sim = await startSim(['flannel-incidents.yaml', ...REPORT_API], ['--user', agentUser('n02'), '--forbid', 'patch nodereports']);
+    const agent = await agentOn(sim, 'n02', 'nic-down');
+    try {
+      await agent.waitFor('the refusal in the log', () => /not allowed to write nodereport n02: .*cannot patch resource \\"nodereports\\"/.test(agent.output()));
+      await agent.cycles(5);
+      expect(agent.output().match(/not allowed to write nodereport/g)).toHaveLength(1);
+      expect((await agent.get('/healthz')).status).toBe(200);
+    } finally {
+      await agent.stop('SIGKILL');
+      await sim.stop();
+    }
+  });
 });
