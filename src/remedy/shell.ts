@@ -15,3 +15,14 @@ export function shq(value: string): string {
 export function plausibleIfName(name: string): boolean {
   return name.length > 0 && Buffer.byteLength(name) <= 15 && !/[\s/:\0]/.test(name) && name !== '.' && name !== '..';
 }
+
+/** What lists the candidates when a name cannot go in a command as it is. */
+export const LIST_LINKS = 'ip -br link';
+
+/**
+ * A command about an interface, or, when the name is not one the kernel would accept (a report
+ * said so, or a parser went wrong), the command that lists the interfaces instead.
+ */
+export function onIface(name: string, command: (quoted: string) => string): string {
+  return plausibleIfName(name) ? command(shq(name)) : LIST_LINKS;
+}
