@@ -33,7 +33,7 @@ export function paramsOf(args: unknown): Params {
     if (typeof v === 'boolean') return put(prefix, v);
     if (Array.isArray(v)) {
       if (isStringList(v)) return put(prefix, v.slice(0, PARAM_BOUNDS.list).map(clip));
-      v.slice(0, PARAM_BOUNDS.list).forEach((e, i) => walk(`${prefix}.${i}`, e));
+      for (const [i, e] of v.slice(0, PARAM_BOUNDS.list).entries()) walk(`${prefix}.${i}`, e);
       return;
     }
     if (typeof v === 'object') for (const [k, e] of Object.entries(v as Record<string, unknown>)) walk(prefix ? `${prefix}.${k}` : k, e);
