@@ -185,7 +185,7 @@ export function reportObject(
     id: c.id,
     status: c.status,
     ...(c.code ? { code: c.code } : {}),
-    ...(c.params && Object.keys(c.params).length ? { params: toReportParams(c.params) } : {}),
+    ...(c.params && Object.keys(c.params).length ? { params: toReportParams(readParams(c.params)) } : {}),
     evidence: c.evidence.slice(0, BOUNDS.evidence).map((e) => clipText(e, BOUNDS.text)),
   }));
   const rootCauses = report.rootCauses ?? (meta.rootCause ? [meta.rootCause] : []);

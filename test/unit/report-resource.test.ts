@@ -52,11 +52,11 @@ describe('NodeReport objects', () => {
   test('evidence and text past the schema bounds are clipped before writing, so the API server accepts the report', () => {
     const report = evaluateNode(scenarios.healthy);
     report.checks[0].evidence = Array.from({ length: 100 }, (_, i) => `line ${i} ${'x'.repeat(3000)}`);
-    report.checks[0].summary = 'y'.repeat(5000);
+    report.checks[0].params = { name: 'y'.repeat(5000) };
     const obj = reportObject(report, meta);
     expect(validate(obj) ? [] : validate.errors).toEqual([]);
     expect(obj.status.checks[0].evidence).toHaveLength(32);
-    expect(obj.status.checks[0].summary).toHaveLength(1024);
+    expect(obj.status.checks[0].params?.[0].string).toHaveLength(1024);
   });
 
   test('whatever the API hands back, reading a report either works or fails with one line naming the object', () => {
