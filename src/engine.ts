@@ -67,7 +67,14 @@ export function renderReported(reported: ReportedCheck, node: string, agentVersi
     return unknown(`agent ${agentVersion} reports ${check ? `a finding (${reported.code})` : `a check (${reported.id})`} kubectl-netcheck ${VERSION} does not know: upgrade kubectl-netcheck`);
   }
   try {
-    return { ...renderFinding(check, reported.code, reported.params, node), evidence: reported.evidence };
+    const rendered = renderFinding(check, reported.code, reported.params, node);
+    // An agent's "could not tell" is said by its evidence; what the plugin advises then comes from
+    // its own view (a finding such as notVisible takes its advice as a value: never from a report).
+    if (rendered.status === 'unknown') {
+      const { remedy: _r, steps: _s, ...rest } = rendered;
+      return { ...rest, evidence: reported.evidence };
+    }
+    return { ...rendered, evidence: reported.evidence };
   } catch {
     // Params that do not fit the finding's templates: the report is not one this catalogue wrote.
     return unknown(`agent ${agentVersion} reports ${reported.code} with values kubectl-netcheck ${VERSION} cannot read: upgrade kubectl-netcheck, or the agent`);

@@ -4,9 +4,7 @@ import type { NodeFacts } from '../core/facts';
 import { cluesOf } from '../kube/clues';
 import { cniAddress, containerEnv, internalIP, podReady, podRef } from '../kube/objects';
 import { hostFactRemedy } from '../remedy/agent';
-import { execInPodOnNode, type PodOnNode, podOnNode } from '../remedy/pods';
-
-const BIRDCL = 'birdcl -s /var/run/calico/bird.ctl show protocols all';
+import { birdclInPodOnNode, type PodOnNode, podOnNode } from '../remedy/pods';
 
 /** Per-peer series are capped: a mesh of thousands of peers would otherwise flood Prometheus. */
 export const MAX_PEER_SERIES = 256;
@@ -31,7 +29,7 @@ const findings = {
     summary: (a: { peers: string } & PodOnNode) => `BGP not established with ${a.peers}`,
     remedy: (a: { peers: string } & PodOnNode) =>
       `For each peer that is down, compare the address Calico chose with its InternalIP (see node-address) and check that TCP 179 is open between ${a.node} and it; then look at what BIRD says of each session${a.podName ? '' : ' (the step finds the calico-node pod on the node; exec into it: birdcl -s /var/run/calico/bird.ctl show protocols all)'}.`,
-    steps: (a: PodOnNode) => [onCluster(execInPodOnNode(a, BIRDCL))],
+    steps: (a: PodOnNode) => [onCluster(birdclInPodOnNode(a))],
   },
   notCalico: { status: 'skip', summary: (a: { cni: string }) => `no BGP: not a Calico node (${a.cni})` },
   noBgpBackend: { status: 'skip', summary: (a: { backend: string }) => `Calico runs without BGP (CALICO_NETWORKING_BACKEND=${a.backend})` },

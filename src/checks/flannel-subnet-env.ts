@@ -16,10 +16,10 @@ interface Missing extends PodOnNode {
   api?: string;
 }
 
-function causeText(a: { cause?: string; api?: string }): string {
+function causeText(a: { cause?: string; api?: string }, inFix = false): string {
   switch (a.cause) {
     case 'apiUnreachable':
-      return `flannel cannot reach the API service ${a.api ?? ''} (see default-route)`;
+      return `flannel cannot reach the API service${inFix || !a.api ? '' : ` ${a.api}`} (see default-route)`;
     case 'noRouteOnHost':
       return 'the host has no usable default route, so flannel cannot reach the API service (see default-route)';
     case 'noDefaultRoute':
@@ -32,7 +32,7 @@ function causeText(a: { cause?: string; api?: string }): string {
 }
 
 const rewrite = (a: Missing) =>
-  `${causeText(a) ? `Fix the cause first: ${causeText(a)}; then restart` : 'Restart'} flannel on ${a.node} so flanneld rewrites the file; pods stuck in ContainerCreating recover by themselves.`;
+  `${causeText(a) ? `Fix the cause first: ${causeText(a, true)}; then restart` : 'Restart'} flannel on ${a.node} so flanneld rewrites the file; pods stuck in ContainerCreating recover by themselves.`;
 
 interface Stale extends PodOnNode {
   problem: 'subnetOutside' | 'networkDiffers';

@@ -76,7 +76,7 @@ const RECREATE = (a: Mismatch) => `Pods already running on ${a.node} keep the ol
 function setMtu(a: Mismatch): string {
   switch (a.kind) {
     case 'flannel':
-      return `flanneld derives FLANNEL_MTU from ${a.iface}'s MTU when it starts: restart it on ${a.node} only, and it writes FLANNEL_MTU=${a.target}. ${RECREATE(a)}`;
+      return `flanneld derives FLANNEL_MTU from the underlay interface's MTU when it starts: restart it on ${a.node} only, and it writes FLANNEL_MTU=${a.target}. ${RECREATE(a)}`;
     case 'calico':
       return a.operator
         ? `Set the pod MTU to ${a.target} in the operator's Installation: this is cluster-wide (the operator rolls calico-node on every node). ${RECREATE(a)}`
@@ -84,7 +84,7 @@ function setMtu(a: Mismatch): string {
     case 'cilium':
       return `Set mtu ${a.target} in the cilium-config ConfigMap (cluster-wide: every agent reads it when it starts); then restart the cilium agent on ${a.node} only. ${RECREATE(a)}`;
     default:
-      return `Set "mtu": ${a.target} in ${a.cniFile ?? 'the CNI config in /etc/cni/net.d'} on ${a.node}. ${RECREATE(a)}`;
+      return `Set "mtu": ${a.target} in the CNI config on ${a.node} (the step shows where it is set). ${RECREATE(a)}`;
   }
 }
 

@@ -27,7 +27,7 @@ function calicoFix(a: Fix): string {
   if (a.operator) {
     return "Make Calico use the InternalIP: the operator's Installation sets how every node detects its address (cluster-wide: calico-node restarts on every node and re-detects; node addresses already right stay the same).";
   }
-  return `Make Calico use ${a.ip ? `the InternalIP ${a.ip}` : 'the InternalIP'} on ${a.node}: set it on ${a.node}'s Calico node (/32: with CrossSubnet encapsulation every peer then counts as remote). calico-node detects its address again when it restarts while its IP env is autodetect, so the last step makes it lasting: cluster-wide, it restarts calico-node on every node, and an operator or Helm install reverts it (set it in their values instead)${a.peer ? `; can-reach=${a.peer} also works` : ''}.`;
+  return `Make Calico use the InternalIP on ${a.node}: set it on ${a.node}'s Calico node (/32: with CrossSubnet encapsulation every peer then counts as remote). calico-node detects its address again when it restarts while its IP env is autodetect, so the last step makes it lasting: cluster-wide, it restarts calico-node on every node, and an operator or Helm install reverts it (set it in their values instead; can-reach= with another node's InternalIP also works).`;
 }
 
 function calicoSteps(a: Fix): FindingStep[] {
@@ -42,7 +42,7 @@ function calicoSteps(a: Fix): FindingStep[] {
 
 function flannelFix(a: Fix): string {
   return a.ip
-    ? `Make flannel on ${a.node} use the InternalIP ${a.ip}: annotate ${a.node} with ${FLANNEL_PUBLIC_IP_OVERWRITE} and restart flannel there only (the other nodes are left alone).`
+    ? `Make flannel on ${a.node} use its InternalIP: annotate ${a.node} with ${FLANNEL_PUBLIC_IP_OVERWRITE} and restart flannel there only (the other nodes are left alone).`
     : `Make flannel on ${a.node} use the node network: the node has no InternalIP to name, so find the host's address first (ip -br -4 addr), then annotate ${a.node} with ${FLANNEL_PUBLIC_IP_OVERWRITE} and restart flannel there.`;
 }
 

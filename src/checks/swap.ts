@@ -21,7 +21,7 @@ interface Lasting {
 function lastingFix(l: Lasting): string {
   const parts: string[] = [];
   if (l.fstab) parts.push('comment out its /etc/fstab line (a backup is kept in /etc/fstab.bak)');
-  if (l.units.length) parts.push(`mask the unit${l.units.length > 1 ? 's' : ''} that turn${l.units.length > 1 ? '' : 's'} it on at boot (${l.units.join(', ')})`);
+  if (l.units.length) parts.push(`mask the ${l.units.length > 1 ? `${l.units.length} units` : 'unit'} that turn${l.units.length > 1 ? '' : 's'} it on at boot (the steps name them)`);
   if (l.zram) parts.push('turn off zram-generator');
   return parts.join(', and ');
 }

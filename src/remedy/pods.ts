@@ -22,8 +22,11 @@ export function restartPodOnNode(p: PodOnNode): string {
   return `kubectl delete pods -A -l ${shq(p.selector)} --field-selector spec.nodeName=${p.node}`;
 }
 
-/** `kubectl exec` into that pod (or, when it was not seen, the command that finds it). */
-export function execInPodOnNode(p: PodOnNode, command: string): string {
-  if (p.podNamespace && p.podName) return `kubectl -n ${shq(p.podNamespace)} exec ${shq(p.podName)} -- ${command}`;
+/** What BIRD says of each BGP session, asked inside calico-node. */
+export const BIRDCL = 'birdcl -s /var/run/calico/bird.ctl show protocols all';
+
+/** BIRDCL run in that pod (or, when it was not seen, the command that finds the pod). */
+export function birdclInPodOnNode(p: PodOnNode): string {
+  if (p.podNamespace && p.podName) return `kubectl -n ${shq(p.podNamespace)} exec ${shq(p.podName)} -- ${BIRDCL}`;
   return `kubectl get pods -A -l ${shq(p.selector)} --field-selector spec.nodeName=${p.node}`;
 }

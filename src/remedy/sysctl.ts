@@ -31,11 +31,14 @@ export function sysctlSteps(f: SysctlFix): FindingStep[] {
   return [now, onNode(`grep -rn ${shq(f.key)} ${SYSCTL_DIRS}`)];
 }
 
-/** The same in words, for the remedy text. */
+/**
+ * The same in words, for the remedy text. A file the host names is left to the steps (quoted
+ * there): fix prose carries no text from the host, so a report's params cannot write it.
+ */
 export function sysctlProse(f: SysctlFix): string {
   if (!f.effective) return `set ${f.key} = ${f.value} now, and at boot in ${f.ownFile}`;
-  if (f.effective.value !== f.value) return `set ${f.key} = ${f.value} now, and at boot in ${f.effective.file} (it sets ${f.effective.value})`;
-  return `set ${f.key} = ${f.value} now; ${f.effective.file} already sets it at boot, so something turns it off later: look for it in the sysctl files, the CNI's and the container runtime's settings`;
+  if (f.effective.value !== f.value) return `set ${f.key} = ${f.value} now, and at boot in the sysctl.d file that sets it (the steps name it)`;
+  return `set ${f.key} = ${f.value} now; a sysctl.d file already sets it at boot, so something turns it off later: look for it in the sysctl files, the CNI's and the container runtime's settings`;
 }
 
 /** "(set to 0 by /etc/sysctl.d/10-x.conf)", for evidence. */

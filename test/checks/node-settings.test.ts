@@ -22,7 +22,7 @@ describe('ip-forward', () => {
     expect(result.evidence).toContain('net.ipv4.ip_forward = 0 (/etc/sysctl.d/99-hardening.conf sets it to 0 at boot)');
     expect(runs(result)).toEqual(["sysctl -w 'net.ipv4.ip_forward=1'", "sed -i -E 's/^\\s*-?net\\.ipv4\\.ip_forward\\s*=.*/net.ipv4.ip_forward = 1/' '/etc/sysctl.d/99-hardening.conf'"]);
     expect(result.steps?.every((s) => s.on === 'n1')).toBe(true);
-    expect(result.remedy).toBe('Turn forwarding on: set net.ipv4.ip_forward = 1 now, and at boot in /etc/sysctl.d/99-hardening.conf (it sets 0).');
+    expect(result.remedy).toBe('Turn forwarding on: set net.ipv4.ip_forward = 1 now, and at boot in the sysctl.d file that sets it (the steps name it).');
   });
   test('off and set by no file: the fix writes a file of its own', () => {
     const result = evaluateCheck(ipForward, flannel({ ...healthyHost, sysctls: sysctls({ 'net.ipv4.ip_forward': '0' }) }));
@@ -31,7 +31,7 @@ describe('ip-forward', () => {
   test('off although the files turn it on: the fix says something turns it off after boot', () => {
     const host = { ...healthyHost, sysctls: sysctls({ 'net.ipv4.ip_forward': '0' }), sysctlFiles: { 'net.ipv4.ip_forward': [{ file: '/etc/sysctl.d/k8s.conf', value: '1' }] } };
     const result = evaluateCheck(ipForward, flannel(host));
-    expect(result.remedy).toMatch(/\/etc\/sysctl\.d\/k8s\.conf already sets it at boot, so something turns it off later/);
+    expect(result.remedy).toMatch(/a sysctl.d file already sets it at boot, so something turns it off later/);
     expect(runs(result)).toEqual(["sysctl -w 'net.ipv4.ip_forward=1'", "grep -rn 'net.ipv4.ip_forward' /etc/sysctl.d /run/sysctl.d /usr/lib/sysctl.d /etc/sysctl.conf"]);
   });
   test('IPv6 forwarding counts only on a dual-stack node', () => {
@@ -128,7 +128,7 @@ describe('mtu', () => {
     const result = evaluateCheck(mtu, flannel(host));
     expect(result.status).toBe('fail');
     expect(result.summary).toBe("pod MTU 1450 + VXLAN 50 = 1500 exceeds eth0's MTU 1400: pod packets between nodes over 1350 bytes are dropped");
-    expect(result.remedy).toMatch(/^flanneld derives FLANNEL_MTU from eth0's MTU when it starts: restart it on n1 only, and it writes FLANNEL_MTU=1350\./);
+    expect(result.remedy).toMatch(/^flanneld derives FLANNEL_MTU from the underlay interface's MTU when it starts: restart it on n1 only, and it writes FLANNEL_MTU=1350\./);
     // No drain: the running pods are listed, not evicted.
     expect(runs(result)).toEqual(["kubectl -n 'kube-flannel' delete pod 'kube-flannel-ds-abcde'", 'kubectl get pods -A -o wide --field-selector spec.nodeName=n1']);
     expect(JSON.stringify(result)).not.toMatch(/drain/);
