@@ -133,8 +133,11 @@ export function mergeAgentReport(api: NodeReport, agent: NodeReport): NodeReport
   const fromAgent = new Map(agent.checks.map((c) => [c.id, c]));
   const merged = api.checks.map((apiResult): CheckResult => {
     const hostResult = fromAgent.get(apiResult.id);
-    if (!hostResult || hostResult.status === 'unknown') return apiResult;
+    if (!hostResult) return apiResult;
+    // Neither could tell: the agent's reason (a file it could not read, a finding this plugin is
+    // too old to know) says more than the API's "not visible here".
     if (apiResult.status === 'unknown') return hostResult;
+    if (hostResult.status === 'unknown') return apiResult;
     const seenBest = BY_ID.get(apiResult.id)?.seenBest ?? 'both';
     if (seenBest === 'host') return hostResult;
     if (seenBest === 'api') return apiResult;

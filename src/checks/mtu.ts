@@ -6,7 +6,7 @@ import { containerEnv, internalIP } from '../kube/objects';
 import { isDefaultRoute } from '../parsers/proc-net-route';
 import { hostFactRemedy } from '../remedy/agent';
 import { type PodOnNode, podOnNode, restartPodOnNode } from '../remedy/pods';
-import { shq } from '../remedy/shell';
+import { shq, word } from '../remedy/shell';
 import { containsAddress, parseCidr } from '../util/cidr';
 
 /** Bytes each encapsulation adds to a pod's packet on the wire (IPv4 underlay). */
@@ -74,17 +74,18 @@ interface Mismatch extends PodOnNode {
 const RECREATE = (a: Mismatch) => `Pods already running on ${a.node} keep the old MTU until they are recreated: restart their workloads as suits them (the last step lists them).`;
 
 function setMtu(a: Mismatch): string {
+  const target = word(a.target, 'the MTU that fits');
   switch (a.kind) {
     case 'flannel':
-      return `flanneld derives FLANNEL_MTU from the underlay interface's MTU when it starts: restart it on ${a.node} only, and it writes FLANNEL_MTU=${a.target}. ${RECREATE(a)}`;
+      return `flanneld derives FLANNEL_MTU from the underlay interface's MTU when it starts: restart it on ${a.node} only, and it writes FLANNEL_MTU=${target}. ${RECREATE(a)}`;
     case 'calico':
       return a.operator
-        ? `Set the pod MTU to ${a.target} in the operator's Installation: this is cluster-wide (the operator rolls calico-node on every node). ${RECREATE(a)}`
-        : `Set Felix's ${a.felixField ?? 'vxlanMTU'} and the CNI's veth_mtu to ${a.target}: both are cluster-wide settings; then restart calico-node on ${a.node} (other nodes take it at their next restart). ${RECREATE(a)}`;
+        ? `Set the pod MTU to ${target} in the operator's Installation: this is cluster-wide (the operator rolls calico-node on every node). ${RECREATE(a)}`
+        : `Set Felix's ${word(a.felixField, 'vxlanMTU')} and the CNI's veth_mtu to ${target}: both are cluster-wide settings; then restart calico-node on ${a.node} (other nodes take it at their next restart). ${RECREATE(a)}`;
     case 'cilium':
-      return `Set mtu ${a.target} in the cilium-config ConfigMap (cluster-wide: every agent reads it when it starts); then restart the cilium agent on ${a.node} only. ${RECREATE(a)}`;
+      return `Set mtu ${target} in the cilium-config ConfigMap (cluster-wide: every agent reads it when it starts); then restart the cilium agent on ${a.node} only. ${RECREATE(a)}`;
     default:
-      return `Set "mtu": ${a.target} in the CNI config on ${a.node} (the step shows where it is set). ${RECREATE(a)}`;
+      return `Set "mtu": ${target} in the CNI config on ${a.node} (the step shows where it is set). ${RECREATE(a)}`;
   }
 }
 

@@ -26,3 +26,13 @@ export const LIST_LINKS = 'ip -br link';
 export function onIface(name: string, command: (quoted: string) => string): string {
   return plausibleIfName(name) ? command(shq(name)) : LIST_LINKS;
 }
+
+/**
+ * A value for fix prose: shown only when it is a plain word (a sysctl key, a number, a field
+ * name), else `fallback`. Fix prose is rendered from a report's params too, and a node's root
+ * writes those: a sentence there must not become the fix. Names from the host go in steps, quoted.
+ */
+export function word(value: unknown, fallback: string): string {
+  const s = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  return typeof s === 'string' && /^[A-Za-z0-9_.:/-]{1,96}$/.test(s) ? s : fallback;
+}

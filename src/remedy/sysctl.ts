@@ -1,7 +1,7 @@
 // Setting a sysctl now and keeping it across reboots, from what the host's sysctl.d files say.
 import { type FindingStep, onNode } from '../core/check';
 import type { HostFacts } from '../core/facts';
-import { shq } from './shell';
+import { shq, word } from './shell';
 
 export interface SysctlFix {
   key: string;
@@ -36,9 +36,10 @@ export function sysctlSteps(f: SysctlFix): FindingStep[] {
  * there): fix prose carries no text from the host, so a report's params cannot write it.
  */
 export function sysctlProse(f: SysctlFix): string {
-  if (!f.effective) return `set ${f.key} = ${f.value} now, and at boot in ${f.ownFile}`;
-  if (f.effective.value !== f.value) return `set ${f.key} = ${f.value} now, and at boot in the sysctl.d file that sets it (the steps name it)`;
-  return `set ${f.key} = ${f.value} now; a sysctl.d file already sets it at boot, so something turns it off later: look for it in the sysctl files, the CNI's and the container runtime's settings`;
+  const setting = `${word(f.key, 'the setting')} = ${word(f.value, 'the value the steps set')}`;
+  if (!f.effective) return `set ${setting} now, and at boot in ${word(f.ownFile, 'a sysctl.d file of its own')}`;
+  if (f.effective.value !== f.value) return `set ${setting} now, and at boot in the sysctl.d file that sets it (the steps name it)`;
+  return `set ${setting} now; a sysctl.d file already sets it at boot, so something turns it off later: look for it in the sysctl files, the CNI's and the container runtime's settings`;
 }
 
 /** "(set to 0 by /etc/sysctl.d/10-x.conf)", for evidence. */
