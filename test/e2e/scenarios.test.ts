@@ -7,7 +7,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CheckResult, ClusterReport, NodeReport } from '../../src/core/model';
+import { readReportObject, reportObject } from '../../src/report/resource';
 import { CLUSTERS, golden as goldenFile, HOSTS, kubectlNetcheck, startAgent, startSim, withoutClock } from './harness';
+
+// Each scenario starts a cluster or an agent and parses every step with bash: on a loaded machine
+// that takes longer than the default 30 s.
+jest.setTimeout(90_000);
 
 const ages = withoutClock;
 const golden = (name: string, actual: string) => goldenFile('scenarios', name, actual);
@@ -66,6 +71,12 @@ test.each(hosts)('host %s, from the agent: every remedy pasteable', async (host)
     await agent.waitFor('the first report', async () => (await agent.get('/readyz')).ok);
     const report = (await (await agent.get('/checks')).json()) as NodeReport;
     expect(report.checks.flatMap((c) => remedyProblems(host, c))).toEqual([]);
+    // The plugin renders this report from its codes and params alone: the same words and steps.
+    const object = JSON.parse(JSON.stringify(reportObject(report, { observedAt: Date.now(), agentVersion: '0.1.0', heartbeatSeconds: 300, intervalSeconds: 30 })));
+    const reread = readReportObject(object, report.node).report;
+    const advised = (c: CheckResult) => (c.status === 'unknown' ? { ...c, remedy: undefined, steps: undefined } : c);
+    expect(reread.checks.map(advised)).toEqual(report.checks.map(advised));
+    expect(reread.rootCauses).toEqual(report.rootCauses);
     // Host checks only: what the API would tell is not part of this scenario.
     const hostChecks = report.checks.filter((c) => !/could not be read|not be read|no pod network declaration/.test(c.summary));
     golden(`host-${host}.json`, `${JSON.stringify({ node: report.node, rootCause: report.rootCause, checks: hostChecks }, null, 2)}\n`);
