@@ -25,6 +25,29 @@ export function columns(rows: string[][]): string {
     .join('\n');
 }
 
+/**
+ * A remedy's steps, each command on a line of its own with nothing else on it (indented, so it
+ * reads as part of its check; leading blanks change nothing in a shell), under a line saying where
+ * they run, said again only when it changes. A step holding characters a terminal would act on is
+ * not printed as a command (nothing netcheck quotes should hold one: names with them are refused).
+ */
+export function stepLines(check: CheckResult): string[] {
+  const lines: string[] = [];
+  let where: string | undefined;
+  for (const step of check.steps ?? []) {
+    if (step.on !== where) {
+      lines.push(`  ${lines.length ? 'then ' : ''}${step.on === 'cluster' ? 'with kubectl' : `as root on ${sanitize(step.on)}`}:`);
+      where = step.on;
+    }
+    const run = sanitize(step.run);
+    lines.push(run === step.run ? `${STEP_INDENT}${run}` : '    (a step naming something with control characters in its name is left out: see the evidence)');
+  }
+  return lines;
+}
+
+/** What comes before each step's command on its line. */
+export const STEP_INDENT = '    ';
+
 export class Renderer {
   private readonly colors;
 
@@ -44,8 +67,8 @@ export class Renderer {
     const c = this.colors;
     const table = [['CHECK', 'STATUS', 'SUMMARY'], ...report.checks.map((check) => [check.id, this.status(check.status), sanitize(check.summary)])];
     const lines = [`NODE ${sanitize(report.node)}: ${this.status(report.status)}`];
-    const cause = report.rootCause && report.checks.find((c) => c.id === report.rootCause);
-    if (cause) lines.push(`${c.bold('root cause')}: ${cause.id}: ${sanitize(cause.summary)}`);
+    const causes = (report.rootCauses ?? (report.rootCause ? [report.rootCause] : [])).flatMap((id) => report.checks.filter((ch) => ch.id === id));
+    for (const [i, cause] of causes.entries()) lines.push(`${c.bold(i === 0 ? 'root cause' : 'also, on its own')}: ${cause.id}: ${sanitize(cause.summary)}`);
     lines.push('', columns(table), '');
     const detailed = report.checks.filter((ch) => format === 'wide' || ch.status === 'fail' || ch.status === 'warn' || ch.status === 'unknown');
     // Unknowns for one reason (no agent, a stale report) are told once, not once per check.
@@ -60,6 +83,7 @@ export class Renderer {
       else lines.push(`${c.bold(check.id)} (${this.status(check.status)}): ${sanitize(check.summary)}`);
       for (const e of check.evidence) lines.push(`  - ${sanitize(e)}`);
       if (check.remedy) lines.push(`  ${c.bold('fix')}: ${sanitize(check.remedy)}`);
+      lines.push(...stepLines(check));
       lines.push('');
     }
     return lines.join('\n');
@@ -80,7 +104,8 @@ export class Renderer {
       const row = [sanitize(node.node), this.status(node.status), ...shown.map((c) => this.status(byId.get(c.id) ?? 'unknown'))];
       if (format === 'wide') {
         const cause = node.rootCause && node.checks.find((c) => c.id === node.rootCause);
-        row.push(cause ? sanitize(`${cause.id}: ${cause.summary}`) : '');
+        const more = (node.rootCauses?.length ?? 0) > 1 ? ` (+${(node.rootCauses?.length ?? 1) - 1} more)` : '';
+        row.push(cause ? sanitize(`${cause.id}: ${cause.summary}${more}`) : '');
       }
       table.push(row);
     }

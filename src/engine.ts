@@ -5,6 +5,8 @@ import type { Check, Outcome } from './core/check';
 import { unavailableEvidence } from './core/check';
 import type { NodeFacts } from './core/facts';
 import { type CheckId, type CheckResult, type NodeReport, nodeReport, severity } from './core/model';
+import { argsOfParams, type Params, paramsOf } from './core/params';
+import { VERSION } from './version';
 
 /** What each check measured, for its metrics: named values, and labelled series. */
 export type Measures = Partial<Record<CheckId, Pick<Outcome, 'measures' | 'series'>>>;
@@ -16,19 +18,67 @@ const BY_ID = new Map<string, Check>(CHECKS.map((c) => [c.id, c]));
  * A step `on: 'node'` runs as root on `node`, the node diagnosed.
  */
 export function render(check: Check, outcome: Outcome, node: string): CheckResult {
-  const spec = check.findings[outcome.code];
-  if (!spec) throw new Error(`${check.id} returned the finding "${outcome.code}", which its catalogue does not have`);
-  const remedy = spec.remedy?.(outcome.args);
-  const steps = spec.steps?.(outcome.args)?.map((s) => ({ on: s.on === 'node' ? node : 'cluster', run: s.run }));
+  if (!check.findings[outcome.code]) throw new Error(`${check.id} returned the finding "${outcome.code}", which its catalogue does not have`);
+  return { ...renderFinding(check, outcome.code, paramsOf(outcome.args), node), evidence: outcome.evidence };
+}
+
+/**
+ * A finding in words from its code and params: what the agent does with its own outcome and what
+ * the plugin does with a report's, so both say the same. The templates get the params rebuilt
+ * (src/core/params.ts) with `node` set to the node diagnosed, whatever the params say.
+ */
+export function renderFinding(check: Check, code: string, params: Params, node: string): Omit<CheckResult, 'evidence'> {
+  const spec = check.findings[code];
+  if ('node' in params) params = { ...params, node };
+  const args = argsOfParams(params);
+  const remedy = spec.remedy?.(args);
+  const steps = spec.steps?.(args)?.map((s) => ({ on: s.on === 'node' ? node : 'cluster', run: s.run }));
   return {
     id: check.id,
     status: spec.status,
-    summary: spec.summary(outcome.args),
-    evidence: outcome.evidence,
+    summary: spec.summary(args),
     ...(remedy ? { remedy } : {}),
     ...(steps?.length ? { steps } : {}),
-    code: outcome.code,
+    code,
+    ...(Object.keys(params).length ? { params } : {}),
   };
+}
+
+/** A check as a NodeReport carries it: data only. */
+export interface ReportedCheck {
+  id: string;
+  status: CheckResult['status'];
+  code?: string;
+  params: Params;
+  evidence: string[];
+}
+
+/**
+ * A check read from an agent's report, in the plugin's own words: its catalogue renders the code
+ * and params; nothing the report says in prose is used. A check or code this catalogue does not
+ * have (a newer agent), or a report without codes (an agent older than codes), is `unknown`.
+ */
+export function renderReported(reported: ReportedCheck, node: string, agentVersion: string): CheckResult {
+  const check = BY_ID.get(reported.id);
+  const unknown = (summary: string): CheckResult => ({ id: reported.id, status: 'unknown', summary, evidence: reported.evidence });
+  if (!reported.code && reported.status === 'unknown') return unknown(`agent ${agentVersion} could not evaluate this check`);
+  if (!reported.code) return unknown(`agent ${agentVersion} is too old to say what it found in a form kubectl-netcheck ${VERSION} reads (no finding code): upgrade the agent`);
+  if (!check || !check.findings[reported.code]) {
+    return unknown(`agent ${agentVersion} reports ${check ? `a finding (${reported.code})` : `a check (${reported.id})`} kubectl-netcheck ${VERSION} does not know: upgrade kubectl-netcheck`);
+  }
+  try {
+    const rendered = renderFinding(check, reported.code, reported.params, node);
+    // An agent's "could not tell" is said by its evidence; what the plugin advises then comes from
+    // its own view (a finding such as notVisible takes its advice as a value: never from a report).
+    if (rendered.status === 'unknown') {
+      const { remedy: _r, steps: _s, ...rest } = rendered;
+      return { ...rest, evidence: reported.evidence };
+    }
+    return { ...rendered, evidence: reported.evidence };
+  } catch {
+    // Params that do not fit the finding's templates: the report is not one this catalogue wrote.
+    return unknown(`agent ${agentVersion} reports ${reported.code} with values kubectl-netcheck ${VERSION} cannot read: upgrade kubectl-netcheck, or the agent`);
+  }
 }
 
 /** One check on one node's facts, in words (for tests and tools; reports come from evaluateNode). */
@@ -83,8 +133,11 @@ export function mergeAgentReport(api: NodeReport, agent: NodeReport): NodeReport
   const fromAgent = new Map(agent.checks.map((c) => [c.id, c]));
   const merged = api.checks.map((apiResult): CheckResult => {
     const hostResult = fromAgent.get(apiResult.id);
-    if (!hostResult || hostResult.status === 'unknown') return apiResult;
+    if (!hostResult) return apiResult;
+    // Neither could tell: the agent's reason (a file it could not read, a finding this plugin is
+    // too old to know) says more than the API's "not visible here".
     if (apiResult.status === 'unknown') return hostResult;
+    if (hostResult.status === 'unknown') return apiResult;
     const seenBest = BY_ID.get(apiResult.id)?.seenBest ?? 'both';
     if (seenBest === 'host') return hostResult;
     if (seenBest === 'api') return apiResult;
@@ -93,19 +146,37 @@ export function mergeAgentReport(api: NodeReport, agent: NodeReport): NodeReport
   return assemble(api.node, merged);
 }
 
-/** A report from its check results, with the root cause named. */
+/** A report from its check results, with the root causes named. */
 export function assemble(node: string, checks: CheckResult[]): NodeReport {
-  return nodeReport(node, checks, rootCause(checks)?.id);
+  return nodeReport(
+    node,
+    checks,
+    rootCauses(checks).map((c) => c.id),
+  );
 }
 
 // Causes before symptoms: each check's rank says where it sits (src/core/check.ts).
-const CAUSAL_ORDER = [...CHECKS].sort((a, b) => a.rank - b.rank).map((c) => c.id);
+const RANK = new Map(CHECKS.map((c) => [c.id as string, c.rank]));
+const EXPLAINS = new Map(CHECKS.map((c) => [c.id as string, new Set<string>('explains' in c ? (c.explains ?? []) : [])]));
 
-/** The failing check that explains the others: the failure of lowest rank. */
+/** A failure that is a risk, not harm now (its finding says `latent`). */
+function latent(result: CheckResult): boolean {
+  return !!(result.code && BY_ID.get(result.id)?.findings[result.code]?.latent);
+}
+
+/**
+ * Every independent failure, most urgent first: a failing check explained (`explains`) by another
+ * failing check is a symptom, not a cause. Live failures come before latent ones (a full conntrack
+ * table dropping connections now before swap that stops the kubelet at its next restart), then
+ * causes before symptoms by rank.
+ */
+export function rootCauses(checks: CheckResult[]): CheckResult[] {
+  const failing = checks.filter((c) => c.status === 'fail');
+  const explained = (c: CheckResult) => failing.some((o) => o !== c && EXPLAINS.get(o.id)?.has(c.id));
+  return failing.filter((c) => !explained(c)).sort((a, b) => Number(latent(a)) - Number(latent(b)) || (RANK.get(a.id) ?? 1000) - (RANK.get(b.id) ?? 1000));
+}
+
+/** The failing check to look at first. */
 export function rootCause(checks: CheckResult[]): CheckResult | undefined {
-  for (const id of CAUSAL_ORDER) {
-    const result = checks.find((c) => c.id === id && c.status === 'fail');
-    if (result) return result;
-  }
-  return undefined;
+  return rootCauses(checks)[0];
 }

@@ -1,9 +1,10 @@
 import { cniAgent, nodeCni } from '../cni/cni';
-import { defineCheck, found, unavailableEvidence } from '../core/check';
+import { defineCheck, found, onCluster, unavailableEvidence } from '../core/check';
 import type { NodeFacts } from '../core/facts';
 import { cluesOf } from '../kube/clues';
 import { cniAddress, containerEnv, internalIP, podReady, podRef } from '../kube/objects';
 import { hostFactRemedy } from '../remedy/agent';
+import { birdclInPodOnNode, type PodOnNode, podOnNode } from '../remedy/pods';
 
 /** Per-peer series are capped: a mesh of thousands of peers would otherwise flood Prometheus. */
 export const MAX_PEER_SERIES = 256;
@@ -25,9 +26,10 @@ const findings = {
   // Calico's readiness fails when any peer is not Established; so does this check, in both views.
   notEstablished: {
     status: 'fail',
-    summary: (a: { peers: string; node: string; birdcl: string }) => `BGP not established with ${a.peers}`,
-    remedy: (a: { peers: string; node: string; birdcl: string }) =>
-      `For each peer that is down, compare the address Calico chose with its InternalIP (see node-address) and check that TCP 179 is open between ${a.node} and it; then look at BIRD: ${a.birdcl}`,
+    summary: (a: { peers: string } & PodOnNode) => `BGP not established with ${a.peers}`,
+    remedy: (a: { peers: string } & PodOnNode) =>
+      `For each peer that is down, compare the address Calico chose with its InternalIP (see node-address) and check that TCP 179 is open between ${a.node} and it; then look at what BIRD says of each session${a.podName ? '' : ' (the step finds the calico-node pod on the node; exec into it: birdcl -s /var/run/calico/bird.ctl show protocols all)'}.`,
+    steps: (a: PodOnNode) => [onCluster(birdclInPodOnNode(a))],
   },
   notCalico: { status: 'skip', summary: (a: { cni: string }) => `no BGP: not a Calico node (${a.cni})` },
   noBgpBackend: { status: 'skip', summary: (a: { backend: string }) => `Calico runs without BGP (CALICO_NETWORKING_BACKEND=${a.backend})` },
@@ -59,9 +61,7 @@ export const bgpEstablished = defineCheck({
     const node = facts.nodeName;
     const own = new Set([internalIP(facts.node), cniAddress(facts.node)?.address].filter(Boolean));
     const pod = cni.agent?.pod;
-    const birdcl = pod
-      ? `kubectl -n ${pod.metadata?.namespace} exec ${pod.metadata?.name} -- birdcl -s /var/run/calico/bird.ctl show protocols all`
-      : `kubectl get pods -A -l k8s-app=calico-node --field-selector spec.nodeName=${node} (then: kubectl exec into it -- birdcl -s /var/run/calico/bird.ctl show protocols all)`;
+    const birdcl = podOnNode(pod, 'k8s-app=calico-node', node);
 
     const sessions = facts.host?.bgpSessions;
     if (sessions) {
@@ -81,12 +81,12 @@ export const bgpEstablished = defineCheck({
       if (sessions.length === 0) return { ...found(findings, 'noPeers', {}, evidence, measures), series };
       if (down.length === 0) return { ...found(findings, 'established', { established: established.length, total: sessions.length }, evidence, measures), series };
       const peers = down.map((s) => s.neighbor ?? s.name).filter((p) => !own.has(p));
-      return { ...found(findings, 'notEstablished', { peers: peers.map((p) => describePeer(facts, p)).join(', '), node, birdcl }, evidence, measures), series };
+      return { ...found(findings, 'notEstablished', { peers: peers.map((p) => describePeer(facts, p)).join(', '), ...birdcl }, evidence, measures), series };
     }
     const clues = cluesOf(facts);
     if (clues.bgpNotEstablished) {
       const peers = clues.bgpNotEstablished.filter((p) => !own.has(p));
-      return found(findings, 'notEstablished', { peers: peers.map((p) => describePeer(facts, p)).join(', '), node, birdcl }, [clues.evidence.bgpNotEstablished!]);
+      return found(findings, 'notEstablished', { peers: peers.map((p) => describePeer(facts, p)).join(', '), ...birdcl }, [clues.evidence.bgpNotEstablished!]);
     }
     if (pod && podReady(pod)) return found(findings, 'inferred', {}, [`${podRef(pod)} is Ready`]);
     return found(findings, 'silent', { hint: hostFactRemedy(facts) }, unavailableEvidence(facts, ['bgpSessions', 'events']));

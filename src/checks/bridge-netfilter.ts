@@ -1,8 +1,8 @@
 import { nodeCni } from '../cni/cni';
-import { defineCheck, found, unavailableEvidence } from '../core/check';
+import { defineCheck, type FindingStep, found, onNode, unavailableEvidence } from '../core/check';
 import type { NodeFacts } from '../core/facts';
 import { hostFactRemedy } from '../remedy/agent';
-import { type SysctlFix, sysctlCommands, sysctlFix, sysctlSource } from '../remedy/sysctl';
+import { type SysctlFix, sysctlFix, sysctlProse, sysctlSource, sysctlSteps } from '../remedy/sysctl';
 
 const CALL_IPTABLES = 'net.bridge.bridge-nf-call-iptables';
 // A file of our own: appending to or overwriting the host's k8s.conf could lose its other modules.
@@ -15,19 +15,21 @@ interface Fix {
   sysctl: SysctlFix;
 }
 
-const load = (a: Fix) => `modprobe br_netfilter${a.loadedAtBoot ? '' : ` && echo br_netfilter > ${MODULES_FILE}`}`;
+const load = (a: Fix): FindingStep[] => [onNode('modprobe br_netfilter'), ...(a.loadedAtBoot ? [] : [onNode(`echo br_netfilter > ${MODULES_FILE}`)])];
 
 const findings = {
   on: { status: 'ok', summary: (a: { bridge: string }) => `bridged traffic goes through iptables (${a.bridge})` },
   notLoaded: {
     status: 'fail',
     summary: (a: Fix & { bridge: string }) => `br_netfilter is not loaded: traffic between pods on ${a.bridge} bypasses iptables, so Services between pods on this node break`,
-    remedy: (a: Fix) => `On ${a.node}: ${load(a)}; then ${sysctlCommands(a.sysctl)}`,
+    remedy: (a: Fix) => `Load br_netfilter${a.loadedAtBoot ? '' : ` now and at boot (${MODULES_FILE})`}; then ${sysctlProse(a.sysctl)}.`,
+    steps: (a: Fix) => [...load(a), ...sysctlSteps(a.sysctl)],
   },
   off: {
     status: 'fail',
     summary: (a: Fix & { bridge: string }) => `net.bridge.bridge-nf-call-iptables is 0: traffic between pods on ${a.bridge} bypasses iptables, so Services between pods on this node break`,
-    remedy: (a: Fix) => `On ${a.node}: ${sysctlCommands(a.sysctl)}`,
+    remedy: (a: Fix) => `Send bridged traffic through iptables: ${sysctlProse(a.sysctl)}.`,
+    steps: (a: Fix) => sysctlSteps(a.sysctl),
   },
   noBridge: { status: 'skip', summary: (a: { cni: string }) => `${a.cni} attaches pods without a Linux bridge` },
   cniUnknown: { status: 'unknown', summary: () => 'could not tell which CNI runs on this node' },

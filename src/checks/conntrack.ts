@@ -1,7 +1,7 @@
-import { defineCheck, found, unavailableEvidence } from '../core/check';
+import { defineCheck, type FindingStep, found, onCluster, onNode, unavailableEvidence } from '../core/check';
 import type { NodeFacts } from '../core/facts';
 import { hostFactRemedy } from '../remedy/agent';
-import { type SysctlFix, sysctlCommands, sysctlFix } from '../remedy/sysctl';
+import { type SysctlFix, sysctlFix, sysctlProse, sysctlSteps } from '../remedy/sysctl';
 
 const COUNT = 'net.netfilter.nf_conntrack_count';
 const MAX = 'net.netfilter.nf_conntrack_max';
@@ -21,12 +21,24 @@ interface Full {
 const TOP_TALKERS = "conntrack -L 2>/dev/null | grep -o 'dst=[0-9a-f.:]*' | sort | uniq -c | sort -rn | head";
 
 const grow = (a: Full) =>
-  `On ${a.node}: ${sysctlCommands(a.raise)}. kube-proxy sets the limit again when it starts, from its config: raise conntrack.maxPerCore (or conntrack.min) with kubectl -n kube-system edit configmap kube-proxy, then kubectl -n kube-system delete pod -l k8s-app=kube-proxy --field-selector spec.nodeName=${a.node}. See what fills the table: ${TOP_TALKERS}`;
+  `See what fills the table, and make room: ${sysctlProse(a.raise)}. kube-proxy sets the limit again when it starts, from its config: raise conntrack.maxPerCore (or conntrack.min) in the kube-proxy ConfigMap, which every node's kube-proxy reads (cluster-wide), then restart kube-proxy on ${a.node} only.`;
+
+const growSteps = (a: Full): FindingStep[] => [
+  onNode(TOP_TALKERS),
+  ...sysctlSteps(a.raise),
+  onCluster('kubectl -n kube-system edit configmap kube-proxy'),
+  onCluster(`kubectl -n kube-system delete pod -l k8s-app=kube-proxy --field-selector spec.nodeName=${a.node}`),
+];
 
 const findings = {
   room: { status: 'ok', summary: (a: { count: number; max: number; percent: number }) => `${a.count} of ${a.max} conntrack entries used (${a.percent}%)` },
-  filling: { status: 'warn', summary: (a: Full) => `the conntrack table is ${a.percent}% full (${a.count} of ${a.max}): past 100% new connections are dropped`, remedy: grow },
-  full: { status: 'fail', summary: (a: Full) => `the conntrack table is ${a.percent}% full (${a.count} of ${a.max}): new connections are being dropped or soon will be`, remedy: grow },
+  filling: { status: 'warn', summary: (a: Full) => `the conntrack table is ${a.percent}% full (${a.count} of ${a.max}): past 100% new connections are dropped`, remedy: grow, steps: growSteps },
+  full: {
+    status: 'fail',
+    summary: (a: Full) => `the conntrack table is ${a.percent}% full (${a.count} of ${a.max}): new connections are being dropped or soon will be`,
+    remedy: grow,
+    steps: growSteps,
+  },
   notLoaded: { status: 'skip', summary: () => 'no connection tracking on this node (nf_conntrack is not loaded)' },
   unreadable: { status: 'unknown', summary: () => 'the conntrack table could not be read on the host' },
   notVisible: { status: 'unknown', summary: () => 'the conntrack table is not visible through the API', remedy: (a: { hint?: string }) => a.hint },

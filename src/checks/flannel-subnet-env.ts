@@ -1,35 +1,74 @@
 import { cniAgent, nodeCni } from '../cni/cni';
-import { defineCheck, found, unavailableEvidence } from '../core/check';
+import { defineCheck, found, onCluster, unavailableEvidence } from '../core/check';
 import { usableDefaultRoute } from '../host/network';
 import { cluesOf } from '../kube/clues';
 import { podCIDRs, podReady, podRef } from '../kube/objects';
 import { hostFactRemedy } from '../remedy/agent';
+import { type PodOnNode, podOnNode, restartPodOnNode } from '../remedy/pods';
 import { contains, parseCidr, sameCidr } from '../util/cidr';
 
-interface Missing {
-  /** Why flanneld never wrote it, when the evidence says ("" when it does not). */
-  cause: string;
-  restart: string;
+/** Why flanneld never wrote the file, when the evidence says: a code, worded below. */
+type Cause = 'apiUnreachable' | 'noRouteOnHost' | 'noDefaultRoute' | 'noPodCidr' | '';
+
+interface Missing extends PodOnNode {
+  cause: Cause;
+  /** The API service address flannel cannot reach (cause apiUnreachable). */
+  api?: string;
 }
 
-const rewrite = (a: Missing) => `${a.cause ? `Fix the cause first: ${a.cause}; then ` : ''}${a.restart} so flanneld rewrites the file; pods stuck in ContainerCreating recover by themselves.`;
+function causeText(a: { cause?: string; api?: string }, inFix = false): string {
+  switch (a.cause) {
+    case 'apiUnreachable':
+      return `flannel cannot reach the API service${inFix || !a.api ? '' : ` ${a.api}`} (see default-route)`;
+    case 'noRouteOnHost':
+      return 'the host has no usable default route, so flannel cannot reach the API service (see default-route)';
+    case 'noDefaultRoute':
+      return 'flannel finds no default route (see default-route)';
+    case 'noPodCidr':
+      return 'the node has no podCIDR (see pod-cidr-assigned)';
+    default:
+      return '';
+  }
+}
+
+const rewrite = (a: Missing) =>
+  `${causeText(a) ? `Fix the cause first: ${causeText(a, true)}; then restart` : 'Restart'} flannel on ${a.node} so flanneld rewrites the file; pods stuck in ContainerCreating recover by themselves.`;
+
+interface Stale extends PodOnNode {
+  problem: 'subnetOutside' | 'networkDiffers';
+  subnet: string;
+  nodeCidr?: string;
+  envNetwork?: string;
+  network?: string;
+}
+
+const staleText = (a: Stale) =>
+  a.problem === 'networkDiffers' ? `FLANNEL_NETWORK ${a.envNetwork} differs from net-conf.json Network ${a.network}` : `FLANNEL_SUBNET ${a.subnet} is not inside the node's podCIDR ${a.nodeCidr}`;
+
+const restartStep = (a: PodOnNode) => [onCluster(restartPodOnNode(a))];
 
 const findings = {
   present: { status: 'ok', summary: (a: { subnet: string }) => `present, FLANNEL_SUBNET=${a.subnet}` },
   inferred: { status: 'ok', summary: () => 'present (inferred: flanneld is Ready, and it writes the file before it becomes Ready)' },
-  missing: { status: 'fail', summary: (a: Missing) => `/run/flannel/subnet.env is missing${a.cause ? `: ${a.cause}` : ''}`, remedy: rewrite },
-  sandboxesFail: { status: 'fail', summary: (a: Missing) => `/run/flannel/subnet.env is missing: pod sandboxes fail${a.cause ? `; ${a.cause}` : ''}`, remedy: rewrite },
+  missing: { status: 'fail', summary: (a: Missing) => `/run/flannel/subnet.env is missing${causeText(a) ? `: ${causeText(a)}` : ''}`, remedy: rewrite, steps: restartStep },
+  sandboxesFail: {
+    status: 'fail',
+    summary: (a: Missing) => `/run/flannel/subnet.env is missing: pod sandboxes fail${causeText(a) ? `; ${causeText(a)}` : ''}`,
+    remedy: rewrite,
+    steps: restartStep,
+  },
   stale: {
     status: 'fail',
-    summary: (a: { problem: string; restart: string }) => `subnet.env is stale: ${a.problem}`,
-    remedy: (a: { restart: string }) => `${a.restart} so flanneld rewrites it from the current lease.`,
+    summary: (a: Stale) => `subnet.env is stale: ${staleText(a)}`,
+    remedy: (a: Stale) => `Restart flannel on ${a.node} so flanneld rewrites it from the current lease.`,
+    steps: restartStep,
   },
   notFlannel: { status: 'skip', summary: (a: { cni: string }) => `not a flannel node (${a.cni})` },
   cniUnknown: { status: 'unknown', summary: () => 'could not tell which CNI runs on this node' },
   unreadable: { status: 'unknown', summary: () => 'subnet.env could not be read on the host' },
   notVisible: {
     status: 'unknown',
-    summary: (a: { cause: string }) => `flannel is not Ready${a.cause ? `: ${a.cause}` : ''}; subnet.env itself is not visible through the API`,
+    summary: (a: { cause: string; api?: string }) => `flannel is not Ready${causeText(a) ? `: ${causeText(a)}` : ''}; subnet.env itself is not visible through the API`,
     remedy: (a: { hint?: string }) => a.hint,
   },
 } as const;
@@ -53,21 +92,12 @@ export const flannelSubnetEnv = defineCheck({
     if (cni.kind && cni.kind !== 'flannel') return found(findings, 'notFlannel', { cni: cni.agent?.name ?? cni.row?.name ?? cni.kind });
     if (!cni.kind) return found(findings, 'cniUnknown', {}, unavailableEvidence(facts, ['pods']));
     const clues = cluesOf(facts);
-    const restart = cni.agent
-      ? `kubectl -n ${cni.agent.pod.metadata?.namespace} delete pod ${cni.agent.pod.metadata?.name}`
-      : `kubectl delete pods -A -l app=flannel --field-selector spec.nodeName=${facts.nodeName}`;
+    const restart = podOnNode(cni.agent?.pod, 'app=flannel', facts.nodeName);
     // flanneld writes subnet.env only after it has leased the node's subnet through the API, so a
     // node that cannot reach the API (NIC down, no route, no podCIDR) never gets the file.
     const noRouteOnHost = facts.host?.routes !== undefined && !usableDefaultRoute(facts.host);
-    const cause = clues.apiUnreachable
-      ? `flannel cannot reach the API service ${clues.apiUnreachable} (see default-route)`
-      : noRouteOnHost
-        ? 'the host has no usable default route, so flannel cannot reach the API service (see default-route)'
-        : clues.noDefaultRoute
-          ? 'flannel finds no default route (see default-route)'
-          : clues.podCidrNotAssigned
-            ? 'the node has no podCIDR (see pod-cidr-assigned)'
-            : '';
+    const cause: Cause = clues.apiUnreachable ? 'apiUnreachable' : noRouteOnHost ? 'noRouteOnHost' : clues.noDefaultRoute ? 'noDefaultRoute' : clues.podCidrNotAssigned ? 'noPodCidr' : '';
+    const why = { cause, ...(clues.apiUnreachable ? { api: clues.apiUnreachable } : {}) };
     const causeEvidence = [clues.evidence.apiUnreachable, clues.evidence.noDefaultRoute, clues.evidence.podCidrNotAssigned].filter((e): e is string => !!e);
 
     const host = facts.host;
@@ -75,28 +105,27 @@ export const flannelSubnetEnv = defineCheck({
       if (host.subnetEnv === null) {
         const evidence = [`${facts.agent ?? 'host'}: /run/flannel/subnet.env does not exist`, ...causeEvidence];
         if (clues.evidence.subnetEnvMissing) evidence.push(clues.evidence.subnetEnvMissing);
-        return found(findings, 'missing', { cause, restart }, evidence, { present: 0 });
+        return found(findings, 'missing', { ...restart, ...why }, evidence, { present: 0 });
       }
       const env = host.subnetEnv;
       const evidence = [`/run/flannel/subnet.env: FLANNEL_NETWORK=${env.network ?? '(unset)'} FLANNEL_SUBNET=${env.subnet}`];
-      const problems: string[] = [];
+      const problems: Stale[] = [];
       const nodeCidr = podCIDRs(facts.node)[0];
+      const values = { ...restart, subnet: env.subnet, nodeCidr, envNetwork: env.network, network: facts.cluster?.flannel?.network };
       if (nodeCidr) {
-        if (!contains(parseCidr(nodeCidr), parseCidr(env.subnet))) problems.push(`FLANNEL_SUBNET ${env.subnet} is not inside the node's podCIDR ${nodeCidr}`);
+        if (!contains(parseCidr(nodeCidr), parseCidr(env.subnet))) problems.push({ ...values, problem: 'subnetOutside' });
         else evidence.push(`inside the node's podCIDR ${nodeCidr}`);
       }
       const network = facts.cluster?.flannel?.network;
-      if (network && env.network && !sameCidr(parseCidr(network), parseCidr(env.network))) {
-        problems.push(`FLANNEL_NETWORK ${env.network} differs from net-conf.json Network ${network}`);
-      }
-      if (problems.length) return found(findings, 'stale', { problem: problems[0], restart }, [...evidence, ...problems], { present: 1 });
+      if (network && env.network && !sameCidr(parseCidr(network), parseCidr(env.network))) problems.push({ ...values, problem: 'networkDiffers' });
+      if (problems.length) return found(findings, 'stale', problems[0], [...evidence, ...problems.map(staleText)], { present: 1 });
       return found(findings, 'present', { subnet: env.subnet }, evidence, { present: 1 });
     }
     if (host && facts.unavailable.subnetEnv) return found(findings, 'unreadable', {}, unavailableEvidence(facts, ['subnetEnv']));
     // No agent: infer from what the API shows.
-    if (clues.subnetEnvMissing) return found(findings, 'sandboxesFail', { cause, restart }, [clues.evidence.subnetEnvMissing!, ...causeEvidence], { present: 0 });
+    if (clues.subnetEnvMissing) return found(findings, 'sandboxesFail', { ...restart, ...why }, [clues.evidence.subnetEnvMissing!, ...causeEvidence], { present: 0 });
     if (cni.agent && podReady(cni.agent.pod)) return found(findings, 'inferred', {}, [`${podRef(cni.agent.pod)} is Ready`]);
-    return found(findings, 'notVisible', { cause, hint: hostFactRemedy(facts) }, causeEvidence);
+    return found(findings, 'notVisible', { ...why, hint: hostFactRemedy(facts) }, causeEvidence);
   },
   metrics: [{ name: 'netcheck_flannel_subnet_env_present', help: '1 when /run/flannel/subnet.env exists, 0 when missing (flannel nodes only)', measure: 'present' }],
   alerts: [

@@ -2,7 +2,7 @@ import { defineCheck, found, unavailableEvidence } from '../core/check';
 import type { NodeFacts } from '../core/facts';
 import { podCIDRs } from '../kube/objects';
 import { hostFactRemedy } from '../remedy/agent';
-import { type SysctlFix, sysctlCommands, sysctlFix, sysctlSource } from '../remedy/sysctl';
+import { type SysctlFix, sysctlFix, sysctlProse, sysctlSource, sysctlSteps } from '../remedy/sysctl';
 
 const IPV4 = 'net.ipv4.ip_forward';
 const IPV6 = 'net.ipv6.conf.all.forwarding';
@@ -12,7 +12,8 @@ const findings = {
   off: {
     status: 'fail',
     summary: (a: { node: string; off: string; fixes: SysctlFix[] }) => `${a.off} off: this node does not forward pod traffic`,
-    remedy: (a: { node: string; fixes: SysctlFix[] }) => `On ${a.node}: ${a.fixes.map(sysctlCommands).join('; and ')}`,
+    remedy: (a: { node: string; fixes: SysctlFix[] }) => `Turn forwarding on: ${a.fixes.map(sysctlProse).join('; and ')}.`,
+    steps: (a: { fixes: SysctlFix[] }) => a.fixes.flatMap(sysctlSteps),
   },
   unreadable: { status: 'unknown', summary: () => 'ip_forward could not be read on the host' },
   notVisible: { status: 'unknown', summary: () => 'ip_forward is not visible through the API', remedy: (a: { hint?: string }) => a.hint },

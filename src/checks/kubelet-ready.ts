@@ -1,8 +1,10 @@
-import { defineCheck, found, unavailableEvidence } from '../core/check';
+import { defineCheck, found, onCluster, onNode, unavailableEvidence } from '../core/check';
 import { networkNotReady, nodeCondition } from '../kube/objects';
 import { formatAge } from '../util/time';
 
 const at = (time: Date | string) => new Date(time).toISOString().replace(/\.\d+Z$/, 'Z');
+const since = (a: { since?: string }) => (a.since ? ` (last heartbeat ${a.since})` : '');
+const JOURNAL = 'journalctl -u kubelet -n 50 --no-pager';
 
 const findings = {
   ready: { status: 'ok', summary: () => 'kubelet is Ready and posting status' },
@@ -14,23 +16,27 @@ const findings = {
   notReady: {
     status: 'fail',
     summary: (a: { node: string; message: string }) => `kubelet reports NotReady: ${a.message}`,
-    remedy: (a: { node: string }) => `On ${a.node}: journalctl -u kubelet -n 50 --no-pager`,
+    remedy: (a: { node: string }) => `See what the kubelet on ${a.node} says.`,
+    steps: () => [onNode(JOURNAL)],
   },
   swapStopped: {
     status: 'fail',
     summary: () => 'kubelet stopped posting node status: it refuses to start with swap on',
-    remedy: (a: { node: string }) => `On ${a.node}: swapoff -a && systemctl restart kubelet; then keep swap off across reboots (see swap).`,
+    remedy: () => 'Turn swap off and start the kubelet again; then keep swap off across reboots (see swap).',
+    steps: () => [onNode('swapoff -a'), onNode('systemctl restart kubelet')],
   },
   stopped: {
     status: 'fail',
-    summary: (a: { node: string; since: string }) => `kubelet stopped posting node status${a.since}`,
+    summary: (a: { since?: string }) => `kubelet stopped posting node status${since(a)}`,
     remedy: (a: { node: string }) =>
-      `On ${a.node}: systemctl status kubelet; journalctl -u kubelet -n 50 --no-pager. After a reboot, swap turned back on is a common cause: journalctl -u kubelet | grep -m1 'swap on is not supported' tells; then swapoff -a && systemctl restart kubelet.`,
+      `See why the kubelet on ${a.node} stopped. After a reboot, swap turned back on is a common cause: the last step finds the kubelet's words for it; if it does, turn swap off and start the kubelet (see swap).`,
+    steps: () => [onNode('systemctl status kubelet --no-pager'), onNode(JOURNAL), onNode("journalctl -u kubelet --no-pager | grep -m1 'swap on is not supported'")],
   },
   stoppedCordoned: {
     status: 'warn',
-    summary: (a: { since: string }) => `kubelet stopped posting node status${a.since} on a cordoned node (drained for maintenance?)`,
-    remedy: (a: { node: string }) => `If the maintenance is over: on ${a.node}: systemctl start kubelet; then kubectl uncordon ${a.node}`,
+    summary: (a: { since?: string }) => `kubelet stopped posting node status${since(a)} on a cordoned node (drained for maintenance?)`,
+    remedy: (a: { node: string }) => `If the maintenance is over: start the kubelet on ${a.node}, then uncordon it.`,
+    steps: (a: { node: string }) => [onNode('systemctl start kubelet'), onCluster(`kubectl uncordon ${a.node}`)],
   },
   noCondition: { status: 'unknown', summary: () => 'the node has no Ready condition yet' },
   nodeUnreadable: { status: 'unknown', summary: (a: { node: string }) => `node ${a.node} could not be read` },
@@ -54,7 +60,7 @@ export const kubeletReady = defineCheck({
     // Summaries say what does not change from one cycle to the next (the agent writes its report
     // when a summary changes); ages go in the evidence.
     const heartbeat = ready.lastHeartbeatTime ? formatAge(facts.now - new Date(ready.lastHeartbeatTime).getTime()) : 'unknown';
-    const since = ready.lastHeartbeatTime ? ` (last heartbeat ${at(ready.lastHeartbeatTime)})` : '';
+    const since = ready.lastHeartbeatTime ? at(ready.lastHeartbeatTime) : undefined;
     const evidence = [`node condition Ready=${ready.status} (${ready.reason ?? 'no reason'}: ${ready.message ?? ''}), last heartbeat ${heartbeat} ago`];
     if (ready.status === 'True') return found(findings, 'ready', {}, evidence);
     if (ready.status === 'False') {

@@ -1,10 +1,12 @@
 import { type CniKind, nodeCni } from '../cni/cni';
-import { defineCheck, found, unavailableEvidence } from '../core/check';
+import { defineCheck, type FindingStep, found, onCluster, onNode, unavailableEvidence } from '../core/check';
 import type { NodeFacts } from '../core/facts';
 import { usableDefaultRoute } from '../host/network';
 import { containerEnv, internalIP } from '../kube/objects';
 import { isDefaultRoute } from '../parsers/proc-net-route';
 import { hostFactRemedy } from '../remedy/agent';
+import { type PodOnNode, podOnNode, restartPodOnNode } from '../remedy/pods';
+import { shq, word } from '../remedy/shell';
 import { containsAddress, parseCidr } from '../util/cidr';
 
 /** Bytes each encapsulation adds to a pod's packet on the wire (IPv4 underlay). */
@@ -52,7 +54,7 @@ function underlayOf(facts: NodeFacts): string | undefined {
   return ip ? host.routes?.find((r) => !isDefaultRoute(r) && r.gateway === '0.0.0.0' && containsAddress(parseCidr(`${r.destination}/${r.prefix}`), ip))?.iface : undefined;
 }
 
-interface Mismatch {
+interface Mismatch extends PodOnNode {
   node: string;
   podMtu: number;
   encap: Encap;
@@ -62,25 +64,51 @@ interface Mismatch {
   /** The pod MTU that fits: the interface's MTU less the encapsulation. */
   target: number;
   kind?: CniKind;
-  restart: string;
   felixField?: string;
   operator: boolean;
   cniFile?: string;
 }
 
+// Running pods keep the MTU they were created with. Draining the node would recreate them, but it
+// evicts every workload there: the fix lists them, and their owners are restarted as suits them.
+const RECREATE = (a: Mismatch) => `Pods already running on ${a.node} keep the old MTU until they are recreated: restart their workloads as suits them (the last step lists them).`;
+
 function setMtu(a: Mismatch): string {
-  const recreate = `Pods already running keep the old MTU: recreate them (kubectl drain ${a.node} --ignore-daemonsets --delete-emptydir-data && kubectl uncordon ${a.node}).`;
+  const target = word(a.target, 'the MTU that fits');
   switch (a.kind) {
     case 'flannel':
-      return `flanneld derives FLANNEL_MTU from ${a.iface}'s MTU when it starts: restart it on ${a.node} (${a.restart}) and it writes FLANNEL_MTU=${a.target}. ${recreate}`;
+      return `flanneld derives FLANNEL_MTU from the underlay interface's MTU when it starts: restart it on ${a.node} only, and it writes FLANNEL_MTU=${target}. ${RECREATE(a)}`;
     case 'calico':
       return a.operator
-        ? `kubectl patch installation default --type merge -p '{"spec":{"calicoNetwork":{"mtu":${a.target}}}}' (the operator rolls calico-node). ${recreate}`
-        : `kubectl patch felixconfiguration default --type merge -p '{"spec":{"${a.felixField ?? 'vxlanMTU'}":${a.target}}}' && kubectl -n kube-system patch configmap calico-config -p '{"data":{"veth_mtu":"${a.target}"}}'; then ${a.restart}. ${recreate}`;
+        ? `Set the pod MTU to ${target} in the operator's Installation: this is cluster-wide (the operator rolls calico-node on every node). ${RECREATE(a)}`
+        : `Set Felix's ${word(a.felixField, 'vxlanMTU')} and the CNI's veth_mtu to ${target}: both are cluster-wide settings; then restart calico-node on ${a.node} (other nodes take it at their next restart). ${RECREATE(a)}`;
     case 'cilium':
-      return `kubectl -n kube-system patch configmap cilium-config -p '{"data":{"mtu":"${a.target}"}}' && kubectl -n kube-system rollout restart daemonset/cilium. ${recreate}`;
+      return `Set mtu ${target} in the cilium-config ConfigMap (cluster-wide: every agent reads it when it starts); then restart the cilium agent on ${a.node} only. ${RECREATE(a)}`;
     default:
-      return `Set "mtu": ${a.target} in ${a.cniFile ?? 'the CNI config in /etc/cni/net.d'}. ${recreate}`;
+      return `Set "mtu": ${target} in the CNI config on ${a.node} (the step shows where it is set). ${RECREATE(a)}`;
+  }
+}
+
+function mtuSteps(a: Mismatch): FindingStep[] {
+  const restart = onCluster(restartPodOnNode(a));
+  const list = onCluster(`kubectl get pods -A -o wide --field-selector spec.nodeName=${a.node}`);
+  const target = Math.trunc(Number(a.target));
+  switch (a.kind) {
+    case 'flannel':
+      return [restart, list];
+    case 'calico':
+      return a.operator
+        ? [onCluster(`kubectl patch installation default --type merge -p ${shq(JSON.stringify({ spec: { calicoNetwork: { mtu: target } } }))}`), list]
+        : [
+            onCluster(`kubectl patch felixconfiguration default --type merge -p ${shq(JSON.stringify({ spec: { [a.felixField ?? 'vxlanMTU']: target } }))}`),
+            onCluster(`kubectl -n kube-system patch configmap calico-config -p ${shq(JSON.stringify({ data: { veth_mtu: String(target) } }))}`),
+            restart,
+            list,
+          ];
+    case 'cilium':
+      return [onCluster(`kubectl -n kube-system patch configmap cilium-config -p ${shq(JSON.stringify({ data: { mtu: String(target) } }))}`), restart, list];
+    default:
+      return a.cniFile ? [onNode(`grep -n mtu ${shq(a.cniFile)}`), list] : [onNode('ls /etc/cni/net.d'), list];
   }
 }
 
@@ -94,6 +122,7 @@ const findings = {
     summary: (a: Mismatch) =>
       `pod MTU ${a.podMtu} + ${a.encap} ${a.overhead} = ${a.podMtu + a.overhead} exceeds ${a.iface}'s MTU ${a.ifaceMtu}: pod packets between nodes over ${a.ifaceMtu - a.overhead} bytes are dropped`,
     remedy: setMtu,
+    steps: mtuSteps,
   },
   noOverlay: { status: 'skip', summary: (a: { cni: string }) => `no encapsulation: ${a.cni} routes pod traffic as it is` },
   overlayDown: { status: 'skip', summary: (a: { device: string; cni: string }) => `no ${a.device} yet: nothing to measure until ${a.cni} is up (see cni-ready)` },
@@ -149,7 +178,6 @@ export const mtu = defineCheck({
         findings,
         'tooBig',
         {
-          node: facts.nodeName,
           podMtu,
           encap: overlay.encap,
           overhead,
@@ -157,9 +185,7 @@ export const mtu = defineCheck({
           ifaceMtu,
           target: ifaceMtu - overhead,
           kind: cni.kind,
-          restart: pod
-            ? `kubectl -n ${pod.metadata?.namespace} delete pod ${pod.metadata?.name}`
-            : `kubectl delete pods -A -l ${cni.row?.selector ?? 'k8s-app=calico-node'} --field-selector spec.nodeName=${facts.nodeName}`,
+          ...podOnNode(pod, cni.row?.selector ?? 'k8s-app=calico-node', facts.nodeName),
           felixField: overlay.felixField,
           operator: pod?.metadata?.namespace === 'calico-system',
           cniFile: host.cniConfig?.file,

@@ -1,13 +1,15 @@
 import { nodeCni } from '../cni/cni';
-import { defineCheck, found, unavailableEvidence } from '../core/check';
+import { defineCheck, type FindingStep, found, onCluster, onNode, unavailableEvidence } from '../core/check';
 import type { NodeFacts } from '../core/facts';
 import { CALICO_IPV4_ADDRESS, cniAddress, containerEnv, internalIP, ownerDaemonSet } from '../kube/objects';
 import { peerIndex } from '../kube/peers';
+import { type PodOnNode, podOnNode, restartPodOnNode } from '../remedy/pods';
+import { shq } from '../remedy/shell';
 
 // VirtualBox NAT gives every Vagrant VM this address on its first NIC (kubeadm troubleshooting).
 const VAGRANT_NAT = '10.0.2.15';
 
-interface Fix {
+interface Fix extends PodOnNode {
   node: string;
   /** The CNI's DaemonSet namespace and name. */
   namespace: string;
@@ -19,38 +21,59 @@ interface Fix {
   ip?: string;
 }
 
+const FLANNEL_PUBLIC_IP_OVERWRITE = 'flannel.alpha.coreos.com/public-ip-overwrite';
+
 function calicoFix(a: Fix): string {
   if (a.operator) {
-    return `Make Calico use the InternalIP: kubectl patch installation default --type merge -p '{"spec":{"calicoNetwork":{"nodeAddressAutodetectionV4":{"kubernetes":"NodeInternalIP"}}}}' (calico-node pods restart and re-detect).`;
+    return "Make Calico use the InternalIP: the operator's Installation sets how every node detects its address (cluster-wide: calico-node restarts on every node and re-detects; node addresses already right stay the same).";
   }
-  return `Make Calico use the InternalIP: kubectl -n ${a.namespace} set env daemonset/${a.daemonset} IP_AUTODETECTION_METHOD=kubernetes-internal-ip (calico-node pods restart and re-detect${a.peer ? `; can-reach=${a.peer} also works` : ''}).`;
+  return `Make Calico use the InternalIP on ${a.node}: set it on ${a.node}'s Calico node (/32: with CrossSubnet encapsulation every peer then counts as remote). calico-node detects its address again when it restarts while its IP env is autodetect, so the last step makes it lasting: cluster-wide, it restarts calico-node on every node, and an operator or Helm install reverts it (set it in their values instead; can-reach= with another node's InternalIP also works).`;
+}
+
+function calicoSteps(a: Fix): FindingStep[] {
+  if (a.operator) {
+    return [onCluster(`kubectl patch installation default --type merge -p ${shq(JSON.stringify({ spec: { calicoNetwork: { nodeAddressAutodetectionV4: { kubernetes: 'NodeInternalIP' } } } }))}`)];
+  }
+  return [
+    ...(a.ip ? [onCluster(`calicoctl patch node ${a.node} --patch ${shq(JSON.stringify({ spec: { bgp: { ipv4Address: `${a.ip}/32` } } }))}`)] : []),
+    onCluster(`kubectl -n ${shq(a.namespace)} set env ${shq(`daemonset/${a.daemonset}`)} IP_AUTODETECTION_METHOD=kubernetes-internal-ip`),
+  ];
 }
 
 function flannelFix(a: Fix): string {
-  if (!a.peer) {
-    return `Make flannel use the node network: kubectl get nodes -o wide lists every node's INTERNAL-IP; add --iface-can-reach= with one of another node's to the kube-flannel container's args (kubectl -n ${a.namespace} edit daemonset ${a.daemonset}); the pods restart and re-detect.`;
-  }
-  const patch = JSON.stringify([{ op: 'add', path: '/spec/template/spec/containers/0/args/-', value: `--iface-can-reach=${a.peer}` }]);
-  return `Make flannel use the interface that reaches the other nodes (${a.peer} is another node's InternalIP): kubectl -n ${a.namespace} patch daemonset ${a.daemonset} --type json -p '${patch}' (the pods restart and re-detect).`;
+  return a.ip
+    ? `Make flannel on ${a.node} use its InternalIP: annotate ${a.node} with ${FLANNEL_PUBLIC_IP_OVERWRITE} and restart flannel there only (the other nodes are left alone).`
+    : `Make flannel on ${a.node} use the node network: the node has no InternalIP to name, so find the host's address first (ip -br -4 addr), then annotate ${a.node} with ${FLANNEL_PUBLIC_IP_OVERWRITE} and restart flannel there.`;
 }
+
+function flannelSteps(a: Fix): FindingStep[] {
+  if (!a.ip) return [onNode('ip -br -4 addr')];
+  return [onCluster(`kubectl annotate node ${a.node} --overwrite ${shq(`${FLANNEL_PUBLIC_IP_OVERWRITE}=${a.ip}`)}`), onCluster(restartPodOnNode(a))];
+}
+
+const fixOf = (a: Fix & { calico: boolean }) => (a.calico ? calicoFix(a) : flannelFix(a));
+const stepsOf = (a: Fix & { calico: boolean }) => (a.calico ? calicoSteps(a) : flannelSteps(a));
 
 const findings = {
   ok: { status: 'ok', summary: (a: { address: string }) => `${a.address} is the InternalIP` },
   shared: {
     status: 'fail',
     summary: (a: Fix & { address: string; vagrant: string; cni: string; others: string; calico: boolean }) => `${a.address}${a.vagrant} is also the ${a.cni} address of ${a.others}`,
-    remedy: (a: Fix & { calico: boolean }) => (a.calico ? calicoFix(a) : flannelFix(a)),
+    remedy: fixOf,
+    steps: stepsOf,
   },
   sharedInternalIp: {
     status: 'fail',
     summary: (a: Fix & { others: string; calico: boolean }) => `InternalIP ${a.ip} is shared with ${a.others}: the kubelet picked a NAT interface`,
     remedy: (a: Fix & { calico: boolean }) =>
-      `On ${a.node}: find the host's own address (ip -br -4 addr), set it as the kubelet's --node-ip (KUBELET_EXTRA_ARGS in /etc/default/kubelet on Debian/Ubuntu, /etc/sysconfig/kubelet on RHEL) and systemctl restart kubelet; then: ${a.calico ? calicoFix(a) : flannelFix(a)}`,
+      `On ${a.node}: find the host's own address (the step lists them), set it as the kubelet's --node-ip (KUBELET_EXTRA_ARGS in /etc/default/kubelet on Debian/Ubuntu, /etc/sysconfig/kubelet on RHEL) and restart the kubelet to take it; then make ${a.calico ? 'Calico' : 'flannel'} use it (kubectl netcheck node ${a.node} again names the steps).`,
+    steps: () => [onNode('ip -br -4 addr')],
   },
   notInternalIp: {
     status: 'fail',
     summary: (a: Fix & { cni: string; address: string; calico: boolean }) => `${a.cni} chose ${a.address}, not the node's InternalIP ${a.ip}`,
-    remedy: (a: Fix & { calico: boolean }) => (a.calico ? calicoFix(a) : flannelFix(a)),
+    remedy: fixOf,
+    steps: stepsOf,
   },
   notAnnotated: { status: 'unknown', summary: (a: { cni: string }) => `${a.cni} has not annotated the node with its address yet` },
   noAddress: { status: 'skip', summary: (a: { cni: string }) => `no flannel or Calico address on this node${a.cni}` },
@@ -95,6 +118,7 @@ export const nodeAddress = defineCheck({
       (p) => p.name !== node && p.internalIP && p.internalIP !== ip && p.internalIP !== VAGRANT_NAT && (peers?.withInternalIP(p.internalIP).length ?? 0) === 1,
     )?.internalIP;
     const fix: Fix = {
+      ...podOnNode(pod, calico ? 'k8s-app=calico-node' : 'app=flannel', node),
       node,
       ip,
       peer,

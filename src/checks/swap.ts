@@ -1,7 +1,8 @@
-import { defineCheck, found, unavailableEvidence } from '../core/check';
+import { defineCheck, type FindingStep, found, onNode, unavailableEvidence } from '../core/check';
 import type { NodeFacts, SwapUnit } from '../core/facts';
 import { nodeCondition } from '../kube/objects';
 import { hostFactRemedy } from '../remedy/agent';
+import { shq } from '../remedy/shell';
 import { unitNameOfPath } from '../util/systemd';
 
 /** Comments out every active swap line of /etc/fstab, keeping a backup. */
@@ -16,15 +17,27 @@ interface Lasting {
   zram: boolean;
 }
 
-/** The steps that keep swap off across reboots, from what the host shows turns it on. */
+/** What keeps swap off across reboots, in words, from what the host shows turns it on. */
 function lastingFix(l: Lasting): string {
-  const steps: string[] = [];
-  if (l.fstab) steps.push(`comment out its /etc/fstab line: ${COMMENT_FSTAB}`);
-  // Quoted: unit names carry \x2d escapes a shell would eat.
-  if (l.units.length) steps.push(`mask the unit${l.units.length > 1 ? 's' : ''} that turn${l.units.length > 1 ? '' : 's'} it on at boot: systemctl mask ${l.units.map((u) => `'${u}'`).join(' ')}`);
-  if (l.zram) steps.push("turn off zram-generator: printf '[zram0]\\nzram-size = 0\\n' > /etc/systemd/zram-generator.conf");
-  return steps.join('; and ');
+  const parts: string[] = [];
+  if (l.fstab) parts.push('comment out its /etc/fstab line (a backup is kept in /etc/fstab.bak)');
+  if (l.units.length) parts.push(`mask the ${l.units.length > 1 ? `${l.units.length} units` : 'unit'} that turn${l.units.length > 1 ? '' : 's'} it on at boot (the steps name them)`);
+  if (l.zram) parts.push('turn off zram-generator');
+  return parts.join(', and ');
 }
+
+/** The same as commands, as root on the node. */
+function lastingSteps(l: Lasting): FindingStep[] {
+  const steps: FindingStep[] = [];
+  if (l.fstab) steps.push(onNode(COMMENT_FSTAB));
+  // Quoted: unit names carry \x2d escapes a shell would eat.
+  if (l.units.length) steps.push(onNode(`systemctl mask ${l.units.map((u) => shq(u)).join(' ')}`));
+  if (l.zram) steps.push(onNode("printf '[zram0]\\nzram-size = 0\\n' > /etc/systemd/zram-generator.conf"));
+  return steps;
+}
+
+/** The kubelet is started again only where it is not running: a running one is left alone. */
+const START_KUBELET = 'systemctl is-active --quiet kubelet || systemctl restart kubelet';
 
 /** What on the host turns swap on at boot: fstab lines, and the systemd units that activate it. */
 function lastingOf(facts: NodeFacts): { lasting: Lasting; evidence: string[] } {
@@ -52,17 +65,29 @@ const findings = {
   refused: {
     status: 'fail',
     summary: () => 'swap is on and the kubelet refuses to run with it (failSwapOn: true)',
-    remedy: (a: { node: string } & Lasting) => `On ${a.node}: swapoff -a && systemctl restart kubelet${lastingFix(a) ? `; then ${lastingFix(a)}` : ''}.`,
+    remedy: (a: Lasting) => `Turn swap off, and start the kubelet if it is not running${lastingFix(a) ? `; then keep swap off at boot: ${lastingFix(a)}` : ''}.`,
+    steps: (a: Lasting) => [onNode('swapoff -a'), onNode(START_KUBELET), ...lastingSteps(a)],
+  },
+  // The kubelet is Ready: it runs until its next restart (a reboot, an upgrade), then refuses to.
+  refusedAtRestart: {
+    status: 'fail',
+    latent: true,
+    summary: () => 'swap is on: the kubelet runs now, but refuses to start again with it (failSwapOn: true)',
+    remedy: (a: Lasting) => `Turn swap off (the running kubelet needs no restart)${lastingFix(a) ? `; then keep it off at boot: ${lastingFix(a)}` : ''}.`,
+    steps: (a: Lasting) => [onNode('swapoff -a'), ...lastingSteps(a)],
   },
   tolerated: {
     status: 'warn',
     summary: (a: { behavior?: string }) => `swap is on; the kubelet tolerates it (failSwapOn: false${a.behavior ? `, swapBehavior ${a.behavior}` : ''})`,
-    remedy: (a: { node: string } & Lasting) => `If swap is not intended: on ${a.node}: swapoff -a${lastingFix(a) ? `; then ${lastingFix(a)}` : ''}.`,
+    remedy: (a: Lasting) => `If swap is not intended: turn it off${lastingFix(a) ? `; then keep it off at boot: ${lastingFix(a)}` : ''}.`,
+    steps: (a: Lasting) => [onNode('swapoff -a'), ...lastingSteps(a)],
   },
   backAtReboot: {
     status: 'warn',
+    latent: true,
     summary: () => 'swap is off now but comes back at the next reboot, and the kubelet will then refuse to start',
-    remedy: (a: { node: string } & Lasting) => `On ${a.node}: ${lastingFix(a)}.`,
+    remedy: (a: Lasting) => `Keep swap off at boot: ${lastingFix(a)}.`,
+    steps: (a: Lasting) => lastingSteps(a),
   },
   unreadable: { status: 'unknown', summary: () => 'swap state could not be read on the host' },
   notVisible: { status: 'unknown', summary: () => 'swap state is not visible through the API', remedy: (a: { hint?: string }) => a.hint },
@@ -100,10 +125,15 @@ export const swap = defineCheck({
       ...units,
     ];
     const enabled = { enabled: host.swaps.length ? 1 : 0 };
-    if (host.swaps.length && failSwapOn) return found(findings, 'refused', { node, ...lasting }, evidence, enabled);
-    if (host.swaps.length) return found(findings, 'tolerated', { node, behavior: config?.swapBehavior, ...lasting }, evidence, enabled);
+    if (host.swaps.length && failSwapOn) {
+      // A kubelet still Ready has not restarted since swap came on: the failure is latent.
+      const running = nodeCondition(facts.node, 'Ready')?.status === 'True';
+      if (running) evidence.push(`node condition Ready=True: the kubelet is running (it checks swap only when it starts)`);
+      return found(findings, running ? 'refusedAtRestart' : 'refused', lasting, evidence, enabled);
+    }
+    if (host.swaps.length) return found(findings, 'tolerated', { behavior: config?.swapBehavior, ...lasting }, evidence, enabled);
     // Off now: will it come back? Only units that are not masked, or fstab lines, bring it back.
-    if ((lasting.fstab || lasting.units.length || lasting.zram) && failSwapOn) return found(findings, 'backAtReboot', { node, ...lasting }, evidence, enabled);
+    if ((lasting.fstab || lasting.units.length || lasting.zram) && failSwapOn) return found(findings, 'backAtReboot', lasting, evidence, enabled);
     return found(findings, host.swapUnits?.some((u) => u.masked) ? 'offAndMasked' : 'off', {}, evidence, enabled);
   },
   metrics: [{ name: 'netcheck_swap_enabled', help: '1 when swap is on, 0 when off', measure: 'enabled' }],

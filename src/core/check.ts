@@ -20,6 +20,11 @@ export interface FindingSpec<A = any> {
    * remedy text.
    */
   steps?: (args: A) => FindingStep[] | undefined;
+  /**
+   * A risk, not harm now (swap on while the kubelet still runs: it bites at the next restart). A
+   * latent failure is never named as a root cause ahead of a live one.
+   */
+  latent?: boolean;
 }
 
 /** A step as a finding declares it; the engine fills in the node's name. */
@@ -28,12 +33,23 @@ export interface FindingStep {
   run: string;
 }
 
+/** A step as root on the node diagnosed. */
+export const onNode = (run: string): FindingStep => ({ on: 'node', run });
+/** A step with kubectl, from a workstation. */
+export const onCluster = (run: string): FindingStep => ({ on: 'cluster', run });
+
 export type Catalogue = Record<string, FindingSpec>;
 
 /** The values a finding's templates take: what its summary and its remedy each ask for. */
 type ArgsOf<S> = (S extends { summary: (args: infer A) => string } ? A : never) & (S extends { remedy: (args: infer B) => unknown } ? B : unknown);
 
-/** What an evaluation returns: a finding's code and values, never prose. */
+/**
+ * What an evaluation returns: a finding's code and values, never prose. The values are names and
+ * numbers (a NodeReport carries them as `params`, flattened: src/core/params.ts); a command or a
+ * sentence is built by the finding's templates, never passed in `args`, because the plugin renders
+ * a report's findings from its own catalogue and a node's params are whatever its root wrote. An
+ * `args.node` is always the diagnosed node's name (the engine sets it).
+ */
 export interface Outcome {
   code: string;
   args: unknown;

@@ -1,4 +1,5 @@
 // The shapes every front shares: what a check returns and how reports are assembled.
+import type { Params } from './params';
 
 export const STATUSES = ['ok', 'warn', 'fail', 'unknown', 'skip'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -19,6 +20,8 @@ export interface CheckResult {
   steps?: Step[];
   /** The finding, from the check's catalogue (stable): what a NodeReport carries instead of prose. */
   code?: string;
+  /** The finding's values (names and numbers), from which summary, remedy and steps are rendered. */
+  params?: Params;
 }
 
 /**
@@ -37,6 +40,11 @@ export interface NodeReport {
   status: Status;
   /** The failing check that explains the others (causes before symptoms); absent when none fails. */
   rootCause?: CheckId;
+  /**
+   * Every independent failure, most urgent first (live before latent, causes before symptoms):
+   * a failing check explained by another failing one is not among them. rootCause is the first.
+   */
+  rootCauses?: CheckId[];
   checks: CheckResult[];
 }
 
@@ -59,8 +67,15 @@ export function severity(status: Status): number {
   return SEVERITY[status];
 }
 
-export function nodeReport(node: string, checks: CheckResult[], rootCause?: CheckId): NodeReport {
-  return { apiVersion: 'netcheck/v1', kind: 'NodeReport', node, status: worstStatus(checks.map((c) => c.status)), ...(rootCause ? { rootCause } : {}), checks };
+export function nodeReport(node: string, checks: CheckResult[], rootCauses: CheckId[] = []): NodeReport {
+  return {
+    apiVersion: 'netcheck/v1',
+    kind: 'NodeReport',
+    node,
+    status: worstStatus(checks.map((c) => c.status)),
+    ...(rootCauses.length ? { rootCause: rootCauses[0], rootCauses } : {}),
+    checks,
+  };
 }
 
 export function clusterReport(nodes: NodeReport[]): ClusterReport {

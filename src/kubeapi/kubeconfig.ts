@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { load as parseYaml } from 'js-yaml';
+import { CORE_SCHEMA, load as parseYaml, Type } from 'js-yaml';
 
 /** kubectl's flags that change where, or as whom, a request goes. */
 export interface ConnectionFlags {
@@ -130,6 +130,141 @@ const errnoText = (e: unknown) => {
   return err.message;
 };
 
+// kubectl reads a kubeconfig with YAML 1.1 (go-yaml v2, through sigs.k8s.io/yaml), where these plain
+// scalars are booleans: `insecure-skip-tls-verify: no` is false there, not the string "no" a YAML
+// 1.2 reader sees (and a non-empty string must never count as true). Quoted, they stay strings.
+const YAML11_TRUE = ['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON', 'true', 'True', 'TRUE'];
+const YAML11_FALSE = ['n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF', 'false', 'False', 'FALSE'];
+const YAML11_BOOL = new Type('tag:yaml.org,2002:bool', {
+  kind: 'scalar',
+  resolve: (data: string) => YAML11_TRUE.includes(data) || YAML11_FALSE.includes(data),
+  construct: (data: string) => YAML11_TRUE.includes(data),
+  predicate: (o: unknown) => typeof o === 'boolean',
+  represent: { lowercase: (o: object) => (o ? 'true' : 'false') },
+  defaultStyle: 'lowercase',
+});
+const KUBECONFIG_SCHEMA = CORE_SCHEMA.extend({ implicit: [YAML11_BOOL] });
+
+/** A field's Go type, as client-go's clientcmd v1 declares it (json tags as keys). */
+interface GoType {
+  go: string;
+  kind: 'string' | 'bool' | 'bytes' | 'struct' | 'list' | 'map' | 'any';
+  struct?: string;
+  fields?: Record<string, GoType>;
+  elem?: GoType;
+}
+const STRING: GoType = { go: 'string', kind: 'string' };
+const BOOL: GoType = { go: 'bool', kind: 'bool' };
+const BYTES: GoType = { go: '[]uint8', kind: 'bytes' };
+const struct = (name: string, fields: Record<string, GoType>): GoType => ({ go: `v1.${name}`, kind: 'struct', struct: name, fields });
+const list = (elem: GoType): GoType => ({ go: `[]${elem.go}`, kind: 'list', elem });
+const map = (elem: GoType): GoType => ({ go: `map[string]${elem.go}`, kind: 'map', elem });
+const EXTENSIONS = list(struct('NamedExtension', { name: STRING, extension: { go: 'runtime.RawExtension', kind: 'any' } }));
+const CONFIG = struct('Config', {
+  preferences: struct('Preferences', { colors: BOOL, extensions: EXTENSIONS }),
+  clusters: list(
+    struct('NamedCluster', {
+      name: STRING,
+      cluster: struct('Cluster', {
+        server: STRING,
+        'tls-server-name': STRING,
+        'insecure-skip-tls-verify': BOOL,
+        'certificate-authority': STRING,
+        'certificate-authority-data': BYTES,
+        'proxy-url': STRING,
+        'disable-compression': BOOL,
+        extensions: EXTENSIONS,
+      }),
+    }),
+  ),
+  users: list(
+    struct('NamedAuthInfo', {
+      name: STRING,
+      user: struct('AuthInfo', {
+        'client-certificate': STRING,
+        'client-certificate-data': BYTES,
+        'client-key': STRING,
+        'client-key-data': BYTES,
+        token: STRING,
+        tokenFile: STRING,
+        as: STRING,
+        'as-uid': STRING,
+        'as-groups': list(STRING),
+        'as-user-extra': map(list(STRING)),
+        username: STRING,
+        password: STRING,
+        'auth-provider': struct('AuthProviderConfig', { name: STRING, config: map(STRING) }),
+        exec: struct('ExecConfig', {
+          command: STRING,
+          args: list(STRING),
+          env: list(struct('ExecEnvVar', { name: STRING, value: STRING })),
+          apiVersion: STRING,
+          installHint: STRING,
+          provideClusterInfo: BOOL,
+          interactiveMode: { go: 'v1.ExecInteractiveMode', kind: 'string' },
+        }),
+        extensions: EXTENSIONS,
+      }),
+    }),
+  ),
+  contexts: list(struct('NamedContext', { name: STRING, context: struct('Context', { cluster: STRING, user: STRING, namespace: STRING, extensions: EXTENSIONS }) })),
+  'current-context': STRING,
+  extensions: EXTENSIONS,
+});
+
+const jsonKind = (v: unknown) => (Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'bool' : typeof v);
+
+/**
+ * Every field of the document checked against its Go type, as encoding/json does when kubectl
+ * decodes the kubeconfig: the first mismatch is refused in kubectl's words ("json: cannot
+ * unmarshal string into Go struct field Cluster.clusters.cluster.insecure-skip-tls-verify of
+ * type bool"). Unknown fields are ignored, as there; null leaves a field unset.
+ */
+export function typeCheckKubeconfig(doc: Record<string, unknown>): string | undefined {
+  for (const key of ['apiVersion', 'kind']) {
+    const v = doc[key];
+    if (v !== undefined && v !== null && typeof v !== 'string') return `couldn't get version/kind; json parse error: json: cannot unmarshal ${jsonKind(v)} into Go struct field .${key} of type string`;
+  }
+  const walk = (v: unknown, t: GoType, owner: string, path: string): string | undefined => {
+    if (v === null || v === undefined || t.kind === 'any') return undefined;
+    const wrong = () => `json: cannot unmarshal ${jsonKind(v)} into Go struct field ${owner}.${path} of type ${t.go}`;
+    switch (t.kind) {
+      case 'string':
+        return typeof v === 'string' ? undefined : wrong();
+      case 'bool':
+        return typeof v === 'boolean' ? undefined : wrong();
+      case 'bytes':
+        if (typeof v === 'string') return undefined;
+        if (Array.isArray(v))
+          return v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255) ? undefined : `json: cannot unmarshal ${jsonKind(v)} into Go struct field ${owner}.${path} of type uint8`;
+        return wrong();
+      case 'list':
+        if (!Array.isArray(v)) return wrong();
+        for (const e of v) {
+          const bad = walk(e, t.elem!, owner, path);
+          if (bad) return bad;
+        }
+        return undefined;
+      case 'map':
+        if (!isObject(v)) return wrong();
+        for (const e of Object.values(v)) {
+          const bad = walk(e, t.elem!, owner, path);
+          if (bad) return bad;
+        }
+        return undefined;
+      case 'struct':
+        if (!isObject(v)) return wrong();
+        for (const [k, e] of Object.entries(v)) {
+          const field = t.fields![k];
+          const bad = field && walk(e, field, t.struct!, path ? `${path}.${k}` : k);
+          if (bad) return bad;
+        }
+        return undefined;
+    }
+  };
+  return walk(doc, CONFIG, 'Config', '');
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Reads one file into named entries, paths made absolute against the file's directory. */
@@ -137,12 +272,14 @@ function loadFile(file: string): { currentContext: string; contexts: [string, Co
   const text = readLocal(file, MAX_KUBECONFIG_BYTES).toString('utf8');
   let doc: unknown;
   try {
-    doc = text.trim() === '' ? {} : parseYaml(text, { json: true });
+    doc = text.trim() === '' ? {} : parseYaml(text, { json: true, schema: KUBECONFIG_SCHEMA });
   } catch (e) {
     throw new KubeconfigError(`error loading config file "${file}": ${(e as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) doc = {};
   if (!isObject(doc)) throw new KubeconfigError(`error loading config file "${file}": not a kubeconfig (a YAML mapping with clusters, contexts and users)`);
+  const mistyped = typeCheckKubeconfig(doc);
+  if (mistyped) throw new KubeconfigError(`error loading config file "${file}": ${mistyped}`);
   const dir = path.dirname(path.resolve(file));
   const abs = (p: unknown) => (typeof p === 'string' && p !== '' && !path.isAbsolute(p) ? path.join(dir, p) : p);
   const named = <T>(key: string, inner: string, fix: (e: T) => T = (e) => e): [string, T][] => {

@@ -1,9 +1,24 @@
 // What to do when only the agent could tell: install it, or find out why it does not report.
 import type { NodeFacts } from '../core/facts';
 import { VERSION as NETCHECK_VERSION } from '../version';
+import { shq } from './shell';
 
-/** The agent as a remote kustomization pinned to this release: it works outside a checkout. */
-export const INSTALL_AGENT = `kubectl apply -k 'https://github.com/netcheck/netcheck//deploy?ref=v${NETCHECK_VERSION === 'dev' ? '0.1.0' : NETCHECK_VERSION}'`;
+/**
+ * The agent's kustomize base: deploy/ of the release archive or a clone of this source (nothing
+ * is fetched from a remote this project does not publish), or the base NETCHECK_DEPLOY names.
+ */
+export function installAgent(env: NodeJS.ProcessEnv = process.env): { from: string; command: string } {
+  const base = env.NETCHECK_DEPLOY;
+  if (base) return { from: 'the base NETCHECK_DEPLOY names', command: `kubectl apply -k ${shq(base)}` };
+  const version = NETCHECK_VERSION === 'dev' ? '' : ` ${NETCHECK_VERSION}`;
+  return { from: `in netcheck${version} unpacked from its release archive, or a clone of its source; NETCHECK_DEPLOY names another base`, command: 'kubectl apply -k deploy/' };
+}
+
+const INSTALL = installAgent();
+/** Where the install command runs from, in words. */
+export const INSTALL_FROM = INSTALL.from;
+/** The install command alone: it ends a line, so the line pastes as it is. */
+export const INSTALL_AGENT = INSTALL.command;
 
 /**
  * What to do when a fact only the host has is missing. Seen from the API: about the agent (install
@@ -12,5 +27,5 @@ export const INSTALL_AGENT = `kubectl apply -k 'https://github.com/netcheck/netc
  */
 export function hostFactRemedy(facts: NodeFacts): string | undefined {
   if (facts.host) return undefined;
-  return facts.agentRemedy ?? `This is only visible on the host: install the netcheck agent (${INSTALL_AGENT}) and run again.`;
+  return facts.agentRemedy ?? `This is only visible on the host: install the netcheck agent, then run again (${INSTALL_FROM}): ${INSTALL_AGENT}`;
 }

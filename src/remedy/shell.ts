@@ -15,3 +15,24 @@ export function shq(value: string): string {
 export function plausibleIfName(name: string): boolean {
   return name.length > 0 && Buffer.byteLength(name) <= 15 && !/[\s/:\0]/.test(name) && name !== '.' && name !== '..';
 }
+
+/** What lists the candidates when a name cannot go in a command as it is. */
+export const LIST_LINKS = 'ip -br link';
+
+/**
+ * A command about an interface, or, when the name is not one the kernel would accept (a report
+ * said so, or a parser went wrong), the command that lists the interfaces instead.
+ */
+export function onIface(name: string, command: (quoted: string) => string): string {
+  return plausibleIfName(name) ? command(shq(name)) : LIST_LINKS;
+}
+
+/**
+ * A value for fix prose: shown only when it is a plain word (a sysctl key, a number, a field
+ * name), else `fallback`. Fix prose is rendered from a report's params too, and a node's root
+ * writes those: a sentence there must not become the fix. Names from the host go in steps, quoted.
+ */
+export function word(value: unknown, fallback: string): string {
+  const s = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  return typeof s === 'string' && /^[A-Za-z0-9_.:/-]{1,96}$/.test(s) ? s : fallback;
+}

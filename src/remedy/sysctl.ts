@@ -1,5 +1,7 @@
 // Setting a sysctl now and keeping it across reboots, from what the host's sysctl.d files say.
+import { type FindingStep, onNode } from '../core/check';
 import type { HostFacts } from '../core/facts';
+import { shq, word } from './shell';
 
 export interface SysctlFix {
   key: string;
@@ -15,16 +17,29 @@ export function sysctlFix(host: HostFacts | undefined, key: string, value: strin
   return { key, value, effective: settings[settings.length - 1], ownFile: `/etc/sysctl.d/90-kubernetes-${name}.conf` };
 }
 
-/** The commands: set it now; make it last (unless the files already do). */
-export function sysctlCommands(f: SysctlFix): string {
-  const now = `sysctl -w ${f.key}=${f.value}`;
-  if (!f.effective) return `${now} && echo '${f.key} = ${f.value}' > ${f.ownFile}`;
+const SYSCTL_DIRS = '/etc/sysctl.d /run/sysctl.d /usr/lib/sysctl.d /etc/sysctl.conf';
+
+/** The commands, as root on the node: set it now; make it last (unless the files already do). */
+export function sysctlSteps(f: SysctlFix): FindingStep[] {
+  const now = onNode(`sysctl -w ${shq(`${f.key}=${f.value}`)}`);
+  if (!f.effective) return [now, onNode(`printf '%s\\n' ${shq(`${f.key} = ${f.value}`)} > ${shq(f.ownFile)}`)];
   if (f.effective.value !== f.value) {
     const key = f.key.replace(/\./g, '\\.');
-    return `${now} && sed -i -E 's/^\\s*-?${key}\\s*=.*/${f.key} = ${f.value}/' ${f.effective.file}`;
+    return [now, onNode(`sed -i -E ${shq(`s/^\\s*-?${key}\\s*=.*/${f.key} = ${f.value}/`)} ${shq(f.effective.file)}`)];
   }
-  // The files already say so: something turns it off after boot.
-  return `${now}; ${f.effective.file} already sets it at boot, so something turns it off later: grep -rn '${f.key}' /etc/sysctl.d /run/sysctl.d /usr/lib/sysctl.d /etc/sysctl.conf, and the CNI's and container runtime's settings`;
+  // The files already say so: something turns it off after boot; find what.
+  return [now, onNode(`grep -rn ${shq(f.key)} ${SYSCTL_DIRS}`)];
+}
+
+/**
+ * The same in words, for the remedy text. A file the host names is left to the steps (quoted
+ * there): fix prose carries no text from the host, so a report's params cannot write it.
+ */
+export function sysctlProse(f: SysctlFix): string {
+  const setting = `${word(f.key, 'the setting')} = ${word(f.value, 'the value the steps set')}`;
+  if (!f.effective) return `set ${setting} now, and at boot in ${word(f.ownFile, 'a sysctl.d file of its own')}`;
+  if (f.effective.value !== f.value) return `set ${setting} now, and at boot in the sysctl.d file that sets it (the steps name it)`;
+  return `set ${setting} now; a sysctl.d file already sets it at boot, so something turns it off later: look for it in the sysctl files, the CNI's and the container runtime's settings`;
 }
 
 /** "(set to 0 by /etc/sysctl.d/10-x.conf)", for evidence. */

@@ -5,7 +5,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { NodeReport } from '../core/model';
 import { podReady, podState } from '../kube/objects';
 import { type KubeClient, KubeError } from '../kubeapi/kube-client';
-import { INSTALL_AGENT } from '../remedy/agent';
+import { INSTALL_AGENT, INSTALL_FROM } from '../remedy/agent';
 import { formatAge } from '../util/time';
 import { GROUP, PLURAL, type PublishedReport, readReportObject, VERSION } from './resource';
 
@@ -65,13 +65,13 @@ export function agentView(node: string, namespace: string, found: { object?: unk
     };
   }
   if (unreadable) return { unavailable: unreadable, remedy: logs ? `See what the agent writes: ${logs}` : undefined };
-  if (!agentPod) return { unavailable: `no netcheck agent pod on ${node} in namespace ${namespace}`, remedy: `Install the netcheck agent to see the host: ${INSTALL_AGENT}` };
+  if (!agentPod) return { unavailable: `no netcheck agent pod on ${node} in namespace ${namespace}`, remedy: `Install the netcheck agent to see the host (${INSTALL_FROM}): ${INSTALL_AGENT}` };
   if (found.error) {
     const missingCrd = found.error.includes('not installed');
     return {
       unavailable: `agent pod ${podSays}, but ${found.error}`,
       remedy: missingCrd
-        ? `Install the NodeReport CRD with the agent: ${INSTALL_AGENT}`
+        ? `Install the NodeReport CRD with the agent (${INSTALL_FROM}): ${INSTALL_AGENT}`
         : `Ask for get and list on nodereports.netcheck.io (deploy/ aggregates them into the view role), or run with --no-agent`,
     };
   }

@@ -2,7 +2,9 @@
 // One object per node, named after it, cluster-scoped; the report is its status. The CRD in
 // deploy/base is generated from this file (make generate), so the schema the API server enforces,
 // the bounds the agent clips to and the reader the plugin uses cannot drift apart.
-import { type CheckResult, type NodeReport, nodeReport, STATUSES, type Status } from '../core/model';
+import { type CheckResult, type NodeReport, STATUSES, type Status } from '../core/model';
+import { PARAM_BOUNDS, PARAM_KEY, type Params, readParams } from '../core/params';
+import { assemble, renderReported } from '../engine';
 
 export const GROUP = 'netcheck.io';
 export const VERSION = 'v1alpha1';
@@ -16,14 +18,50 @@ export const FIELD_MANAGER = 'netcheck-agent';
 /** What the API server accepts; the agent clips its report to fit before writing. */
 export const BOUNDS = { checks: 64, evidence: 32, text: 1024, remedy: 4096, name: 253 } as const;
 
+/** A check as a report carries it: data, no prose (the reader renders the words from its catalogue). */
+export interface ReportCheck {
+  id: string;
+  status: Status;
+  code?: string;
+  params?: ReportParam[];
+  evidence: string[];
+}
+
+/** One param in the object: its name and its one typed value. */
+export interface ReportParam {
+  name: string;
+  string?: string;
+  number?: number;
+  boolean?: boolean;
+  strings?: string[];
+}
+
+const toReportParams = (params: Params): ReportParam[] =>
+  Object.entries(params).map(([name, v]) =>
+    typeof v === 'string' ? { name, string: v } : typeof v === 'number' ? { name, number: v } : typeof v === 'boolean' ? { name, boolean: v } : { name, strings: v },
+  );
+
+/** A report's params, as outside input: malformed entries are dropped, the rest bounded (readParams). */
+function fromReportParams(raw: unknown): Params {
+  if (!Array.isArray(raw)) return {};
+  const flat: Record<string, unknown> = {};
+  for (const p of raw.slice(0, PARAM_BOUNDS.count)) {
+    if (!p || typeof p !== 'object' || typeof p.name !== 'string') continue;
+    const values = [p.string, p.number, p.boolean, p.strings].filter((v) => v !== undefined);
+    if (values.length === 1) flat[p.name] = values[0];
+  }
+  return readParams(flat);
+}
+
 /** The status of a NodeReport object: the report, when it was observed, by whom, and how often. */
 export interface ReportStatus {
   node: string;
   status: Status;
   rootCause?: string;
+  rootCauses?: string[];
   /** Failing check ids, comma-separated: the FAILING printer column. */
   failing: string;
-  checks: CheckResult[];
+  checks: ReportCheck[];
   observedAt: string; // RFC 3339
   agentVersion: string;
   /** The agent rewrites the report at least this often, and checks this often. */
@@ -38,6 +76,7 @@ export interface ReportObject {
   status?: ReportStatus;
 }
 
+const clipText = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 const str = (maxLength: number, extra: object = {}) => ({ type: 'string', maxLength, ...extra });
 const CHECK_ID = { type: 'string', maxLength: 63, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' };
 
@@ -48,7 +87,13 @@ export const STATUS_SCHEMA = {
   properties: {
     node: str(BOUNDS.name, { description: 'The node this report is about.' }),
     status: { type: 'string', enum: [...STATUSES], description: 'The worst status among the checks.' },
-    rootCause: { ...CHECK_ID, description: 'The failing check that explains the others (causes before symptoms).' },
+    rootCause: { ...CHECK_ID, description: 'The failing check to look at first: rootCauses[0].' },
+    rootCauses: {
+      type: 'array',
+      maxItems: BOUNDS.checks,
+      items: CHECK_ID,
+      description: 'Every independent failure, most urgent first: live before latent, causes before symptoms; a failure another failing check explains is not listed.',
+    },
     failing: str(BOUNDS.checks * 64, { description: 'Failing check ids, comma-separated.' }),
     checks: {
       type: 'array',
@@ -56,14 +101,36 @@ export const STATUS_SCHEMA = {
       description: 'Every check, in report order; `skip` where it does not apply.',
       items: {
         type: 'object',
-        required: ['id', 'status', 'summary', 'evidence'],
+        description:
+          "A check's finding as data: `code` names the finding in the check's catalogue and `params` hold its values. Readers render the summary, remedy and steps from their own catalogue; nothing here is prose to print as a fix. A check without a code (written by an agent older than codes: its summary and remedy fields are not part of this schema and are pruned) reads as unknown, 'agent too old'; a code the reader does not know (a newer agent) reads as unknown, 'upgrade kubectl-netcheck'.",
+        required: ['id', 'status', 'evidence'],
         properties: {
           id: CHECK_ID,
           status: { type: 'string', enum: [...STATUSES] },
-          summary: str(BOUNDS.text, { description: 'One line a person reads first.' }),
-          evidence: { type: 'array', maxItems: BOUNDS.evidence, items: str(BOUNDS.text), description: 'Each fact that led here, with where it came from.' },
-          remedy: str(BOUNDS.remedy, { description: 'What to do, with the exact command where one exists.' }),
           code: str(64, { pattern: '^[A-Za-z][A-Za-z0-9]*$', description: "The finding's code in the check's catalogue." }),
+          params: {
+            type: 'array',
+            maxItems: PARAM_BOUNDS.count,
+            description:
+              'The names and numbers the finding is about (an interface, a file, a count), flattened to dotted names; each holds one typed value: string, number, boolean or strings (a short list).',
+            items: {
+              type: 'object',
+              required: ['name'],
+              properties: {
+                name: str(PARAM_BOUNDS.key, { pattern: PARAM_KEY }),
+                string: str(PARAM_BOUNDS.text),
+                number: { type: 'number' },
+                boolean: { type: 'boolean' },
+                strings: { type: 'array', maxItems: PARAM_BOUNDS.list, items: str(PARAM_BOUNDS.text) },
+              },
+            },
+          },
+          evidence: {
+            type: 'array',
+            maxItems: BOUNDS.evidence,
+            items: str(BOUNDS.text),
+            description: 'Each fact that led here, with where it came from. Shown sanitised as evidence, never as a command.',
+          },
         },
       },
     },
@@ -109,21 +176,19 @@ export function nodeReportCrd(): object {
   };
 }
 
-const clipText = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
-
 /** The object the agent applies: its report as status, clipped to the schema's bounds. */
 export function reportObject(
   report: NodeReport,
   meta: { observedAt: number; agentVersion: string; heartbeatSeconds: number; intervalSeconds: number; rootCause?: string },
 ): ReportObject & { status: ReportStatus } {
-  const checks = report.checks.slice(0, BOUNDS.checks).map((c) => ({
+  const checks: ReportCheck[] = report.checks.slice(0, BOUNDS.checks).map((c) => ({
     id: c.id,
     status: c.status,
-    ...(c.code ? { code: clipText(c.code, 63) } : {}),
-    summary: clipText(c.summary, BOUNDS.text),
+    ...(c.code ? { code: c.code } : {}),
+    ...(c.params && Object.keys(c.params).length ? { params: toReportParams(readParams(c.params)) } : {}),
     evidence: c.evidence.slice(0, BOUNDS.evidence).map((e) => clipText(e, BOUNDS.text)),
-    ...(c.remedy ? { remedy: clipText(c.remedy, BOUNDS.remedy) } : {}),
   }));
+  const rootCauses = report.rootCauses ?? (meta.rootCause ? [meta.rootCause] : []);
   return {
     apiVersion: API_VERSION,
     kind: KIND,
@@ -131,7 +196,7 @@ export function reportObject(
     status: {
       node: report.node,
       status: report.status,
-      ...(meta.rootCause ? { rootCause: meta.rootCause } : {}),
+      ...(rootCauses.length ? { rootCause: rootCauses[0], rootCauses: rootCauses.slice(0, BOUNDS.checks) } : {}),
       failing: checks
         .filter((c) => c.status === 'fail')
         .map((c) => c.id)
@@ -164,20 +229,23 @@ export function readReportObject(obj: unknown, name: string): PublishedReport {
   if (!Array.isArray(status.checks)) throw fail('status.checks is not a list');
   const observedAt = Date.parse(String(status.observedAt));
   if (Number.isNaN(observedAt)) throw fail('status.observedAt is not a time');
-  const checks: CheckResult[] = status.checks.map((c, i) => {
-    if (!c || typeof c.id !== 'string' || !STATUSES.includes(c.status) || typeof c.summary !== 'string') throw fail(`status.checks[${i}] is not a check result`);
-    return {
-      id: c.id as CheckResult['id'],
-      status: c.status,
-      ...(typeof c.code === 'string' ? { code: c.code } : {}),
-      summary: c.summary,
-      evidence: Array.isArray(c.evidence) ? c.evidence.filter((e): e is string => typeof e === 'string') : [],
-      ...(typeof c.remedy === 'string' ? { remedy: c.remedy } : {}),
-    };
+  const agentVersion = typeof status.agentVersion === 'string' ? status.agentVersion.slice(0, 64).replace(/[^\w.+-]/g, '?') : 'unknown';
+  // The node is the object's name (the API server checked it), never what the status says; every
+  // word shown comes from this plugin's catalogue, rendered from the report's code and params.
+  const checks: CheckResult[] = status.checks.slice(0, BOUNDS.checks).map((c, i) => {
+    if (!c || typeof c.id !== 'string' || !STATUSES.includes(c.status)) throw fail(`status.checks[${i}] is not a check result`);
+    const evidence = Array.isArray(c.evidence)
+      ? c.evidence
+          .slice(0, BOUNDS.evidence)
+          .filter((e): e is string => typeof e === 'string')
+          .map((e) => clipText(e, BOUNDS.text))
+      : [];
+    const code = typeof c.code === 'string' && /^[A-Za-z][A-Za-z0-9]*$/.test(c.code) ? c.code : undefined;
+    return renderReported({ id: c.id.slice(0, 63), status: c.status, code, params: fromReportParams(c.params), evidence }, name, agentVersion);
   });
   const seconds = (v: unknown, fallback: number) => (typeof v === 'number' && v > 0 ? v : fallback);
   // Rewritten at least every heartbeat, after a cycle of at most one interval; a cycle late and a
   // slow write are forgiven (one more interval and 30 s).
   const staleAfterMs = (seconds(status.heartbeatSeconds, 300) + 2 * seconds(status.intervalSeconds, 30) + 30) * 1000;
-  return { report: nodeReport(typeof status.node === 'string' ? status.node : name, checks), observedAt, agentVersion: String(status.agentVersion ?? 'unknown'), staleAt: observedAt + staleAfterMs };
+  return { report: assemble(name, checks), observedAt, agentVersion, staleAt: observedAt + staleAfterMs };
 }

@@ -51,7 +51,12 @@ describe('node-address', () => {
     const n = node({ ip: '172.17.73.66', annotations: { 'projectcalico.org/IPv4Address': '10.0.0.66/24' } });
     const result = evaluateCheck(nodeAddress, facts({ node: n, pods: [cniPod('calico')] }));
     expect(result).toMatchObject({ status: 'fail', summary: "Calico chose 10.0.0.66, not the node's InternalIP 172.17.73.66" });
-    expect(result.remedy).toMatch(/IP_AUTODETECTION_METHOD=kubernetes-internal-ip/);
+    // This node's Calico address first; the lasting, cluster-wide DaemonSet change after, and said so.
+    expect(result.steps).toEqual([
+      { on: 'cluster', run: 'calicoctl patch node n1 --patch \'{"spec":{"bgp":{"ipv4Address":"172.17.73.66/32"}}}\'' },
+      { on: 'cluster', run: "kubectl -n 'kube-system' set env 'daemonset/calico-node' IP_AUTODETECTION_METHOD=kubernetes-internal-ip" },
+    ]);
+    expect(result.remedy).toMatch(/cluster-wide, it restarts calico-node on every node/);
   });
 
   test('fails on a shared flannel public-ip (Vagrant 10.0.2.15, seed 003) and names the other nodes', () => {
@@ -59,7 +64,11 @@ describe('node-address', () => {
     const cluster = { peers: [{ name: 'node-2', internalIP: '192.168.56.12', podCIDRs: [], cniAddress: '10.0.2.15' }] };
     const result = evaluateCheck(nodeAddress, facts({ node: n, pods: [cniPod('flannel')], cluster }));
     expect(result.summary).toBe('10.0.2.15 (the VirtualBox/Vagrant NAT address every VM shares) is also the flannel address of node-2');
-    expect(result.remedy).toMatch(/--iface-can-reach=192\.168\.56\.12/);
+    // Per node: flannel's public-ip-overwrite annotation and this node's flannel pod, nothing else.
+    expect(result.steps?.map((s) => s.run)).toEqual([
+      "kubectl annotate node node-1 --overwrite 'flannel.alpha.coreos.com/public-ip-overwrite=192.168.56.11'",
+      expect.stringMatching(/^kubectl -n 'kube-flannel' delete pod '/),
+    ]);
   });
 
   test('ok when the address is the InternalIP and unique', () => {

@@ -62,7 +62,12 @@ describe('swap', () => {
   test('fails when on and the kubelet refuses it', () => {
     const result = evaluateCheck(swap, facts({ node: node(), host: { ...healthyHost, swaps: on } }));
     expect(result.status).toBe('fail');
-    expect(result.remedy).toMatch(/systemctl mask/);
+    // The kubelet is Ready (it checks swap only when it starts): a latent failure, no restart.
+    expect(result.code).toBe('refusedAtRestart');
+    expect(result.steps?.map((s) => s.run)).toEqual(['swapoff -a', "systemctl mask 'dev-sda3.swap'"]);
+    const down = evaluateCheck(swap, facts({ node: node({ ready: 'Unknown', heartbeatAgo: 600 }), host: { ...healthyHost, swaps: on } }));
+    expect(down.code).toBe('refused');
+    expect(down.steps?.map((s) => s.run)).toEqual(['swapoff -a', 'systemctl is-active --quiet kubelet || systemctl restart kubelet', "systemctl mask 'dev-sda3.swap'"]);
   });
   test('warns when tolerated by failSwapOn: false', () => {
     expect(evaluateCheck(swap, facts({ host: { ...healthyHost, swaps: on, kubeletConfig: { failSwapOn: false } } })).status).toBe('warn');

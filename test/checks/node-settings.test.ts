@@ -8,6 +8,7 @@ import { evaluateCheck } from '../../src/engine';
 import { cniPod, facts, healthyHost, node } from '../helpers/objects';
 
 const flannel = (host: HostFacts, podCIDR = '10.244.1.0/24') => facts({ node: node({ podCIDR }), pods: [cniPod('flannel')], host });
+const runs = (r: { steps?: { run: string }[] }) => (r.steps ?? []).map((s) => s.run);
 const sysctls = (set: Record<string, string | null>) => ({ ...healthyHost.sysctls, ...set });
 
 describe('ip-forward', () => {
@@ -19,17 +20,19 @@ describe('ip-forward', () => {
     const result = evaluateCheck(ipForward, flannel(host));
     expect(result.status).toBe('fail');
     expect(result.evidence).toContain('net.ipv4.ip_forward = 0 (/etc/sysctl.d/99-hardening.conf sets it to 0 at boot)');
-    expect(result.remedy).toBe("On n1: sysctl -w net.ipv4.ip_forward=1 && sed -i -E 's/^\\s*-?net\\.ipv4\\.ip_forward\\s*=.*/net.ipv4.ip_forward = 1/' /etc/sysctl.d/99-hardening.conf");
+    expect(runs(result)).toEqual(["sysctl -w 'net.ipv4.ip_forward=1'", "sed -i -E 's/^\\s*-?net\\.ipv4\\.ip_forward\\s*=.*/net.ipv4.ip_forward = 1/' '/etc/sysctl.d/99-hardening.conf'"]);
+    expect(result.steps?.every((s) => s.on === 'n1')).toBe(true);
+    expect(result.remedy).toBe('Turn forwarding on: set net.ipv4.ip_forward = 1 now, and at boot in the sysctl.d file that sets it (the steps name it).');
   });
   test('off and set by no file: the fix writes a file of its own', () => {
     const result = evaluateCheck(ipForward, flannel({ ...healthyHost, sysctls: sysctls({ 'net.ipv4.ip_forward': '0' }) }));
-    expect(result.remedy).toBe("On n1: sysctl -w net.ipv4.ip_forward=1 && echo 'net.ipv4.ip_forward = 1' > /etc/sysctl.d/90-kubernetes-ip-forward.conf");
+    expect(runs(result)).toEqual(["sysctl -w 'net.ipv4.ip_forward=1'", "printf '%s\\n' 'net.ipv4.ip_forward = 1' > '/etc/sysctl.d/90-kubernetes-ip-forward.conf'"]);
   });
   test('off although the files turn it on: the fix says something turns it off after boot', () => {
     const host = { ...healthyHost, sysctls: sysctls({ 'net.ipv4.ip_forward': '0' }), sysctlFiles: { 'net.ipv4.ip_forward': [{ file: '/etc/sysctl.d/k8s.conf', value: '1' }] } };
-    expect(evaluateCheck(ipForward, flannel(host)).remedy).toMatch(
-      /^On n1: sysctl -w net\.ipv4\.ip_forward=1; \/etc\/sysctl\.d\/k8s\.conf already sets it at boot, so something turns it off later: grep -rn/,
-    );
+    const result = evaluateCheck(ipForward, flannel(host));
+    expect(result.remedy).toMatch(/a sysctl.d file already sets it at boot, so something turns it off later/);
+    expect(runs(result)).toEqual(["sysctl -w 'net.ipv4.ip_forward=1'", "grep -rn 'net.ipv4.ip_forward' /etc/sysctl.d /run/sysctl.d /usr/lib/sysctl.d /etc/sysctl.conf"]);
   });
   test('IPv6 forwarding counts only on a dual-stack node', () => {
     const host = { ...healthyHost, sysctls: sysctls({ 'net.ipv6.conf.all.forwarding': '0' }) };
@@ -53,22 +56,23 @@ describe('bridge-netfilter', () => {
     const result = evaluateCheck(bridgeNetfilter, flannel(host));
     expect(result.status).toBe('fail');
     expect(result.summary).toMatch(/^br_netfilter is not loaded/);
-    expect(result.remedy).toBe(
-      "On n1: modprobe br_netfilter && echo br_netfilter > /etc/modules-load.d/br_netfilter.conf; then sysctl -w net.bridge.bridge-nf-call-iptables=1 && echo 'net.bridge.bridge-nf-call-iptables = 1' > /etc/sysctl.d/90-kubernetes-bridge-netfilter.conf",
-    );
+    expect(runs(result)).toEqual([
+      'modprobe br_netfilter',
+      'echo br_netfilter > /etc/modules-load.d/br_netfilter.conf',
+      "sysctl -w 'net.bridge.bridge-nf-call-iptables=1'",
+      "printf '%s\\n' 'net.bridge.bridge-nf-call-iptables = 1' > '/etc/sysctl.d/90-kubernetes-bridge-netfilter.conf'",
+    ]);
   });
   test('a module already listed for boot is not written again', () => {
     const host = { ...healthyHost, sysctls: sysctls({ 'net.bridge.bridge-nf-call-iptables': null }) };
     const result = evaluateCheck(bridgeNetfilter, flannel(host));
-    expect(result.remedy).toMatch(/^On n1: modprobe br_netfilter; then sysctl -w/);
+    expect(runs(result).slice(0, 2)).toEqual(['modprobe br_netfilter', "sysctl -w 'net.bridge.bridge-nf-call-iptables=1'"]);
     expect(result.evidence).toContain('br_netfilter is loaded at boot by /etc/modules-load.d/k8s.conf');
   });
   test('loaded but the sysctl is 0', () => {
     const result = evaluateCheck(bridgeNetfilter, flannel({ ...healthyHost, sysctls: sysctls({ 'net.bridge.bridge-nf-call-iptables': '0' }) }));
-    expect(result).toMatchObject({
-      status: 'fail',
-      remedy: "On n1: sysctl -w net.bridge.bridge-nf-call-iptables=1 && echo 'net.bridge.bridge-nf-call-iptables = 1' > /etc/sysctl.d/90-kubernetes-bridge-netfilter.conf",
-    });
+    expect(result.status).toBe('fail');
+    expect(runs(result)).toEqual(["sysctl -w 'net.bridge.bridge-nf-call-iptables=1'", "printf '%s\\n' 'net.bridge.bridge-nf-call-iptables = 1' > '/etc/sysctl.d/90-kubernetes-bridge-netfilter.conf'"]);
   });
   test('skip where pods attach without a bridge (Calico, Cilium)', () => {
     const host = {
@@ -97,10 +101,15 @@ describe('conntrack', () => {
   test('a full table: the fix doubles the limit now and at boot, says kube-proxy resets it, and finds the top talkers', () => {
     const result = evaluateCheck(conntrack, table(249037, 262144));
     expect(result.summary).toBe('the conntrack table is 95% full (249037 of 262144): new connections are being dropped or soon will be');
-    expect(result.remedy).toMatch(
-      /^On n1: sysctl -w net\.netfilter\.nf_conntrack_max=524288 && echo 'net\.netfilter\.nf_conntrack_max = 524288' > \/etc\/sysctl\.d\/90-kubernetes-conntrack\.conf\. kube-proxy sets the limit again/,
-    );
-    expect(result.remedy).toMatch(/conntrack -L/);
+    expect(result.remedy).toMatch(/kube-proxy sets the limit again when it starts/);
+    expect(result.remedy).toMatch(/cluster-wide/);
+    expect(result.steps).toEqual([
+      { on: 'n1', run: expect.stringMatching(/^conntrack -L/) },
+      { on: 'n1', run: "sysctl -w 'net.netfilter.nf_conntrack_max=524288'" },
+      { on: 'n1', run: "printf '%s\\n' 'net.netfilter.nf_conntrack_max = 524288' > '/etc/sysctl.d/90-kubernetes-conntrack.conf'" },
+      { on: 'cluster', run: 'kubectl -n kube-system edit configmap kube-proxy' },
+      { on: 'cluster', run: 'kubectl -n kube-system delete pod -l k8s-app=kube-proxy --field-selector spec.nodeName=n1' },
+    ]);
   });
   test('skip where nf_conntrack is not loaded; unknown on nonsense', () => {
     expect(evaluateCheck(conntrack, flannel({ ...healthyHost, sysctls: sysctls({ 'net.netfilter.nf_conntrack_count': null, 'net.netfilter.nf_conntrack_max': null }) })).status).toBe('skip');
@@ -119,10 +128,10 @@ describe('mtu', () => {
     const result = evaluateCheck(mtu, flannel(host));
     expect(result.status).toBe('fail');
     expect(result.summary).toBe("pod MTU 1450 + VXLAN 50 = 1500 exceeds eth0's MTU 1400: pod packets between nodes over 1350 bytes are dropped");
-    expect(result.remedy).toMatch(
-      /^flanneld derives FLANNEL_MTU from eth0's MTU when it starts: restart it on n1 \(kubectl -n kube-flannel delete pod kube-flannel-ds-abcde\) and it writes FLANNEL_MTU=1350\./,
-    );
-    expect(result.remedy).toMatch(/kubectl drain n1 --ignore-daemonsets --delete-emptydir-data && kubectl uncordon n1/);
+    expect(result.remedy).toMatch(/^flanneld derives FLANNEL_MTU from the underlay interface's MTU when it starts: restart it on n1 only, and it writes FLANNEL_MTU=1350\./);
+    // No drain: the running pods are listed, not evicted.
+    expect(runs(result)).toEqual(["kubectl -n 'kube-flannel' delete pod 'kube-flannel-ds-abcde'", 'kubectl get pods -A -o wide --field-selector spec.nodeName=n1']);
+    expect(JSON.stringify(result)).not.toMatch(/drain/);
   });
   const calicoHost = (mtuSet: number, nic: number): HostFacts => ({
     ...healthyHost,
@@ -133,13 +142,15 @@ describe('mtu', () => {
   test('Calico IPIP (manifest install): FelixConfiguration ipipMTU and the calico-config veth_mtu', () => {
     const result = evaluateCheck(mtu, facts({ node: node(), pods: [cniPod('calico')], host: calicoHost(1480, 1450) }));
     expect(result.status).toBe('fail');
-    expect(result.remedy).toMatch(
-      /^kubectl patch felixconfiguration default --type merge -p '\{"spec":\{"ipipMTU":1430\}\}' && kubectl -n kube-system patch configmap calico-config -p '\{"data":\{"veth_mtu":"1430"\}\}'/,
-    );
+    expect(result.remedy).toMatch(/cluster-wide/);
+    expect(runs(result).slice(0, 2)).toEqual([
+      'kubectl patch felixconfiguration default --type merge -p \'{"spec":{"ipipMTU":1430}}\'',
+      'kubectl -n kube-system patch configmap calico-config -p \'{"data":{"veth_mtu":"1430"}}\'',
+    ]);
   });
   test('Calico installed by the operator: patch the Installation', () => {
     const result = evaluateCheck(mtu, facts({ node: node(), pods: [cniPod('calico', { namespace: 'calico-system' })], host: calicoHost(1480, 1450) }));
-    expect(result.remedy).toMatch(/^kubectl patch installation default --type merge -p '\{"spec":\{"calicoNetwork":\{"mtu":1430\}\}\}'/);
+    expect(runs(result)[0]).toBe('kubectl patch installation default --type merge -p \'{"spec":{"calicoNetwork":{"mtu":1430}}}\'');
   });
   test('Calico with IPIP off: no encapsulation, nothing to fit', () => {
     const result = evaluateCheck(mtu, facts({ node: node(), pods: [cniPod('calico', { env: { CALICO_IPV4POOL_IPIP: 'Never' } })], host: calicoHost(1500, 1500) }));
@@ -154,7 +165,9 @@ describe('mtu', () => {
     };
     const result = evaluateCheck(mtu, facts({ node: node(), pods: [cniPod('cilium')], host }));
     expect(result.summary).toBe("pod MTU 1500 + VXLAN 50 = 1550 exceeds eth0's MTU 1450: pod packets between nodes over 1400 bytes are dropped");
-    expect(result.remedy).toMatch(/^kubectl -n kube-system patch configmap cilium-config -p '\{"data":\{"mtu":"1400"\}\}' && kubectl -n kube-system rollout restart daemonset\/cilium\./);
+    // The setting is cluster-wide; the restart is this node's agent only, not a rollout of every one.
+    expect(runs(result).slice(0, 2)).toEqual(['kubectl -n kube-system patch configmap cilium-config -p \'{"data":{"mtu":"1400"}}\'', expect.stringMatching(/^kubectl -n 'kube-system' delete pod '/)]);
+    expect(JSON.stringify(result)).not.toMatch(/rollout restart/);
   });
   test('flannel whose overlay is not up yet: nothing to measure (cni-ready says why)', () => {
     const host = { ...healthyHost, subnetEnv: null, mtus: { lo: 65536, eth0: 1500 } };

@@ -126,7 +126,8 @@ describe('kubectl netcheck on the other seed clusters', () => {
       for (const node of report.nodes) {
         const check = statusOf(node, 'node-address');
         expect(check.status).toBe('fail');
-        expect(check.remedy).toMatch(/kubectl -n kube-flannel patch daemonset kube-flannel-ds --type json -p '.*--iface-can-reach=192\.168\.56\.1[0-2]/);
+        // Per node: flannel's public-ip-overwrite annotation with the node's own InternalIP, and its flannel pod.
+        expect(check.steps?.[0].run).toMatch(new RegExp(`^kubectl annotate node ${node.node} --overwrite 'flannel\\.alpha\\.coreos\\.com/public-ip-overwrite=192\\.168\\.56\\.1[0-2]'$`));
       }
       expect(statusOf(nodeJson(sim, 'node-1').report, 'node-address').summary).toMatch(/also the flannel address of k8s-master, node-2/);
     } finally {

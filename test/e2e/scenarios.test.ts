@@ -3,10 +3,16 @@
 // every remedy in them must be pasteable: no <placeholder>, and no step the evidence shows is
 // already done (bringing up an interface the evidence says is up, loading a module it says is
 // loaded, masking a unit it does not name).
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CheckResult, ClusterReport, NodeReport } from '../../src/core/model';
+import { readReportObject, reportObject } from '../../src/report/resource';
 import { CLUSTERS, golden as goldenFile, HOSTS, kubectlNetcheck, startAgent, startSim, withoutClock } from './harness';
+
+// Each scenario starts a cluster or an agent and parses every step with bash: on a loaded machine
+// that takes longer than the default 30 s.
+jest.setTimeout(90_000);
 
 const ages = withoutClock;
 const golden = (name: string, actual: string) => goldenFile('scenarios', name, actual);
@@ -16,14 +22,22 @@ function remedyProblems(where: string, check: CheckResult): string[] {
   const remedy = check.remedy ?? '';
   const evidence = check.evidence.join('\n');
   const problems: string[] = [];
+  // The commands, with the quotes bash would take off: what the checks below look for.
+  const commands = `${remedy}\n${(check.steps ?? []).map((s) => s.run).join('\n')}`;
   const hole = /<[a-zA-Z][\w .-]*>/.exec(remedy);
   if (hole) problems.push(`${where} ${check.id}: placeholder ${hole[0]} in "${remedy}"`);
-  for (const [, iface] of remedy.matchAll(/ip link set (\S+) up/g)) {
+  for (const [, iface] of commands.replace(/'([^']*)'/g, '$1').matchAll(/ip link set (\S+) up/g)) {
     if (!new RegExp(`\\b${iface.replace(/\./g, '\\.')}\\b[^\\n]*\\bdown\\b|down: [^\\n]*\\b${iface.replace(/\./g, '\\.')}\\b`).test(evidence))
       problems.push(`${where} ${check.id}: brings up ${iface}, which the evidence does not show down`);
   }
-  if (/modprobe br_netfilter/.test(remedy) && !/not loaded|does not exist/.test(evidence)) problems.push(`${where} ${check.id}: loads br_netfilter, which the evidence does not show missing`);
-  for (const [, units] of remedy.matchAll(/systemctl mask ((?:'[^']+' ?)+)/g)) {
+  if (/modprobe br_netfilter/.test(commands) && !/not loaded|does not exist/.test(evidence)) problems.push(`${where} ${check.id}: loads br_netfilter, which the evidence does not show missing`);
+  // Every step is one pasteable line that bash can parse, run as root on this node or with kubectl.
+  for (const step of check.steps ?? []) {
+    if (/[\n\r]/.test(step.run)) problems.push(`${where} ${check.id}: step spans lines: ${JSON.stringify(step.run)}`);
+    const parsed = spawnSync('bash', ['-n', '-c', step.run], { encoding: 'utf8' });
+    if (parsed.status !== 0) problems.push(`${where} ${check.id}: bash -n refuses ${JSON.stringify(step.run)}: ${parsed.stderr.trim()}`);
+  }
+  for (const [, units] of commands.matchAll(/systemctl mask ((?:'[^']+' ?)+)/g)) {
     for (const unit of units.match(/'[^']+'/g) ?? []) if (!evidence.includes(unit.slice(1, -1))) problems.push(`${where} ${check.id}: masks ${unit}, which the evidence does not name`);
   }
   return problems;
@@ -57,6 +71,12 @@ test.each(hosts)('host %s, from the agent: every remedy pasteable', async (host)
     await agent.waitFor('the first report', async () => (await agent.get('/readyz')).ok);
     const report = (await (await agent.get('/checks')).json()) as NodeReport;
     expect(report.checks.flatMap((c) => remedyProblems(host, c))).toEqual([]);
+    // The plugin renders this report from its codes and params alone: the same words and steps.
+    const object = JSON.parse(JSON.stringify(reportObject(report, { observedAt: Date.now(), agentVersion: '0.1.0', heartbeatSeconds: 300, intervalSeconds: 30 })));
+    const reread = readReportObject(object, report.node).report;
+    const advised = (c: CheckResult) => (c.status === 'unknown' ? { ...c, remedy: undefined, steps: undefined } : c);
+    expect(reread.checks.map(advised)).toEqual(report.checks.map(advised));
+    expect(reread.rootCauses).toEqual(report.rootCauses);
     // Host checks only: what the API would tell is not part of this scenario.
     const hostChecks = report.checks.filter((c) => !/could not be read|not be read|no pod network declaration/.test(c.summary));
     golden(`host-${host}.json`, `${JSON.stringify({ node: report.node, rootCause: report.rootCause, checks: hostChecks }, null, 2)}\n`);
