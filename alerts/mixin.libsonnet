@@ -318,7 +318,7 @@
         },
         {
           "alert": "NetcheckAgentAbsent",
-          "expr": ("count by (%(clusterLabel)s, node) (kube_node_info{%(kubeStateMetricsSelector)s,%(agentNodeSelector)s}) unless on (%(clusterLabel)s, node) count by (%(clusterLabel)s, node) (netcheck_last_cycle_timestamp_seconds{%(selector)s})" % $._config),
+          "expr": ("count by (%(clusterLabel)s, node) (kube_node_info{%(kubeStateMetricsSelector)s,%(agentNodeSelector)s}) unless on (%(clusterLabel)s, node) (count by (%(clusterLabel)s, node) (netcheck_last_cycle_timestamp_seconds{%(selector)s}) or count by (%(clusterLabel)s, node) (up{%(selector)s}))" % $._config),
           "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",

@@ -213,8 +213,10 @@ function mixinAlerts(cfg: MixinConfig): { spec: AlertSpec; file: string; check?:
         severity: 'warning',
         for: 'slow',
         // Needs kube-state-metrics (kube_node_info): a node that should run an agent (Linux, not
-        // virtual) and has no agent series at all.
-        expr: () => `count by (${by}) (${ksm('kube_node_info', cfg.agentNodeSelector)}) unless on (${by}) count by (${by}) (${q.sel('netcheck_last_cycle_timestamp_seconds')})`,
+        // virtual) and has no agent at all: no series, and no scrape target either (an agent pod that
+        // cannot be scraped is NetcheckAgentDown or NetcheckNodeUnreachable, not absent).
+        expr: () =>
+          `count by (${by}) (${ksm('kube_node_info', cfg.agentNodeSelector)}) unless on (${by}) (count by (${by}) (${q.sel('netcheck_last_cycle_timestamp_seconds')}) or count by (${by}) (${q.sel('up')}))`,
         summary: 'A Linux node has no netcheck agent reporting.',
         description: 'Node {{ $labels.node }} should run the netcheck agent and none reports from it (DaemonSet pod missing, Pending or unscheduled).',
         fires: { kube_node_info: 1 },

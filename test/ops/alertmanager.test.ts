@@ -3,8 +3,9 @@
 // shipped routing and inhibitions (alerts/mixin.ts), whose receivers are webhooks on a small HTTP
 // server here. Agents run on the seed incident (n01 healthy, n02 eth0 down, n03 wlan0 down) and on a
 // Calico node with swap on and a full conntrack table (k8scephnode); a kube-state-metrics fixture adds
-// a Windows node and a Linux node without an agent; kubernetes-mixin's KubeNodeNotReady fires for the
-// NotReady nodes before netcheck's alerts do.
+// a Windows node, a Linux node without an agent and a node whose network is down (its agent pod
+// cannot be scraped, its kubelet stopped posting status); kubernetes-mixin's KubeNodeNotReady fires
+// for the NotReady nodes before netcheck's alerts do.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -180,7 +181,8 @@ beforeAll(async () => {
       rule_files: [path.join(dir, 'netcheck.rules.yaml'), path.join(dir, 'kubernetes-mixin.rules.yaml')],
       alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
       scrape_configs: [
-        podMonitorScrapeConfig(targets, { cluster: 'prod' }),
+        // n05's agent pod is scheduled, but nothing answers on its node's address.
+        podMonitorScrapeConfig([...targets, { address: '127.0.0.1:1', node: 'n05', pod: 'netcheck-agent-n05' }], { cluster: 'prod' }),
         // kube-prometheus-stack's ServiceMonitor for kube-state-metrics keeps its labels (honorLabels).
         { job_name: 'kube-state-metrics', honor_labels: true, static_configs: [{ targets: [`127.0.0.1:${(ksm.address() as AddressInfo).port}`], labels: { cluster: 'prod' } }] },
       ],
@@ -260,6 +262,17 @@ test('no agent on a Windows node is no alert; no agent on a Linux node is a tick
   expect(absent.sort()).toEqual(['m01', 'n04']);
   expect((await amAlerts()).filter((a) => a.labels.node === 'win01')).toEqual([]);
   expect(notifications.flatMap((n) => n.alerts).filter((a) => a.labels.node === 'win01')).toEqual([]);
+});
+
+test('a node whose network is down pages once, as NetcheckNodeUnreachable, and mutes KubeNodeNotReady there', async () => {
+  await until('the NodeUnreachable page for n05', () => delivered(pages(), 'n05').includes('NetcheckNodeUnreachable'));
+  await until('KubeNodeNotReady on n05 inhibited', async () => amAlert(await amAlerts(), 'KubeNodeNotReady', 'n05')?.status.state === 'suppressed');
+  const alerts = (await amAlerts()).filter((a) => a.labels.node === 'n05').map((a) => a.labels.alertname);
+  expect(alerts.sort()).toEqual(['KubeNodeNotReady', 'NetcheckNodeUnreachable']);
+  expect(delivered(pages(), 'n05')).toEqual(['NetcheckNodeUnreachable']);
+  // No AgentDown, no AgentAbsent: the agent pod is there, its node is what cannot be reached. (The
+  // KubeNodeNotReady of this test fires at once, before netcheck's 2 s: its ticket may be out already.)
+  expect(delivered(tickets(), 'n05').filter((a) => a.startsWith('Netcheck'))).toEqual([]);
 });
 
 test('a healthy node produces no alert and no notification', async () => {
