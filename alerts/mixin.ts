@@ -2,11 +2,11 @@
 // which tools/generate.ts renders the rule file, the PrometheusRule, their promtool tests, the
 // runbook pages and the Alertmanager inhibitions. Per-check alerts live in each check's file; the
 // alerts about the agent itself and the generic ones live here.
-import type { AlertQuery, AlertSpec, Check } from '../src/check';
 import { CHECKS } from '../src/checks';
 import { cniReady } from '../src/checks/cni-ready';
 import { kubeletReady } from '../src/checks/kubelet-ready';
-import type { Status } from '../src/model';
+import type { AlertQuery, AlertSpec, Check } from '../src/core/check';
+import type { Status } from '../src/core/model';
 
 export interface MixinConfig {
   /** Selects the agents' series (as a label matcher); kube-prometheus' PodMonitor gives job="netcheck-agent". */

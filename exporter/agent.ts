@@ -1,12 +1,13 @@
+import { buildFacts, type FactKey, type NodeFacts } from '../src/core/facts';
+import type { NodeReport } from '../src/core/model';
 import { evaluateNodeMeasured } from '../src/engine';
-import { buildFacts, type FactKey, type NodeFacts } from '../src/facts';
-import type { NodeReport } from '../src/model';
-import { type HostRead, hostFactKeys } from '../src/sources/host';
+import { type HostRead, hostFactKeys } from '../src/host/readers';
 import { withDeadline } from '../src/util/deadline';
+import type { Log } from './log';
 import { Metrics } from './metrics';
 import type { PublishStats } from './publisher';
 
-export type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
+export type { Log };
 
 export interface AgentOptions {
   nodeName: string;

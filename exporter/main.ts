@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { SYSCTLS } from '../src/checks';
+import { KubeletConfigLocator } from '../src/host/kubelet-config-path';
+import { readHostFacts } from '../src/host/readers';
 import { HostRoot } from '../src/host/root';
-import { readHostFacts } from '../src/sources/host';
-import { KubeletConfigLocator } from '../src/sources/kubelet-config-path';
 import { formatMs } from '../src/util/deadline';
 import { sanitize } from '../src/util/text';
 import { parseDuration } from '../src/util/time';
@@ -143,8 +143,8 @@ async function main() {
   let publisher: ReportPublisher | undefined;
   let stopWatch = () => {};
   try {
-    const { KubeClient } = await import('../src/sources/kube-client');
-    const { NodeWatcher } = await import('../src/sources/node-watch');
+    const { KubeClient } = await import('../src/kubeapi/kube-client');
+    const { NodeWatcher } = await import('../src/gather/node-watch');
     const client = await KubeClient.load({ connection: { kubeconfig }, inCluster: true, requestTimeoutMs: 10_000, limits: { maxResponseBytes: 8 * 1024 * 1024 } });
     const watcher = new NodeWatcher(client, nodeName, (level, message) => log(level, message));
     watcher.start();

@@ -4,9 +4,9 @@
 // costs a string copy, not a serialisation.
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { CHECKS } from '../src/checks';
+import type { FactKey } from '../src/core/facts';
+import { type NodeReport, STATUSES } from '../src/core/model';
 import type { Measures } from '../src/engine';
-import type { FactKey } from '../src/facts';
-import { type NodeReport, STATUSES } from '../src/model';
 import { REVISION, RUNTIME, VERSION } from '../src/version';
 import type { PublishStats } from './publisher';
 

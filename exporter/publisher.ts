@@ -1,10 +1,10 @@
 // The agent's report leaves the node as a NodeReport object in the API: written when a check's
 // status or summary changes, and otherwise once a heartbeat, never every cycle.
-import type { NodeReport } from '../src/model';
-import { API_VERSION, FIELD_MANAGER, GROUP, KIND, PLURAL, reportObject, VERSION } from '../src/report-resource';
-import { KubeError } from '../src/sources/kube-client';
+import type { NodeReport } from '../src/core/model';
+import { KubeError } from '../src/kubeapi/kube-client';
+import { API_VERSION, FIELD_MANAGER, GROUP, KIND, PLURAL, reportObject, VERSION } from '../src/report/resource';
 import { VERSION as AGENT_VERSION } from '../src/version';
-import type { Log } from './agent';
+import type { Log } from './log';
 
 export interface PublisherOptions {
   client: { apply<T>(path: string, object: object, fieldManager: string): Promise<T> };

@@ -101,7 +101,7 @@ async function completeValues(kind: (typeof VALUE_FLAGS)[string], _current: stri
     case 'cluster':
     case 'user': {
       try {
-        const { loadKubeconfig } = await import('../src/sources/kubeconfig');
+        const { loadKubeconfig } = await import('../src/kubeapi/kubeconfig');
         const merged = loadKubeconfig(flagValue(done, '--kubeconfig'));
         return [...(kind === 'context' ? merged.contexts : kind === 'cluster' ? merged.clusters : merged.users).keys()].sort();
       } catch {
@@ -128,7 +128,7 @@ function flagValue(words: string[], ...names: string[]): string | undefined {
 /** Names of nodes or namespaces, with the connection flags typed so far; [] on any failure. */
 async function clusterNames(resource: 'nodes' | 'namespaces', words: string[]): Promise<string[]> {
   try {
-    const { KubeClient } = await import('../src/sources/kube-client');
+    const { KubeClient } = await import('../src/kubeapi/kube-client');
     const groups: string[] = [];
     for (let i = 0; i < words.length; i++) if (words[i] === '--as-group') groups.push(words[i + 1] ?? '');
     const client = await KubeClient.load({

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import type { Status } from '../src/model';
-import type { ConnectionFlags } from '../src/sources/kubeconfig';
+import type { Status } from '../src/core/model';
+import type { ConnectionFlags } from '../src/kubeapi/kubeconfig';
 import { sanitize } from '../src/util/text';
 import { parseDuration } from '../src/util/time';
 import { VERSION } from '../src/version';
@@ -150,12 +150,12 @@ function useColor(flags: Flags): boolean {
 async function run(flags: Flags, name: string | undefined): Promise<Status> {
   // Loaded only here, so `kubectl netcheck version` and --help never pay for the Kubernetes client.
   const [{ KubeClient }, { gatherNode }, { gatherNodes }, { evaluateWithAgent }, { Renderer }, { clusterReport }] = await Promise.all([
-    import('../src/sources/kube-client'),
-    import('../src/sources/kube/node'),
-    import('../src/sources/kube/nodes'),
+    import('../src/kubeapi/kube-client'),
+    import('../src/gather/node'),
+    import('../src/gather/nodes'),
     import('../src/engine'),
     import('./output'),
-    import('../src/model'),
+    import('../src/core/model'),
   ]);
   const client = await KubeClient.load({ connection: flags.connection, requestTimeoutMs: parseDuration(flags.requestTimeout), keepAlive: true });
   const agentOpts = { agentNamespace: flags.agentNamespace, useAgent: flags.useAgent };

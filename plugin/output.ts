@@ -2,7 +2,7 @@ import { stripVTControlCharacters } from 'node:util';
 import yaml from 'js-yaml';
 import { createColors } from 'picocolors';
 import { CHECKS } from '../src/checks';
-import type { CheckResult, ClusterReport, NodeReport, Status } from '../src/model';
+import type { CheckResult, ClusterReport, NodeReport, Status } from '../src/core/model';
 import { sanitize } from '../src/util/text';
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml';

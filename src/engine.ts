@@ -1,27 +1,40 @@
 // Runs the checks of the registry on one node's facts and assembles the report.
-import type { Check, Outcome } from './check';
-import { unavailableEvidence } from './check';
+
 import { CHECKS } from './checks';
-import type { NodeFacts } from './facts';
-import { type CheckId, type CheckResult, type NodeReport, nodeReport, severity } from './model';
+import type { Check, Outcome } from './core/check';
+import { unavailableEvidence } from './core/check';
+import type { NodeFacts } from './core/facts';
+import { type CheckId, type CheckResult, type NodeReport, nodeReport, severity } from './core/model';
 
 /** What each check measured, for its metrics: named values, and labelled series. */
 export type Measures = Partial<Record<CheckId, Pick<Outcome, 'measures' | 'series'>>>;
 
 const BY_ID = new Map<string, Check>(CHECKS.map((c) => [c.id, c]));
 
-/** A check's outcome in words: its finding's status, summary and remedy, from the catalogue. */
-export function render(check: Check, outcome: Outcome): CheckResult {
+/**
+ * A check's outcome in words: its finding's status, summary, remedy and steps, from the catalogue.
+ * A step `on: 'node'` runs as root on `node`, the node diagnosed.
+ */
+export function render(check: Check, outcome: Outcome, node: string): CheckResult {
   const spec = check.findings[outcome.code];
   if (!spec) throw new Error(`${check.id} returned the finding "${outcome.code}", which its catalogue does not have`);
   const remedy = spec.remedy?.(outcome.args);
-  return { id: check.id as CheckId, status: spec.status, summary: spec.summary(outcome.args), evidence: outcome.evidence, ...(remedy ? { remedy } : {}) };
+  const steps = spec.steps?.(outcome.args)?.map((s) => ({ on: s.on === 'node' ? node : 'cluster', run: s.run }));
+  return {
+    id: check.id,
+    status: spec.status,
+    summary: spec.summary(outcome.args),
+    evidence: outcome.evidence,
+    ...(remedy ? { remedy } : {}),
+    ...(steps?.length ? { steps } : {}),
+    code: outcome.code,
+  };
 }
 
 /** One check on one node's facts, in words (for tests and tools; reports come from evaluateNode). */
 export function evaluateCheck(check: Check, facts: NodeFacts): CheckResult & Pick<Outcome, 'measures'> {
   const outcome = check.evaluate(facts);
-  return { ...render(check, outcome), ...(outcome.measures ? { measures: outcome.measures } : {}) };
+  return { ...render(check, outcome, facts.nodeName), ...(outcome.measures ? { measures: outcome.measures } : {}) };
 }
 
 /**
@@ -35,7 +48,7 @@ export function evaluateNodeMeasured(facts: NodeFacts, settled?: Map<string, Che
     if (known) return known;
     try {
       const outcome = check.evaluate(facts);
-      const result = render(check, outcome);
+      const result = render(check, outcome, facts.nodeName);
       if (outcome.measures || outcome.series) measures[check.id as CheckId] = { measures: outcome.measures, series: outcome.series };
       // An unknown says why: every needed fact that could not be gathered, with its reason.
       if (result.status === 'unknown') result.evidence = [...new Set([...result.evidence, ...unavailableEvidence(facts, check.needs)])];
@@ -85,7 +98,7 @@ export function assemble(node: string, checks: CheckResult[]): NodeReport {
   return nodeReport(node, checks, rootCause(checks)?.id);
 }
 
-// Causes before symptoms: each check's rank says where it sits (src/check.ts).
+// Causes before symptoms: each check's rank says where it sits (src/core/check.ts).
 const CAUSAL_ORDER = [...CHECKS].sort((a, b) => a.rank - b.rank).map((c) => c.id);
 
 /** The failing check that explains the others: the failure of lowest rank. */

@@ -1,8 +1,9 @@
-import { defineCheck, found, hostFactRemedy, unavailableEvidence } from '../check';
-import { cluesOf } from '../diagnosis/clues';
-import type { NodeFacts } from '../facts';
-import { cniAgent, nodeCni } from '../kube/cni';
+import { cniAgent, nodeCni } from '../cni/cni';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
+import type { NodeFacts } from '../core/facts';
+import { cluesOf } from '../kube/clues';
 import { cniAddress, containerEnv, internalIP, podReady, podRef } from '../kube/objects';
+import { hostFactRemedy } from '../remedy/agent';
 
 /** Per-peer series are capped: a mesh of thousands of peers would otherwise flood Prometheus. */
 export const MAX_PEER_SERIES = 256;

@@ -1,7 +1,8 @@
-import { defineCheck, found, hostFactRemedy, unavailableEvidence } from '../check';
-import type { NodeFacts } from '../facts';
-import { type SysctlFix, sysctlCommands, sysctlFix, sysctlSource } from '../host/sysctl';
-import { nodeCni } from '../kube/cni';
+import { nodeCni } from '../cni/cni';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
+import type { NodeFacts } from '../core/facts';
+import { hostFactRemedy } from '../remedy/agent';
+import { type SysctlFix, sysctlCommands, sysctlFix, sysctlSource } from '../remedy/sysctl';
 
 const CALL_IPTABLES = 'net.bridge.bridge-nf-call-iptables';
 // A file of our own: appending to or overwriting the host's k8s.conf could lose its other modules.

@@ -1,5 +1,5 @@
-import { defineCheck, found, unavailableEvidence } from '../check';
-import { allocatesNodeCidrs, KCM_MANIFEST, podNetworkClaims } from '../kube/cluster-network';
+import { allocatesNodeCidrs, KCM_MANIFEST, podNetworkClaims } from '../cni/cluster-network';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
 import { contains, parseCidr, sameCidr } from '../util/cidr';
 
 const findings = {
@@ -28,7 +28,7 @@ export const clusterCidr = defineCheck({
   question: 'Do controller-manager --allocate-node-cidrs/--cluster-cidr, kubeadm podSubnet, flannel net-conf Network and Calico IPPools agree?',
   column: 'CLUSTER-CIDR',
   rank: 40,
-  explains: ['pod-cidr-assigned', 'flannel-subnet-env'],
+  explains: ['pod-cidr-assigned', 'flannel-subnet-env', 'cni-ready'],
   needs: ['controllerManager', 'kubeadm', 'flannel'],
   seenBest: 'api',
   findings,

@@ -1,7 +1,7 @@
-import { defineCheck, found, unavailableEvidence } from '../check';
-import { cluesOf } from '../diagnosis/clues';
-import type { NodeFacts } from '../facts';
-import { type CniAgent, cniAgent, nodeCni } from '../kube/cni';
+import { type CniAgent, cniAgent, nodeCni } from '../cni/cni';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
+import type { NodeFacts } from '../core/facts';
+import { cluesOf } from '../kube/clues';
 import { networkNotReady, nodeCondition, ownerDaemonSet, podReady, podRef, podState } from '../kube/objects';
 
 interface Who {
@@ -89,6 +89,7 @@ export const cniReady = defineCheck({
   question: 'Is the CNI working: its agent pod Ready on this node, NetworkUnavailable false, the kubelet NetworkReady, a CNI config present?',
   column: 'CNI',
   rank: 90,
+  explains: ['kubelet-ready'],
   needs: ['node', 'pods', 'events', 'cniLogs', 'cniConfigFiles', 'ciliumHealth', 'apiEndpoints'],
   fetchWhen: {
     // A CNI explains its own crash in its log; other pods' sandbox failures, and Calico's readiness

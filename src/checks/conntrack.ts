@@ -1,6 +1,7 @@
-import { defineCheck, found, hostFactRemedy, unavailableEvidence } from '../check';
-import type { NodeFacts } from '../facts';
-import { type SysctlFix, sysctlCommands, sysctlFix } from '../host/sysctl';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
+import type { NodeFacts } from '../core/facts';
+import { hostFactRemedy } from '../remedy/agent';
+import { type SysctlFix, sysctlCommands, sysctlFix } from '../remedy/sysctl';
 
 const COUNT = 'net.netfilter.nf_conntrack_count';
 const MAX = 'net.netfilter.nf_conntrack_max';

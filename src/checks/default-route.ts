@@ -1,11 +1,12 @@
-import { defineCheck, found, hostFactRemedy, unavailableEvidence } from '../check';
-import { cluesOf } from '../diagnosis/clues';
-import type { NodeFacts } from '../facts';
+import { cniAgent } from '../cni/cni';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
+import type { NodeFacts } from '../core/facts';
 import { isVirtualLink, usableDefaultRoute, usableState } from '../host/network';
-import { cniAgent } from '../kube/cni';
+import { cluesOf } from '../kube/clues';
 import { internalIP, podReady } from '../kube/objects';
 import type { LinkConfig } from '../parsers/link-config';
 import { isDefaultRoute } from '../parsers/proc-net-route';
+import { hostFactRemedy } from '../remedy/agent';
 import { containsAddress, parseCidr } from '../util/cidr';
 
 /** The commands that bring `iface` up now and at every boot, for the tool that manages it. */
@@ -77,7 +78,7 @@ export const defaultRoute = defineCheck({
   question: 'Does the host have a default route on an interface that is up?',
   column: 'ROUTE',
   rank: 10,
-  explains: ['kubelet-ready', 'flannel-subnet-env', 'bgp-established', 'cni-ready'],
+  explains: ['cni-ready', 'flannel-subnet-env', 'bgp-established', 'kubelet-ready'],
   needs: ['routes', 'interfaces', 'linkConfig', 'node', 'cniLogs', 'agent'],
   // The CNI's log says "Unable to find default route" or "network is unreachable" only when it is not Ready.
   fetchWhen: { cniLogs: (f) => !!cniAgent(f.pods) && !podReady(cniAgent(f.pods)!.pod) },

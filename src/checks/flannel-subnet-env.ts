@@ -1,8 +1,9 @@
-import { defineCheck, found, hostFactRemedy, unavailableEvidence } from '../check';
-import { cluesOf } from '../diagnosis/clues';
+import { cniAgent, nodeCni } from '../cni/cni';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
 import { usableDefaultRoute } from '../host/network';
-import { cniAgent, nodeCni } from '../kube/cni';
+import { cluesOf } from '../kube/clues';
 import { podCIDRs, podReady, podRef } from '../kube/objects';
+import { hostFactRemedy } from '../remedy/agent';
 import { contains, parseCidr, sameCidr } from '../util/cidr';
 
 interface Missing {

@@ -16,9 +16,9 @@ import { swap } from './swap';
 
 export const CHECKS = [kubeletReady, cniReady, flannelSubnetEnv, bgpEstablished, swap, podCidrAssigned, defaultRoute, nodeAddress, clusterCidr, ipForward, bridgeNetfilter, conntrack, mtu] as const;
 
-export type CheckId = (typeof CHECKS)[number]['id'];
+export type KnownCheckId = (typeof CHECKS)[number]['id'];
 
-export const CHECK_IDS: readonly CheckId[] = CHECKS.map((c) => c.id);
+export const CHECK_IDS: readonly KnownCheckId[] = CHECKS.map((c) => c.id);
 
 /** Every sysctl a check reads: the agent reads these, and only these, under /proc/sys. */
 export const SYSCTLS: readonly string[] = [...new Set(CHECKS.flatMap((c) => ('sysctls' in c ? (c.sysctls ?? []) : [])))];

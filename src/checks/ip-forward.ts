@@ -1,7 +1,8 @@
-import { defineCheck, found, hostFactRemedy, unavailableEvidence } from '../check';
-import type { NodeFacts } from '../facts';
-import { type SysctlFix, sysctlCommands, sysctlFix, sysctlSource } from '../host/sysctl';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
+import type { NodeFacts } from '../core/facts';
 import { podCIDRs } from '../kube/objects';
+import { hostFactRemedy } from '../remedy/agent';
+import { type SysctlFix, sysctlCommands, sysctlFix, sysctlSource } from '../remedy/sysctl';
 
 const IPV4 = 'net.ipv4.ip_forward';
 const IPV6 = 'net.ipv6.conf.all.forwarding';

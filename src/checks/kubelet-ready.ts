@@ -1,4 +1,4 @@
-import { defineCheck, found, unavailableEvidence } from '../check';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
 import { networkNotReady, nodeCondition } from '../kube/objects';
 import { formatAge } from '../util/time';
 
@@ -42,7 +42,6 @@ export const kubeletReady = defineCheck({
   question: 'Is the kubelet running and posting status (Ready condition, heartbeat age)?',
   column: 'KUBELET',
   rank: 30,
-  explains: ['cni-ready'],
   needs: ['node', 'swaps', 'kubeletConfig'],
   seenBest: 'api',
   findings,

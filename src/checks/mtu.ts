@@ -1,9 +1,10 @@
-import { defineCheck, found, hostFactRemedy, unavailableEvidence } from '../check';
-import type { NodeFacts } from '../facts';
+import { type CniKind, nodeCni } from '../cni/cni';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
+import type { NodeFacts } from '../core/facts';
 import { usableDefaultRoute } from '../host/network';
-import { type CniKind, nodeCni } from '../kube/cni';
 import { containerEnv, internalIP } from '../kube/objects';
 import { isDefaultRoute } from '../parsers/proc-net-route';
+import { hostFactRemedy } from '../remedy/agent';
 import { containsAddress, parseCidr } from '../util/cidr';
 
 /** Bytes each encapsulation adds to a pod's packet on the wire (IPv4 underlay). */

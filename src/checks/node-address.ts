@@ -1,6 +1,6 @@
-import { defineCheck, found, unavailableEvidence } from '../check';
-import type { NodeFacts } from '../facts';
-import { nodeCni } from '../kube/cni';
+import { nodeCni } from '../cni/cni';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
+import type { NodeFacts } from '../core/facts';
 import { CALICO_IPV4_ADDRESS, cniAddress, containerEnv, internalIP, ownerDaemonSet } from '../kube/objects';
 import { peerIndex } from '../kube/peers';
 
@@ -63,7 +63,7 @@ export const nodeAddress = defineCheck({
   question: "Is the address the CNI chose (flannel public-ip, Calico IPv4Address) the node's InternalIP, and unique?",
   column: 'ADDRESS',
   rank: 60,
-  explains: ['bgp-established', 'flannel-subnet-env'],
+  explains: ['bgp-established'],
   needs: ['node', 'pods', 'peers'],
   // Other nodes are listed to see who else uses a suspicious address (not the InternalIP, or the
   // NAT address every Vagrant VM shares), and to name a peer for --iface-can-reach.

@@ -1,8 +1,8 @@
-import { defineCheck, found, unavailableEvidence } from '../check';
-import { cluesOf } from '../diagnosis/clues';
-import type { NodeFacts } from '../facts';
-import { allocatesNodeCidrs, KCM_MANIFEST, nodeCidrMaskSize, podNetworkClaims } from '../kube/cluster-network';
-import { nodeCni } from '../kube/cni';
+import { allocatesNodeCidrs, KCM_MANIFEST, nodeCidrMaskSize, podNetworkClaims } from '../cni/cluster-network';
+import { nodeCni } from '../cni/cni';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
+import type { NodeFacts } from '../core/facts';
+import { cluesOf } from '../kube/clues';
 import { podCIDRs } from '../kube/objects';
 import { peerIndex } from '../kube/peers';
 import { contains, firstFreeSubnet, parseCidr } from '../util/cidr';

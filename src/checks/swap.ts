@@ -1,6 +1,7 @@
-import { defineCheck, found, hostFactRemedy, unavailableEvidence } from '../check';
-import type { NodeFacts, SwapUnit } from '../facts';
+import { defineCheck, found, unavailableEvidence } from '../core/check';
+import type { NodeFacts, SwapUnit } from '../core/facts';
 import { nodeCondition } from '../kube/objects';
+import { hostFactRemedy } from '../remedy/agent';
 import { unitNameOfPath } from '../util/systemd';
 
 /** Comments out every active swap line of /etc/fstab, keeping a backup. */

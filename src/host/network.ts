@@ -1,4 +1,4 @@
-import type { HostFacts } from '../facts';
+import type { HostFacts } from '../core/facts';
 import { isDefaultRoute, type Route } from '../parsers/proc-net-route';
 
 // Virtual and tunnel links often report "unknown" while passing traffic.

@@ -1,4 +1,4 @@
-import type { PeerNode } from '../facts';
+import type { PeerNode } from '../core/facts';
 import { type Cidr, overlaps, parseCidr } from '../util/cidr';
 
 /**

@@ -1,4 +1,4 @@
-import { ParseError } from './parse-error';
+import { ParseError } from '../util/parse-error';
 
 /** What netcheck reads of a CNI network config (.conf or .conflist in /etc/cni/net.d). */
 export interface CniConfig {

@@ -1,5 +1,5 @@
 import yaml from 'js-yaml';
-import { ParseError } from './parse-error';
+import { ParseError } from '../util/parse-error';
 
 export interface KubeletSwapConfig {
   failSwapOn: boolean;

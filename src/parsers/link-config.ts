@@ -3,7 +3,7 @@
 // network-scripts (ifcfg), NetworkManager keyfiles, Debian's ifupdown and systemd-networkd, so a
 // remedy can name the exact command for the tool that owns the interface.
 import yaml from 'js-yaml';
-import { ParseError } from './parse-error';
+import { ParseError } from '../util/parse-error';
 
 export type LinkManager = 'netplan' | 'network-scripts' | 'NetworkManager' | 'ifupdown' | 'systemd-networkd';
 

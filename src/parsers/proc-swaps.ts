@@ -1,4 +1,4 @@
-import { ParseError } from './parse-error';
+import { ParseError } from '../util/parse-error';
 
 export interface SwapArea {
   filename: string;

@@ -1,5 +1,5 @@
 import { parseCidr } from '../util/cidr';
-import { ParseError } from './parse-error';
+import { ParseError } from '../util/parse-error';
 
 /** /run/flannel/subnet.env as flanneld writes it. */
 export interface SubnetEnv {

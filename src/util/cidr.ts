@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { ParseError } from '../parsers/parse-error';
+import { ParseError } from './parse-error';
 
 /** A CIDR block as a numeric range, so containment, overlap and free-subnet search are exact. */
 export interface Cidr {

@@ -2,8 +2,8 @@ import { CHECK_IDS } from '../../src/checks';
 import { clusterCidr } from '../../src/checks/cluster-cidr';
 import { nodeAddress } from '../../src/checks/node-address';
 import { podCidrAssigned } from '../../src/checks/pod-cidr-assigned';
+import type { ClusterFacts } from '../../src/core/facts';
 import { evaluateCheck, evaluateNode, mergeAgentReport } from '../../src/engine';
-import type { ClusterFacts } from '../../src/facts';
 import { cniPod, facts, healthyHost, node } from '../helpers/objects';
 
 const kcm = (flags: Record<string, string>): ClusterFacts['controllerManager'] => ({ flags, source: 'pod kube-system/kube-controller-manager-m1' });

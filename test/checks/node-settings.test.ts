@@ -3,8 +3,8 @@ import { bridgeNetfilter } from '../../src/checks/bridge-netfilter';
 import { conntrack } from '../../src/checks/conntrack';
 import { ipForward } from '../../src/checks/ip-forward';
 import { mtu } from '../../src/checks/mtu';
+import type { HostFacts } from '../../src/core/facts';
 import { evaluateCheck } from '../../src/engine';
-import type { HostFacts } from '../../src/facts';
 import { cniPod, facts, healthyHost, node } from '../helpers/objects';
 
 const flannel = (host: HostFacts, podCIDR = '10.244.1.0/24') => facts({ node: node({ podCIDR }), pods: [cniPod('flannel')], host });

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import type { NodeReport } from '../../src/model';
+import type { NodeReport } from '../../src/core/model';
 import { kubeconfigFor, ROOT, startAgent, startSim, tmpdir } from './harness';
 
 const HOSTS = path.join(ROOT, 'test/fixtures/hosts');
@@ -71,7 +71,7 @@ describe('faults around the agent', () => {
       const before = await cycles();
       await agent.waitFor('three more cycles', async () => (await cycles()) >= before + 3);
       await agent.waitFor('the watch error in the log', () => /node watch: .*refused/.test(agent.output()));
-      await new Promise((r) => setTimeout(r, 2500)); // retries go on behind the scenes
+      await agent.cycles(8); // retries go on behind the scenes, cycles too
       expect((await agent.get('/readyz')).status).toBe(200); // ready = fresh reports; the host checks still answer
       const report = (await (await agent.get('/checks')).json()) as NodeReport;
       expect(report.checks.find((c) => c.id === 'swap')!.status).toBe('ok');
@@ -88,13 +88,14 @@ describe('faults around the agent', () => {
 
   test('SIGTERM while a cycle waits on a BIRD that never answers: clean exit within 5 s', async () => {
     const socket = path.join(tmpdir(), 'bird.ctl');
-    const hanging = net.createServer(() => {}).listen(socket);
+    let connected!: () => void;
+    const waiting = new Promise<void>((r) => (connected = r));
+    const hanging = net.createServer(() => connected()).listen(socket);
     const agent = await startAgent(['--node-name', 'n1', '--host-root', path.join(HOSTS, 'healthy-calico'), '--bird-socket', socket, '--interval', '100ms', '--fact-timeout', '30s'], {
       env: { KUBECONFIG: '/nonexistent' },
     });
     try {
-      await agent.waitFor('a cycle waiting on BIRD', () => /netcheck agent started/.test(agent.output()));
-      await new Promise((r) => setTimeout(r, 300));
+      await waiting; // a cycle is now waiting on a BIRD that never answers
       const { code, ms } = await agent.stop('SIGTERM');
       expect(code).toBe(0);
       expect(ms).toBeLessThan(5000);

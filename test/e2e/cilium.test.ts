@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { NodeReport } from '../../src/model';
+import type { NodeReport } from '../../src/core/model';
 import { type AgentProcess, kubeconfigFor, kubectlNetcheck, ROOT, type Sim, startAgent, startSim, tmpdir } from './harness';
 
 let sim: Sim;

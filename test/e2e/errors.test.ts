@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CHECKS } from '../../src/checks';
-import type { NodeReport } from '../../src/model';
+import type { NodeReport } from '../../src/core/model';
 import { kubeconfigFor, kubectlNetcheck, PLUGIN_DIR, ROOT, type Sim, startSim, tmpdir } from './harness';
 
 /** One line on stderr, nothing on stdout, exit 1: what every failed run must look like. */

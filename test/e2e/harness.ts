@@ -189,6 +189,8 @@ export interface AgentProcess {
   /** The value of the first sample whose "name{labels}" starts with `prefix`. */
   sample(prefix: string): Promise<number | undefined>;
   waitFor(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs?: number): Promise<void>;
+  /** Waits until `n` more check cycles have finished (netcheck_cycles_total): time measured in the agent's own work. */
+  cycles(n: number): Promise<void>;
   /** Peak resident memory so far (VmHWM), in MiB. */
   peakRssMiB(): number;
   rssMiB(): number;
@@ -224,8 +226,48 @@ export interface AgentOptions {
   gid?: number;
 }
 
+/**
+ * A copy of a file or folder that any user can read, for a process run as another uid: a clone in a
+ * private (0700) directory, as `mktemp -d` and many home directories are, is closed to uid 65532.
+ */
+const readableCopies: string[] = [];
+process.once('exit', () => {
+  for (const d of readableCopies) fs.rmSync(d, { recursive: true, force: true });
+});
+
+export function readableCopy(source: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netcheck-readable-'));
+  readableCopies.push(dir);
+  fs.chmodSync(dir, 0o755);
+  const target = path.join(dir, path.basename(source));
+  fs.cpSync(source, target, { recursive: true });
+  const open = (p: string) => {
+    const st = fs.statSync(p);
+    fs.chmodSync(p, st.isDirectory() ? 0o755 : (st.mode & 0o777) | 0o444);
+    if (st.isDirectory()) for (const e of fs.readdirSync(p)) open(path.join(p, e));
+  };
+  open(target);
+  return target;
+}
+
+/** dist/*.mjs (the agent and the chunks it imports), copied where another uid can read them. */
+let readableDist: string | undefined;
+function readableBundle(): string {
+  if (readableDist) return readableDist;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netcheck-readable-'));
+  readableCopies.push(dir);
+  fs.chmodSync(dir, 0o755);
+  for (const f of fs.readdirSync(path.join(ROOT, 'dist')).filter((n) => n.endsWith('.mjs'))) {
+    fs.copyFileSync(path.join(ROOT, 'dist', f), path.join(dir, f));
+    fs.chmodSync(path.join(dir, f), 0o644);
+  }
+  readableDist = dir;
+  return dir;
+}
+
 export async function startAgent(args: string[], opts: AgentOptions = {}): Promise<AgentProcess> {
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), path.join(ROOT, 'dist/exporter.mjs'), '--address', '127.0.0.1', '--port', '0', ...args], {
+  const bundle = opts.uid === undefined ? path.join(ROOT, 'dist/exporter.mjs') : path.join(readableBundle(), 'exporter.mjs');
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), bundle, '--address', '127.0.0.1', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
     uid: opts.uid,
@@ -268,6 +310,11 @@ export async function startAgent(args: string[], opts: AgentOptions = {}): Promi
         if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs / 1000}s; the agent printed:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));
       }
+    },
+    async cycles(n) {
+      const count = async () => (await agent.sample('netcheck_cycles_total{')) ?? 0;
+      const target = (await count()) + n;
+      await agent.waitFor(`${n} more check cycles`, async () => (await count()) >= target);
     },
     peakRssMiB: () => status(child.pid!, 'VmHWM'),
     rssMiB: () => status(child.pid!, 'VmRSS'),

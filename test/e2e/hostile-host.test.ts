@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { NodeReport } from '../../src/model';
+import type { NodeReport } from '../../src/core/model';
 import { type AgentProcess, IMAGE_NODE_FLAGS, ROOT, type Sim, startAgent, startSim, tmpdir } from './harness';
 
 const HOSTS = path.join(ROOT, 'test/fixtures/hosts');

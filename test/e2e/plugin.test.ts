@@ -1,4 +1,4 @@
-import type { ClusterReport, NodeReport } from '../../src/model';
+import type { ClusterReport, NodeReport } from '../../src/core/model';
 import { kubectl, kubectlNetcheck, type Sim, startSim } from './harness';
 
 const statusOf = (report: NodeReport, id: string) => report.checks.find((c) => c.id === id)!;

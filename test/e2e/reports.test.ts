@@ -3,7 +3,7 @@
 // never pods/proxy. The admission policy deploy/ ships is evaluated on every write.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ClusterReport, NodeReport } from '../../src/model';
+import type { ClusterReport, NodeReport } from '../../src/core/model';
 import {
   type AgentProcess,
   agentOn,
@@ -216,7 +216,7 @@ describe('when reports cannot be had', () => {
     const agent = await agentOn(sim, 'n02', 'nic-down');
     try {
       await agent.waitFor('the missing CRD in the log', () => /NodeReport CRD \(nodereports\.netcheck\.io\) is not installed/.test(agent.output()));
-      await new Promise((r) => setTimeout(r, 1000));
+      await agent.cycles(5); // five more cycles, each of which could have logged it again
       expect(agent.output().match(/is not installed, so this node's report is not published/g)).toHaveLength(1);
       expect(await agent.sample('netcheck_default_route_present{')).toBe(0);
       expect(await agent.sample('netcheck_report_writes_total{node="n02",result="error"}')).toBeGreaterThanOrEqual(1);
@@ -236,7 +236,7 @@ describe('when reports cannot be had', () => {
     const agent = await agentOn(sim, 'n02', 'nic-down');
     try {
       await agent.waitFor('the refusal in the log', () => /not allowed to write nodereport n02: .*cannot patch resource \\"nodereports\\"/.test(agent.output()));
-      await new Promise((r) => setTimeout(r, 1000));
+      await agent.cycles(5);
       expect(agent.output().match(/not allowed to write nodereport/g)).toHaveLength(1);
       expect((await agent.get('/healthz')).status).toBe(200);
     } finally {

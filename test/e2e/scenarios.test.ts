@@ -5,7 +5,7 @@
 // loaded, masking a unit it does not name).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CheckResult, ClusterReport, NodeReport } from '../../src/model';
+import type { CheckResult, ClusterReport, NodeReport } from '../../src/core/model';
 import { CLUSTERS, golden as goldenFile, HOSTS, kubectlNetcheck, startAgent, startSim, withoutClock } from './harness';
 
 const ages = withoutClock;

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { Agent } from '../../exporter/agent';
 import { buildApp } from '../../exporter/app';
 import { CHECK_FAMILIES } from '../../exporter/metrics';
-import type { NodeFacts } from '../../src/facts';
-import type { NodeReport } from '../../src/model';
+import type { NodeFacts } from '../../src/core/facts';
+import type { NodeReport } from '../../src/core/model';
 import { testAgent } from '../helpers/agent';
 import { cniPod, node } from '../helpers/objects';
 
@@ -179,12 +179,14 @@ describe('never silent', () => {
     let running = 0;
     let most = 0;
     const starts: number[] = [];
+    let fifth!: () => void;
+    const fifthStart = new Promise<void>((r) => (fifth = r));
     const agent = new Agent({
       nodeName: 'n1',
       intervalMs: 100,
       cycleTimeoutMs: 1000,
       readHost: async () => {
-        starts.push(Date.now());
+        if (starts.push(Date.now()) === 5) fifth();
         most = Math.max(most, ++running);
         await new Promise((r) => setTimeout(r, 150)); // each cycle runs longer than the interval
         running--;
@@ -194,7 +196,7 @@ describe('never silent', () => {
       log: () => {},
     });
     agent.start();
-    await new Promise((r) => setTimeout(r, 1000));
+    await fifthStart;
     await agent.stop();
     expect(most).toBe(1);
     expect(starts.length).toBeGreaterThanOrEqual(4);

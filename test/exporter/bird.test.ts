@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { NodeReport } from '../../src/model';
-import { type AgentProcess, startAgent } from '../e2e/harness';
+import type { NodeReport } from '../../src/core/model';
+import { type AgentProcess, readableCopy, startAgent } from '../e2e/harness';
 import { hostFacts, testAgent } from '../helpers/agent';
 import { BirdMesh } from '../helpers/bird';
 import { cniPod, node } from '../helpers/objects';
@@ -82,7 +82,8 @@ test("as the DaemonSet runs it (uid 65532), BIRD's 0660 root:root socket is refu
   fs.chmodSync(mesh.dir, 0o755); // mkdtemp makes it 0700: let the non-root agent reach the socket
   const socket = mesh.socket(2);
   expect(fs.statSync(socket).mode & 0o777).toBe(0o660);
-  const args = ['--node-name', 'k8smaster2', '--host-root', path.join(__dirname, '../fixtures/hosts/healthy-calico'), '--bird-socket', socket, '--interval', '200ms'];
+  // The agent runs as another uid: it gets copies it can read wherever the clone lives (0700 too).
+  const args = ['--node-name', 'k8smaster2', '--host-root', readableCopy(path.join(__dirname, '../fixtures/hosts/healthy-calico')), '--bird-socket', socket, '--interval', '200ms'];
   const bgp = async (agent: AgentProcess) => {
     await agent.waitFor('the first report', async () => (await agent.get('/readyz')).ok);
     return ((await (await agent.get('/checks')).json()) as NodeReport).checks.find((c) => c.id === 'bgp-established')!;

@@ -2,9 +2,9 @@
 import { Agent } from '../../exporter/agent';
 import { buildApp } from '../../exporter/app';
 import { SYSCTLS } from '../../src/checks';
-import type { NodeFacts } from '../../src/facts';
+import type { NodeFacts } from '../../src/core/facts';
+import { type HostRead, readHostFacts } from '../../src/host/readers';
 import { HostRoot } from '../../src/host/root';
-import { type HostRead, readHostFacts } from '../../src/sources/host';
 
 export interface TestHostOptions {
   birdSocket?: string;

@@ -1,6 +1,6 @@
 // Builders for the Kubernetes objects and facts the check unit tests evaluate.
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
-import type { ClusterFacts, HostFacts, NodeFacts } from '../../src/facts';
+import type { ClusterFacts, HostFacts, NodeFacts } from '../../src/core/facts';
 
 export const NOW = Date.parse('2026-11-23T12:00:00Z');
 export const ago = (seconds: number) => new Date(NOW - seconds * 1000);

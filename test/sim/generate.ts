@@ -1,6 +1,6 @@
+import type { CheckResult } from '../../src/core/model';
 import { assemble } from '../../src/engine';
-import type { CheckResult } from '../../src/model';
-import { nodeReportCrd, reportObject } from '../../src/report-resource';
+import { nodeReportCrd, reportObject } from '../../src/report/resource';
 import type { Store } from './store';
 
 /** What a healthy agent on a generated node reports; every 500th node has swap turned back on. */

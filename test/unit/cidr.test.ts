@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { ParseError } from '../../src/parsers/parse-error';
 import { contains, firstFreeSubnet, overlaps, parseCidr } from '../../src/util/cidr';
+import { ParseError } from '../../src/util/parse-error';
 
 describe('CIDR arithmetic', () => {
   test('containment and overlap', () => {

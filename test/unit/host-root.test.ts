@@ -67,25 +67,32 @@ describe('HostRoot resolves paths the way a chroot would', () => {
     expect(await host.list('nope', 5)).toBeNull();
   });
 
-  test('whatever the symlinks, the path opened is inside the root', async () => {
+  test('whatever the symlinks, nothing outside the root is ever read', async () => {
+    // Judged by what is read, not by the path the resolver reports: a resolver that let the OS
+    // follow symlinks would report an inside path and still open the outside file through it.
     const { root, outside } = tree();
     const host = await HostRoot.open(root);
-    const realRoot = fs.realpathSync(root);
     const part = fc.constantFrom('etc', 'proc', 'self', 'net', '..', '.', 'l1', 'l2', 'secret', outside.slice(1));
     const target = fc.oneof(
       fc.array(part, { minLength: 1, maxLength: 6 }).map((p) => p.join('/')),
       fc.array(part, { minLength: 1, maxLength: 6 }).map((p) => `/${p.join('/')}`),
+      fc.constant(path.join(outside, 'secret')),
+      fc.constant(outside),
     );
     let n = 0;
+    let readOutside = 0;
     await fc.assert(
       fc.asyncProperty(target, target, fc.array(part, { minLength: 1, maxLength: 8 }), async (t1, t2, query) => {
         const dir = path.join(root, 'etc', `case${n++}`);
         fs.mkdirSync(dir);
         fs.symlinkSync(t1, path.join(dir, 'l1'));
         fs.symlinkSync(t2, path.join(dir, 'l2'));
-        const rel = ['etc', path.basename(dir), ...query].join('/');
-        const resolved = await host.resolve(rel).catch(() => undefined);
-        return resolved === undefined || resolved.real === realRoot || resolved.real.startsWith(realRoot + path.sep);
+        for (const rel of [['etc', path.basename(dir), ...query].join('/'), `etc/${path.basename(dir)}/l1`, `etc/${path.basename(dir)}/l2/secret`]) {
+          const text = await host.readText(rel, 1024).catch(() => null);
+          if (text === 'outside\n') readOutside++;
+          if (text !== null && text !== 'inside\n' && !text.startsWith('Iface')) return false;
+        }
+        return readOutside === 0;
       }),
       { numRuns: 300 },
     );

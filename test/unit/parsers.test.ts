@@ -9,12 +9,12 @@ import { parseFlannelNetConf } from '../../src/parsers/flannel-net-conf';
 import { parseFstabSwaps } from '../../src/parsers/fstab';
 import { parseKubeadmClusterConfiguration } from '../../src/parsers/kubeadm-config';
 import { parseKubeletConfig } from '../../src/parsers/kubelet-config';
-import { ParseError } from '../../src/parsers/parse-error';
 import { isDefaultRoute, parseProcNetRoute } from '../../src/parsers/proc-net-route';
 import { parseProcSwaps } from '../../src/parsers/proc-swaps';
 import { formatSubnetEnv, parseSubnetEnv } from '../../src/parsers/subnet-env';
 import { parseModulesLoad, parseSysctlConf } from '../../src/parsers/sysctl-conf';
 import { parseCidr } from '../../src/util/cidr';
+import { ParseError } from '../../src/util/parse-error';
 
 const bird = (name: string) => fs.readFileSync(path.join(__dirname, '../fixtures/bird', name), 'utf8');
 

@@ -1,5 +1,5 @@
 // Which requests go through HTTPS_PROXY: Go's golang.org/x/net/http/httpproxy rules, which kubectl follows.
-import { chooseProxy, useProxy } from '../../src/sources/proxy';
+import { chooseProxy, useProxy } from '../../src/kubeapi/proxy';
 
 const direct = (server: string, noProxy: string) => !useProxy(new URL(server), noProxy);
 

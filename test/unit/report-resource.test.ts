@@ -5,9 +5,9 @@ import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import yaml from 'js-yaml';
 import { fingerprint } from '../../exporter/publisher';
+import type { NodeFacts } from '../../src/core/facts';
 import { evaluateNode } from '../../src/engine';
-import type { NodeFacts } from '../../src/facts';
-import { readReportObject, reportObject } from '../../src/report-resource';
+import { readReportObject, reportObject } from '../../src/report/resource';
 import { cniPod, event, facts, healthyHost, NOW, node } from '../helpers/objects';
 
 const crd = yaml.load(fs.readFileSync(path.join(__dirname, '../../deploy/base/nodereport-crd.yaml'), 'utf8')) as any;

@@ -1,9 +1,10 @@
 // Where the kubelet's config file is on this host. kubeadm puts it at /var/lib/kubelet/config.yaml,
 // but k0s, RKE2, microk8s and hand-built nodes put it elsewhere; the kubelet's own command line
 // (--config) is the authority, read from /proc under the host root like any other host file.
-import type { HostRoot } from '../host/root';
+
 import { parseCommandFlags } from '../parsers/command-flags';
-import { HOST_DIR_LIMITS, HOST_FILE_LIMITS, KUBEADM_KUBELET_CONFIG } from './host';
+import { HOST_DIR_LIMITS, HOST_FILE_LIMITS, KUBEADM_KUBELET_CONFIG } from './readers';
+import type { HostRoot } from './root';
 
 /** Looked up again this often, and whenever the file it named has gone. */
 const RESCAN_MS = 10 * 60_000;

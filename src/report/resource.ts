@@ -2,16 +2,13 @@
 // One object per node, named after it, cluster-scoped; the report is its status. The CRD in
 // deploy/base is generated from this file (make generate), so the schema the API server enforces,
 // the bounds the agent clips to and the reader the plugin uses cannot drift apart.
-import { type CheckResult, type NodeReport, nodeReport, STATUSES, type Status } from './model';
-import { VERSION as NETCHECK_VERSION } from './version';
+import { type CheckResult, type NodeReport, nodeReport, STATUSES, type Status } from '../core/model';
 
 export const GROUP = 'netcheck.io';
 export const VERSION = 'v1alpha1';
 export const KIND = 'NodeReport';
 export const PLURAL = 'nodereports';
 export const API_VERSION = `${GROUP}/${VERSION}`;
-/** The agent as a remote kustomization pinned to this release: it works outside a checkout. */
-export const INSTALL_AGENT = `kubectl apply -k 'https://github.com/netcheck/netcheck//deploy?ref=v${NETCHECK_VERSION === 'dev' ? '0.1.0' : NETCHECK_VERSION}'`;
 
 /** The field manager of the agent's server-side applies. */
 export const FIELD_MANAGER = 'netcheck-agent';
@@ -66,6 +63,7 @@ export const STATUS_SCHEMA = {
           summary: str(BOUNDS.text, { description: 'One line a person reads first.' }),
           evidence: { type: 'array', maxItems: BOUNDS.evidence, items: str(BOUNDS.text), description: 'Each fact that led here, with where it came from.' },
           remedy: str(BOUNDS.remedy, { description: 'What to do, with the exact command where one exists.' }),
+          code: str(64, { pattern: '^[A-Za-z][A-Za-z0-9]*$', description: "The finding's code in the check's catalogue." }),
         },
       },
     },
@@ -124,6 +122,7 @@ export function reportObject(
     summary: clipText(c.summary, BOUNDS.text),
     evidence: c.evidence.slice(0, BOUNDS.evidence).map((e) => clipText(e, BOUNDS.text)),
     ...(c.remedy ? { remedy: clipText(c.remedy, BOUNDS.remedy) } : {}),
+    ...(c.code ? { code: c.code } : {}),
   }));
   return {
     apiVersion: API_VERSION,
@@ -173,6 +172,7 @@ export function readReportObject(obj: unknown, name: string): PublishedReport {
       summary: c.summary,
       evidence: Array.isArray(c.evidence) ? c.evidence.filter((e): e is string => typeof e === 'string') : [],
       ...(typeof c.remedy === 'string' ? { remedy: c.remedy } : {}),
+      ...(typeof c.code === 'string' ? { code: c.code } : {}),
     };
   });
   const seconds = (v: unknown, fallback: number) => (typeof v === 'number' && v > 0 ? v : fallback);

@@ -1,14 +1,9 @@
 import http from 'node:http';
+import type { CiliumHealth } from '../parsers/cilium-health';
+
+export type { CiliumHealth };
 
 export const MAX_CILIUM_REPLY_BYTES = 1024 * 1024;
-
-export interface CiliumHealth {
-  /** The agent's own state: Ok, Warning, Failure, Disabled. */
-  state: string;
-  message?: string;
-  /** Its connection to the API server, as it sees it. */
-  kubernetes?: { state: string; message?: string };
-}
 
 /**
  * Asks cilium-agent for its health over its API socket (GET /v1/healthz, as `cilium-dbg status

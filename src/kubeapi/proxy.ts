@@ -6,6 +6,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { containsAddress, parseCidr } from '../util/cidr';
 
 export interface ProxyRoute {
   url: URL;
@@ -90,19 +91,13 @@ function isLoopback(ip: string): boolean {
 }
 
 function sameIp(a: string, b: string): boolean {
-  const list = new net.BlockList();
-  list.addAddress(b, net.isIPv6(b) ? 'ipv6' : 'ipv4');
-  return list.check(a, net.isIPv6(a) ? 'ipv6' : 'ipv4');
+  return inCidr(a, `${b}/${net.isIPv6(b) ? 128 : 32}`);
 }
 
+/** Go's httpproxy: an IP entry in NO_PROXY with a prefix matches the addresses inside it. */
 function inCidr(ip: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/');
-  const family = net.isIPv6(base) ? 'ipv6' : net.isIPv4(base) ? 'ipv4' : undefined;
-  if (!family || !/^\d+$/.test(bits ?? '')) return false;
-  const list = new net.BlockList();
   try {
-    list.addSubnet(base, Number(bits), family);
-    return list.check(ip, net.isIPv6(ip) ? 'ipv6' : 'ipv4');
+    return containsAddress(parseCidr(cidr), ip);
   } catch {
     return false;
   }

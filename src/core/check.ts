@@ -5,7 +5,6 @@
 // gauges, alert rules and their tests, dashboards, docs) is derived from the registry.
 import type { FactKey, NodeFacts } from './facts';
 import type { Status } from './model';
-import { INSTALL_AGENT } from './report-resource';
 
 /** A finding a check can make: its status and its wording, templated on the values it names. */
 // biome-ignore lint/suspicious/noExplicitAny: a catalogue holds findings of different argument types; found() checks each call against its own
@@ -14,6 +13,19 @@ export interface FindingSpec<A = any> {
   summary: (args: A) => string;
   /** What to do, pasteable: every name filled in from `args`, or the command that finds it first. */
   remedy?: (args: A) => string | undefined;
+  /**
+   * The remedy's commands, one per step, in order: `on: 'node'` runs as root on the node diagnosed,
+   * `on: 'cluster'` with kubectl from a workstation. Every value from the host or a report enters a
+   * command through shq() (src/remedy/shell.ts); a step that reaches beyond this node says so in the
+   * remedy text.
+   */
+  steps?: (args: A) => FindingStep[] | undefined;
+}
+
+/** A step as a finding declares it; the engine fills in the node's name. */
+export interface FindingStep {
+  on: 'node' | 'cluster';
+  run: string;
 }
 
 export type Catalogue = Record<string, FindingSpec>;
@@ -100,9 +112,8 @@ export interface Check<Id extends string = string, C extends Catalogue = Catalog
    */
   rank: number;
   /**
-   * The checks whose failure this check's failure explains on the same node (a missing default
-   * route explains a missing subnet.env and a CNI that is not ready). Alertmanager inhibitions are
-   * built from these links (alerts/mixin.ts), cause to effect, on the same node only.
+   * The causal links: the checks (same node) whose failure this check's failure explains, e.g.
+   * default-route explains cni-ready. Root causes and the alerts' inhibitions are built on these.
    */
   explains?: readonly string[];
   needs: readonly FactKey[];
@@ -131,14 +142,4 @@ export function found<C extends Catalogue, K extends keyof C & string>(_findings
 /** Lines saying which needed facts could not be gathered, and why. */
 export function unavailableEvidence(facts: NodeFacts, keys: readonly FactKey[]): string[] {
   return keys.flatMap((k) => (facts.unavailable[k] ? [`${k}: ${facts.unavailable[k]}`] : []));
-}
-
-/**
- * What to do when a fact only the host has is missing. Seen from the API: about the agent (install
- * it only when no agent pod exists; otherwise its pod, its logs, its report's age). On the agent
- * itself: the evidence names the file or socket and why it could not be read.
- */
-export function hostFactRemedy(facts: NodeFacts): string | undefined {
-  if (facts.host) return undefined;
-  return facts.agentRemedy ?? `This is only visible on the host: install the netcheck agent (${INSTALL_AGENT}) and run again.`;
 }

@@ -2,7 +2,7 @@
 // how to list its pods cluster-wide, and what it is made of (a Linux bridge, an overlay). Adding a
 // CNI is adding a row.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { NodeFacts } from '../facts';
+import type { NodeFacts } from '../core/facts';
 
 export type CniKind = 'flannel' | 'calico' | 'cilium' | 'other';
 

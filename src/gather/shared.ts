@@ -1,8 +1,8 @@
 // Small pieces every API fact source uses.
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
-import type { FactKey, NodeFacts, PeerNode } from '../../facts';
-import { cniAddress, internalIP, podCIDRs } from '../../kube/objects';
-import { type KubeClient, withQuery } from '../kube-client';
+import type { FactKey, NodeFacts, PeerNode } from '../core/facts';
+import { cniAddress, internalIP, podCIDRs } from '../kube/objects';
+import { type KubeClient, withQuery } from '../kubeapi/kube-client';
 
 const LOG_TAIL_LINES = 40;
 

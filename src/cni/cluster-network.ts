@@ -1,4 +1,4 @@
-import type { ClusterFacts } from '../facts';
+import type { ClusterFacts } from '../core/facts';
 
 export interface CidrClaim {
   who: string; // "kube-controller-manager --cluster-cidr"

@@ -1,12 +1,12 @@
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
-import type { BgpSession } from './parsers/bird';
-import type { CniConfig } from './parsers/cni-config';
-import type { KubeletSwapConfig } from './parsers/kubelet-config';
-import type { LinkConfig } from './parsers/link-config';
-import type { Route } from './parsers/proc-net-route';
-import type { SwapArea } from './parsers/proc-swaps';
-import type { SubnetEnv } from './parsers/subnet-env';
-import type { CiliumHealth } from './sources/cilium-client';
+import type { BgpSession } from '../parsers/bird';
+import type { CiliumHealth } from '../parsers/cilium-health';
+import type { CniConfig } from '../parsers/cni-config';
+import type { KubeletSwapConfig } from '../parsers/kubelet-config';
+import type { LinkConfig } from '../parsers/link-config';
+import type { Route } from '../parsers/proc-net-route';
+import type { SwapArea } from '../parsers/proc-swaps';
+import type { SubnetEnv } from '../parsers/subnet-env';
 
 /**
  * Everything a check may look at for one node. Each part is optional: the plugin gathers API

@@ -3,10 +3,8 @@
 export const STATUSES = ['ok', 'warn', 'fail', 'unknown', 'skip'] as const;
 export type Status = (typeof STATUSES)[number];
 
-/** The id of a check in the registry (src/checks/index.ts). */
-export type { CheckId } from './checks';
-
-import type { CheckId } from './checks';
+/** The id of a check: one of the registry's (src/checks/index.ts CHECK_IDS), stable across releases. */
+export type CheckId = string;
 
 export interface CheckResult {
   id: CheckId;
@@ -17,6 +15,19 @@ export interface CheckResult {
   evidence: string[];
   /** What to do, with the exact command where one exists. */
   remedy?: string;
+  /** The commands of the remedy, each one pasteable line, and where it runs. */
+  steps?: Step[];
+  /** The finding, from the check's catalogue (stable): what a NodeReport carries instead of prose. */
+  code?: string;
+}
+
+/**
+ * One command of a remedy: `on` is a node name ("as root on that node") or `cluster` ("with
+ * kubectl, from a workstation"). Every value from outside in `run` went through shq().
+ */
+export interface Step {
+  on: string;
+  run: string;
 }
 
 export interface NodeReport {

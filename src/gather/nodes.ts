@@ -2,11 +2,11 @@
 // pods and reports in one list each, never a list of all pods; events once and CNI logs per node
 // only where a check says it would use them.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { CHECKS } from '../../checks';
-import { buildFacts, type NodeFacts, wantedFacts } from '../../facts';
-import { CNI_POD_SELECTORS, cniAgent } from '../../kube/cni';
-import type { KubeClient } from '../kube-client';
-import { AGENT_LABEL, agentView, readNodeReports } from '../reports';
+import { CHECKS } from '../checks';
+import { CNI_POD_SELECTORS, cniAgent } from '../cni/cni';
+import { buildFacts, type NodeFacts, wantedFacts } from '../core/facts';
+import type { KubeClient } from '../kubeapi/kube-client';
+import { AGENT_LABEL, agentView, readNodeReports } from '../report/agents';
 import { gatherCluster, readControllerManager } from './cluster';
 import { type AgentOptions, type GatheredNode, NO_AGENT, withAgent } from './node';
 import { apiEndpoints, attempt, cniLog, eventsAbout, mapLimit, peerOf, warningEvents } from './shared';

@@ -1,8 +1,8 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import type { ClusterFacts, NodeFacts } from '../facts';
-import { cniAgent } from '../kube/cni';
-import { gatherCluster } from './kube/cluster';
-import { type KubeClient, withQuery } from './kube-client';
+import { cniAgent } from '../cni/cni';
+import type { ClusterFacts, NodeFacts } from '../core/facts';
+import { type KubeClient, withQuery } from '../kubeapi/kube-client';
+import { gatherCluster } from './cluster';
 
 interface Listed<T> {
   items: T[];

@@ -2,9 +2,7 @@
 // with a byte cap sized to the file and a deadline, each failing on its own: one unreadable or
 // hanging file leaves that fact unavailable (with the reason) and the others intact.
 import { lstat } from 'node:fs/promises';
-import type { FactKey, HostFacts, SwapUnit } from '../facts';
-import { isVirtualLink } from '../host/network';
-import { HostFileError, type HostRoot } from '../host/root';
+import type { FactKey, HostFacts, SwapUnit } from '../core/facts';
 import { parseBirdProtocols } from '../parsers/bird';
 import { parseCniConfig } from '../parsers/cni-config';
 import { parseFstabSwaps } from '../parsers/fstab';
@@ -14,10 +12,12 @@ import { parseProcNetRoute } from '../parsers/proc-net-route';
 import { parseProcSwaps } from '../parsers/proc-swaps';
 import { parseSubnetEnv } from '../parsers/subnet-env';
 import { parseModulesLoad, parseSysctlConf } from '../parsers/sysctl-conf';
+import { birdCommand } from '../sockets/bird-client';
+import { ciliumHealthz } from '../sockets/cilium-client';
 import { withDeadline } from '../util/deadline';
 import { swapUnitWhat } from '../util/systemd';
-import { birdCommand } from './bird-client';
-import { ciliumHealthz } from './cilium-client';
+import { isVirtualLink } from './network';
+import { HostFileError, type HostRoot } from './root';
 
 /** Byte caps, sized to what each file holds on a busy node, with room to spare. */
 export const HOST_FILE_LIMITS = {

@@ -2,11 +2,12 @@
 // Whether a report can be used, and if not why and what to do, is decided here, so every check
 // that needs the host says the same thing.
 import type { V1Pod } from '@kubernetes/client-node';
+import type { NodeReport } from '../core/model';
 import { podReady, podState } from '../kube/objects';
-import type { NodeReport } from '../model';
-import { GROUP, INSTALL_AGENT, PLURAL, type PublishedReport, readReportObject, VERSION } from '../report-resource';
+import { type KubeClient, KubeError } from '../kubeapi/kube-client';
+import { INSTALL_AGENT } from '../remedy/agent';
 import { formatAge } from '../util/time';
-import { type KubeClient, KubeError } from './kube-client';
+import { GROUP, PLURAL, type PublishedReport, readReportObject, VERSION } from './resource';
 
 export const AGENT_LABEL = 'app.kubernetes.io/name=netcheck-agent';
 export const REPORTS_PATH = `/apis/${GROUP}/${VERSION}/${PLURAL}`;

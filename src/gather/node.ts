@@ -3,12 +3,12 @@
 // whichever costly facts (events, the CNI's log, other nodes) a check says it would use, given the
 // first round.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { CHECKS } from '../../checks';
-import { buildFacts, type NodeFacts, wantedFacts } from '../../facts';
-import { cniAgent } from '../../kube/cni';
-import type { NodeReport } from '../../model';
-import { type KubeClient, KubeError, withQuery } from '../kube-client';
-import { type AgentView, agentView, isAgentPod, readNodeReport } from '../reports';
+import { CHECKS } from '../checks';
+import { cniAgent } from '../cni/cni';
+import { buildFacts, type NodeFacts, wantedFacts } from '../core/facts';
+import type { NodeReport } from '../core/model';
+import { type KubeClient, KubeError, withQuery } from '../kubeapi/kube-client';
+import { type AgentView, agentView, isAgentPod, readNodeReport } from '../report/agents';
 import { gatherCluster, readControllerManager } from './cluster';
 import { apiEndpoints, attempt, cniLog, eventsAbout, peerOf, warningEvents } from './shared';
 

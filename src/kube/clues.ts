@@ -1,5 +1,5 @@
 // Root-cause signatures read from CNI logs and events: the lines the seed incidents turned on.
-import type { NodeFacts } from '../facts';
+import type { NodeFacts } from '../core/facts';
 import { bgpPeersNotEstablished } from '../parsers/calico-readiness';
 
 export interface Clues {

@@ -1,5 +1,5 @@
 // Setting a sysctl now and keeping it across reboots, from what the host's sysctl.d files say.
-import type { HostFacts } from '../facts';
+import type { HostFacts } from '../core/facts';
 
 export interface SysctlFix {
   key: string;

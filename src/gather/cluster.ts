@@ -2,13 +2,13 @@
 // ClusterConfiguration, flannel's net-conf.json, Calico's default pool. Read by the plugin for each
 // run, and by the agent every ten minutes.
 import type { V1ConfigMap, V1Pod } from '@kubernetes/client-node';
-import type { ClusterFacts, NodeFacts } from '../../facts';
-import { cniAgent } from '../../kube/cni';
-import { containerArgv, containerEnv } from '../../kube/objects';
-import { parseCommandFlags } from '../../parsers/command-flags';
-import { parseFlannelNetConf } from '../../parsers/flannel-net-conf';
-import { parseKubeadmClusterConfiguration } from '../../parsers/kubeadm-config';
-import { type KubeClient, withQuery } from '../kube-client';
+import { cniAgent } from '../cni/cni';
+import type { ClusterFacts, NodeFacts } from '../core/facts';
+import { containerArgv, containerEnv } from '../kube/objects';
+import { type KubeClient, withQuery } from '../kubeapi/kube-client';
+import { parseCommandFlags } from '../parsers/command-flags';
+import { parseFlannelNetConf } from '../parsers/flannel-net-conf';
+import { parseKubeadmClusterConfiguration } from '../parsers/kubeadm-config';
 import { attempt } from './shared';
 
 /** The configMap a flannel pod mounts its net-conf.json from: the one it really uses. */
