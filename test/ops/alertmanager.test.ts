@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { alertmanagerRoute, DEFAULT_CONFIG, inhibitRules, type MixinConfig, ruleGroups } from '../../alerts/mixin';
+import { DASHBOARDS } from '../../dashboards/dashboards';
 import { type AgentProcess, agentUser, freePort, HOSTS, kubeconfigWithToken, REPORT_API, ROOT, type Sim, startAgent, startSim, tmpdir } from '../e2e/harness';
 import { podMonitorScrapeConfig } from './podmonitor';
 
@@ -226,7 +227,7 @@ test("the seed incident's n02 pages once, naming its root cause; the same failur
   await until('the posted CNI page for n01 delivered', () => delivered(pages(), 'n01').includes('NetcheckCNINotReady'));
 
   expect(delivered(pages(), 'n02')).toEqual(['NetcheckDefaultRouteMissing']);
-  const page = pages().find((n) => n.groupLabels.alertname === 'NetcheckDefaultRouteMissing')!;
+  const page = pages().find((n) => n.groupLabels.alertname === 'NetcheckDefaultRouteMissing' && n.alerts.some((a) => a.labels.node === 'n02'))!;
   expect(page.groupLabels).toEqual({ alertname: 'NetcheckDefaultRouteMissing', cluster: 'prod' });
   const n02 = page.alerts.find((a) => a.labels.node === 'n02')!;
   expect(n02.labels).toMatchObject({ severity: 'critical', check: 'default-route', cluster: 'prod' });
@@ -273,6 +274,19 @@ test('a node whose network is down pages once, as NetcheckNodeUnreachable, and m
   // No AgentDown, no AgentAbsent: the agent pod is there, its node is what cannot be reached. (The
   // KubeNodeNotReady of this test fires at once, before netcheck's 2 s: its ticket may be out already.)
   expect(delivered(tickets(), 'n05').filter((a) => a.startsWith('Netcheck'))).toEqual([]);
+});
+
+test("the dashboards' alert annotation finds n02's page, and none for n01", async () => {
+  const annotated = async (d: (typeof DASHBOARDS)[number], node: string) => {
+    const expr = (d.annotations!.list!.find((a) => a.name === 'netcheck alerts')!.target as unknown as { expr: string }).expr;
+    return (await query(expr.replace(/\$cluster/g, 'prod').replace(/\$node/g, node))).map((s) => `${s.metric.alertname}@${s.metric.node}`);
+  };
+  const [overview, node] = DASHBOARDS;
+  expect(await annotated(node, 'n02')).toEqual(['NetcheckDefaultRouteMissing@n02']);
+  expect(await annotated(node, 'n01')).toEqual([]);
+  // The overview's are the cluster's.
+  expect(await annotated(overview, 'n01')).toEqual(expect.arrayContaining(['NetcheckDefaultRouteMissing@n02', 'NetcheckDefaultRouteMissing@n03']));
+  expect((await annotated(overview, 'n01')).filter((a) => a.endsWith('@n01'))).toEqual([]);
 });
 
 test('a healthy node produces no alert and no notification', async () => {
