@@ -1,7 +1,9 @@
 // netcheck's alerts as a configurable mixin (kubernetes-mixin conventions): one config object, from
-// which tools/generate.ts renders the rule file, the PrometheusRule, their promtool tests, the
-// runbook pages and the Alertmanager inhibitions. Per-check alerts live in each check's file; the
-// alerts about the agent itself and the generic ones live here.
+// which tools/generate.ts renders the rule file (alerts and recording rules), the PrometheusRule,
+// their promtool tests, the runbook pages, the Alertmanager routing and inhibitions (plain and as an
+// AlertmanagerConfig) and, through alerts/jsonnet.ts, the jsonnet mixin. Per-check alerts live in
+// each check's file; the alerts about the agent itself and the generic ones live here. Causes and
+// effects come from the checks' `explains` only (docs/alerting.md).
 import { CHECKS } from '../src/checks';
 import { cniReady } from '../src/checks/cni-ready';
 import { kubeletReady } from '../src/checks/kubelet-ready';
@@ -14,8 +16,9 @@ export interface MixinConfig {
   /** kube-state-metrics' series, for NetcheckAgentAbsent and NetcheckNodeUnreachable. */
   kubeStateMetricsSelector: string;
   /**
-   * kube_node_info matchers for the nodes that should run an agent: Linux and not virtual (the
-   * DaemonSet selects kubernetes.io/os=linux; Windows, virtual-kubelet and Fargate nodes never get one).
+   * kube_node_info matchers for the nodes that should run an agent: Linux and not virtual, as the
+   * DaemonSet's nodeSelector and affinity schedule it (Windows, virtual-kubelet and Fargate nodes never
+   * get one). kube_node_info has no node labels, so this reads its os_image, kubelet_version and name.
    */
   agentNodeSelector: string;
   /** The label that names the cluster in a multi-cluster Prometheus (Thanos, Mimir); kept by every aggregation and join. */

@@ -362,6 +362,9 @@ describe('deploy/', () => {
     expect(ds.spec.template.spec.containers[0].ports.map((p: { name: string }) => p.name)).toContain(pm.spec.podMetricsEndpoints[0].port);
     // The node of every series, process_* included, is the pod's node.
     expect(pm.spec.podMetricsEndpoints[0].relabelings).toContainEqual({ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' });
+    // The agent goes where NetcheckAgentAbsent expects one: Linux, not virtual.
+    expect(ds.spec.template.spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect(JSON.stringify(ds.spec.template.spec.affinity)).toContain('virtual-kubelet');
   });
 
   test("the release knob labels what kube-prometheus-stack selects, and a user's value replaces it", () => {
