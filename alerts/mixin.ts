@@ -125,9 +125,9 @@ function failureAlerts(id: string): { name: string; severity: 'critical' | 'warn
  * The conditions of the alerts that explain an alert of check `id` with `severity`: its causes'
  * failure alerts of at least that severity (a warning never holds back a page). The alert's
  * expression leaves out the nodes where one holds, so a symptom never races its cause to
- * Alertmanager (after a Prometheus restart both are resent at once, with their old start times, and
- * Alertmanager flushes such groups at once: a symptom that arrived first would page); the
- * inhibitions (inhibitRules) say the same for what reaches Alertmanager from elsewhere.
+ * Alertmanager (after a Prometheus restart both come back at the first evaluation, and Alertmanager
+ * may notify for whichever it gets first before the inhibition sees the other: docs/alerting.md);
+ * the inhibitions (inhibitRules) say the same for what reaches Alertmanager from elsewhere.
  */
 export function explainedBy(id: string, severity: 'critical' | 'warning'): { check: string; spec?: AlertSpec }[] {
   return causesOf(id).flatMap((c) => {
