@@ -1,11 +1,11 @@
 # netcheck: `make test` and `make demo` work on a fresh clone; they install what they need.
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: deps debian-deps demo-deps build typecheck lint test test-unit golden demo bench generate release install soak clean
+.PHONY: deps debian-deps image-deps demo-deps build typecheck lint test test-unit golden demo bench generate release install soak clean image image-arm64 image-smoke write-load
 
 # The real peers the tests run against, as tool:Debian-package: Prometheus and promtool, Alertmanager
-# and amtool, BIRD 1.6, node_exporter, jsonnet (the mixin), and kubectl (kubernetes-client only where
-# no kubectl is installed).
+# and amtool, BIRD 1.6, node_exporter, jsonnet (the mixin), kubectl (kubernetes-client only where
+# no kubectl is installed), and iproute2, ping, nftables and iptables for the network-namespace hosts.
 DEBIAN_TOOLS := promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager prometheus-alertmanager:prometheus-alertmanager \
 	bird:bird birdc:bird prometheus-node-exporter:prometheus-node-exporter kubectl:kubernetes-client zsh:zsh fish:fish jsonnet:jsonnet \
 	ip:iproute2 ping:iputils-ping nft:nftables iptables:iptables
@@ -16,8 +16,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 deps: node_modules/.package-lock.json
 
-debian-deps:
-	@missing=""; for pair in $(DEBIAN_TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+# Installs the Debian packages of a list of tool:package pairs whose tool is not on PATH (as root;
+# otherwise says what to install and fails).
+define install-missing
+	@missing=""; for pair in $(1); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
 	if [ -z "$${missing// /}" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
@@ -26,6 +28,16 @@ debian-deps:
 	else \
 	  echo "error: missing Debian packages: $$missing; run 'sudo apt-get install -y $$missing' (or make as root)" >&2; exit 1; \
 	fi
+endef
+
+debian-deps:
+	$(call install-missing,$(DEBIAN_TOOLS))
+
+# make image assembles with apt-get, dpkg-deb, tar and gzip (all in a Debian base); make image-smoke
+# checks and unpacks the archive with umoci and runs it with unshare in a network namespace (ip).
+IMAGE_TOOLS := umoci:umoci unshare:util-linux ip:iproute2
+image-deps:
+	$(call install-missing,$(IMAGE_TOOLS))
 
 # The demo needs only kubectl (to run the plugin as users do): nothing else is installed for it.
 demo-deps:
@@ -58,6 +70,7 @@ test: deps debian-deps build typecheck lint
 	  echo "not root: leaving out test/netns (agents on real network namespaces need root); everything else runs"; \
 	  npx jest --ci --selectProjects unit e2e; fi
 	NETCHECK_PLUGIN=exe npx jest --ci $(PLUGIN_E2E)
+	$(MAKE) --no-print-directory image-smoke
 
 # The fast loop: engine, checks and parsers on TypeScript, no build needed.
 test-unit: deps
@@ -75,8 +88,28 @@ bench: deps debian-deps build
 
 # The agent for SOAK_SECONDS (600) on a node with 250 interfaces and 250 pods, scraped by 50
 # connections the whole time; writes its table into docs/benchmarks.md.
-soak: deps build
-	node bench/soak.mjs
+soak: deps build image
+	SOAK_NODE=image node bench/soak.mjs
+
+# The agent image for this machine's platform (IMAGE_ARCH=arm64 for the other one), assembled from
+# Debian's packages and Node.js from the npm registry, both verified (tools/image/build.mjs): an OCI
+# archive, its digest and its SBOM in dist/image/.
+IMAGE_ARCH ?=
+image: dist/plugin.mjs
+	node tools/image/build.mjs $(if $(IMAGE_ARCH),--arch $(IMAGE_ARCH))
+
+image-arm64: dist/plugin.mjs
+	node tools/image/build.mjs --arch arm64
+
+# Unpacks this platform's image and runs it in fresh namespaces (root; no container runtime):
+# --version, then the agent on a fixture host serving /metrics (tools/image/smoke.mjs).
+image-smoke: image image-deps
+	node tools/image/smoke.mjs
+
+# 100 agents whose hosts' conntrack counts move, against the simulated cluster: NodeReport writes
+# per agent per heartbeat (bench/write-load.mjs; about 3 minutes; the table goes into docs/benchmarks.md).
+write-load: deps build
+	node bench/write-load.mjs
 
 # Rule file, PrometheusRule, AlertmanagerConfig, alertmanager.yml, the jsonnet mixin, dashboards and their
 # ConfigMap, from alerts/mixin.ts, the checks and dashboards/.

@@ -1,16 +1,14 @@
-// The Node.js flags the image runs the agent with, read from the Dockerfile's ENTRYPOINT, so the
-// benchmarks measure the agent as it ships.
+// The Node.js flags the image runs the agent with, read from its entrypoint (tools/image/image.json),
+// so the benchmarks measure the agent as it ships.
 import fs from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
+export const IMAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'tools/image/image.json'), 'utf8'));
+
 export function imageNodeFlags() {
-  const line = fs
-    .readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('ENTRYPOINT'));
-  const argv = JSON.parse(line.slice('ENTRYPOINT'.length));
+  const argv = IMAGE.config.Entrypoint;
   return argv.slice(
     1,
     argv.findIndex((a) => a.endsWith('.mjs')),

@@ -112,7 +112,7 @@ async function waitHttp(url) {
   throw new Error(`${url} did not come up`);
 }
 
-// The flags the image ships with (Dockerfile): a small young generation keeps RSS down.
+// The flags the image ships with (tools/image/image.json): a small young generation keeps RSS down.
 const AGENT_NODE_FLAGS = imageNodeFlags();
 
 /** The port an agent was started with (its --port argument). */

@@ -28,7 +28,7 @@ export const clusterCidr = defineCheck({
   question: 'Do controller-manager --allocate-node-cidrs/--cluster-cidr, kubeadm podSubnet, flannel net-conf Network and Calico IPPools agree?',
   column: 'CLUSTER-CIDR',
   rank: 40,
-  explains: ['pod-cidr-assigned', 'flannel-subnet-env', 'cni-ready'],
+  explains: ['pod-cidr-assigned', 'flannel-subnet-env'],
   needs: ['controllerManager', 'kubeadm', 'flannel'],
   seenBest: 'api',
   findings,

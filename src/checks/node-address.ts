@@ -63,7 +63,7 @@ export const nodeAddress = defineCheck({
   question: "Is the address the CNI chose (flannel public-ip, Calico IPv4Address) the node's InternalIP, and unique?",
   column: 'ADDRESS',
   rank: 60,
-  explains: ['bgp-established'],
+  explains: ['bgp-established', 'flannel-subnet-env'],
   needs: ['node', 'pods', 'peers'],
   // Other nodes are listed to see who else uses a suspicious address (not the InternalIP, or the
   // NAT address every Vagrant VM shares), and to name a peer for --iface-can-reach.

@@ -112,8 +112,10 @@ export interface Check<Id extends string = string, C extends Catalogue = Catalog
    */
   rank: number;
   /**
-   * The causal links: the checks (same node) whose failure this check's failure explains, e.g.
-   * default-route explains cni-ready. Root causes and the alerts' inhibitions are built on these.
+   * The causal links: the checks whose failure this check's failure explains on the same node (a
+   * missing default route explains a missing subnet.env and a CNI that is not ready). Root causes
+   * (src/engine.ts) and the Alertmanager inhibitions (alerts/mixin.ts, cause to effect, same node
+   * only) are built from these links.
    */
   explains?: readonly string[];
   needs: readonly FactKey[];

@@ -119,10 +119,10 @@ export function reportObject(
   const checks = report.checks.slice(0, BOUNDS.checks).map((c) => ({
     id: c.id,
     status: c.status,
+    ...(c.code ? { code: clipText(c.code, 63) } : {}),
     summary: clipText(c.summary, BOUNDS.text),
     evidence: c.evidence.slice(0, BOUNDS.evidence).map((e) => clipText(e, BOUNDS.text)),
     ...(c.remedy ? { remedy: clipText(c.remedy, BOUNDS.remedy) } : {}),
-    ...(c.code ? { code: c.code } : {}),
   }));
   return {
     apiVersion: API_VERSION,
@@ -169,10 +169,10 @@ export function readReportObject(obj: unknown, name: string): PublishedReport {
     return {
       id: c.id as CheckResult['id'],
       status: c.status,
+      ...(typeof c.code === 'string' ? { code: c.code } : {}),
       summary: c.summary,
       evidence: Array.isArray(c.evidence) ? c.evidence.filter((e): e is string => typeof e === 'string') : [],
       ...(typeof c.remedy === 'string' ? { remedy: c.remedy } : {}),
-      ...(typeof c.code === 'string' ? { code: c.code } : {}),
     };
   });
   const seconds = (v: unknown, fallback: number) => (typeof v === 'number' && v > 0 ? v : fallback);

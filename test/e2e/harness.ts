@@ -204,13 +204,9 @@ const status = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(
  * Starts dist/exporter.mjs on a port the kernel picks (read back from its log, so no port can be
  * taken by another test or a running `make demo`), and waits until it listens.
  */
-/** The Node.js flags the image runs the agent with (the Dockerfile's ENTRYPOINT): tests of its memory use them. */
+/** The Node.js flags the image runs the agent with (its entrypoint, tools/image/image.json): tests of its memory use them. */
 export const IMAGE_NODE_FLAGS: string[] = (() => {
-  const line = fs
-    .readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('ENTRYPOINT'))!;
-  const argv = JSON.parse(line.slice('ENTRYPOINT'.length)) as string[];
+  const argv = (JSON.parse(fs.readFileSync(path.join(ROOT, 'tools/image/image.json'), 'utf8')) as { config: { Entrypoint: string[] } }).config.Entrypoint;
   return argv.slice(
     1,
     argv.findIndex((a) => a.endsWith('.mjs')),

@@ -273,7 +273,8 @@ describe('dashboards', () => {
 describe('one check, one file', () => {
   // Outside src/checks/, a check id or a per-check metric name is only ever derived from the registry.
   const SOURCES = ['src', 'plugin', 'exporter', 'alerts', 'dashboards', 'tools'];
-  const generatedOrTest = /^(src\/checks\/|src\/parsers\/|alerts\/.*\.(yaml|yml|md)$|dashboards\/.*\.json$)/;
+  // tools/image/smoke.mjs is a test (of the image): it names the checks it asserts on, as tests do.
+  const generatedOrTest = /^(src\/checks\/|src\/parsers\/|alerts\/.*\.(yaml|yml|md)$|dashboards\/.*\.json$|tools\/image\/smoke\.mjs$)/;
   const files = SOURCES.flatMap((dir) => fs.readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' }).map((f) => `${dir}/${f}`)).filter(
     (f) => /\.(ts|mjs)$/.test(f) && !generatedOrTest.test(f),
   );
@@ -330,13 +331,53 @@ describe('deploy/', () => {
       'CustomResourceDefinition',
       'DaemonSet',
       'Namespace',
+      'ResourceQuota',
       'ServiceAccount',
       'ValidatingAdmissionPolicy',
       'ValidatingAdmissionPolicyBinding',
     ]);
     const ns = objects.find((o) => o.kind === 'Namespace')!;
     expect(ns.metadata.labels!['pod-security.kubernetes.io/enforce']).toBe('privileged');
-    for (const o of objects.filter((o) => ['ServiceAccount', 'DaemonSet'].includes(o.kind))) expect(o.metadata).toMatchObject({ namespace: 'netcheck' });
+    for (const o of objects.filter((o) => ['ServiceAccount', 'DaemonSet', 'ResourceQuota'].includes(o.kind))) expect(o.metadata).toMatchObject({ namespace: 'netcheck' });
+  });
+
+  test('starts on managed clusters: a quota that admits its priority class outside kube-system, Linux nodes only, host paths that exist there', () => {
+    const objects = render('deploy/');
+    const pod = objects.find((o) => o.kind === 'DaemonSet')!.spec.template.spec;
+    // GKE (and any cluster limiting the critical classes to kube-system) admits the pods only
+    // into a namespace whose quota names their class.
+    const quota = objects.find((o) => o.kind === 'ResourceQuota')!;
+    expect(quota.spec.scopeSelector.matchExpressions).toEqual([{ scopeName: 'PriorityClass', operator: 'In', values: [pod.priorityClassName] }]);
+    expect(quota.spec.hard.pods).toBe('10k');
+    expect(pod.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+    // Directories every kubelet host has, or made on /run (tmpfs) when the CNI has not: never a file.
+    for (const dir of [[], ['cni-sockets']]) {
+      const volumes = (dir.length ? overlay(dir) : objects).find((o) => o.kind === 'DaemonSet')!.spec.template.spec.volumes as { hostPath: { path: string; type: string } }[];
+      for (const v of volumes) {
+        const always = ['/proc', '/sys', '/etc', '/var/lib/kubelet'].includes(v.hostPath.path);
+        expect([v.hostPath.path, v.hostPath.type]).toEqual([v.hostPath.path, always ? 'Directory' : 'DirectoryOrCreate']);
+        if (!always) expect(v.hostPath.path).toMatch(/^\/run\//);
+      }
+    }
+  });
+
+  test('the image is the one the user sets with kustomize images:, never a published name that does not exist', () => {
+    const container = render('deploy/').find((o) => o.kind === 'DaemonSet')!.spec.template.spec.containers[0];
+    expect(container.image).toBe('netcheck-agent:set-with-kustomize-images');
+    const text = fs
+      .readdirSync(path.join(ROOT, 'deploy'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => fs.readFileSync(path.join(ROOT, 'deploy', f), 'utf8'));
+    expect(text.join('\n')).not.toMatch(/ghcr\.io|docker\.io/);
+    // What the README tells users to write:
+    const dir = fs.mkdtempSync(path.join(ROOT, 'deploy/overlays/.test-'));
+    try {
+      const digest = `sha256:${'a'.repeat(64)}`;
+      fs.writeFileSync(path.join(dir, 'kustomization.yaml'), yaml.dump({ resources: ['../../base'], images: [{ name: 'netcheck-agent', newName: 'registry.example/netcheck-agent', digest }] }));
+      expect(render(dir).find((o) => o.kind === 'DaemonSet')!.spec.template.spec.containers[0].image).toBe(`registry.example/netcheck-agent@${digest}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   });
 
   test('the kube-prometheus overlay adds the PodMonitor, the PrometheusRule, the AlertmanagerConfig and the dashboards ConfigMap', () => {
@@ -441,10 +482,20 @@ describe('deploy/', () => {
     expect(ds.spec.template.metadata.annotations).toBeUndefined();
   });
 
-  test("the cni-sockets component joins group 0 for BIRD's socket and narrows the kubelet mount to its config file", () => {
+  test("the cni-sockets component joins group 0 for BIRD's socket and drops the kubelet directory; kubelet-config-file mounts its config alone", () => {
     const pod = overlay(['cni-sockets']).find((o) => o.kind === 'DaemonSet')!.spec.template.spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, supplementalGroups: [0] });
-    expect(pod.volumes.find((v: { name: string }) => v.name === 'kubelet').hostPath).toEqual({ path: '/var/lib/kubelet/config.yaml', type: 'File' });
-    expect(pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'kubelet')).toEqual({ name: 'kubelet', mountPath: '/host/var/lib/kubelet/config.yaml', readOnly: true });
+    // Group 0 could traverse /var/lib/kubelet/pods: nothing of /var/lib/kubelet is mounted.
+    expect(pod.volumes.filter((v: { hostPath: { path: string } }) => v.hostPath.path.startsWith('/var/lib/kubelet'))).toEqual([]);
+    expect(pod.containers[0].volumeMounts.filter((m: { mountPath: string }) => m.mountPath.startsWith('/host/var/lib/kubelet'))).toEqual([]);
+    const kubeadm = overlay(['cni-sockets', 'kubelet-config-file']).find((o) => o.kind === 'DaemonSet')!.spec.template.spec;
+    expect(kubeadm.securityContext.supplementalGroups).toEqual([0]);
+    expect(kubeadm.volumes.filter((v: { hostPath: { path: string } }) => v.hostPath.path.startsWith('/var/lib/kubelet'))).toEqual([
+      { name: 'kubelet-config', hostPath: { path: '/var/lib/kubelet/config.yaml', type: 'File' } },
+    ]);
+    expect(kubeadm.containers[0].volumeMounts.filter((m: { mountPath: string }) => m.mountPath.startsWith('/host/var/lib/kubelet'))).toEqual([
+      { name: 'kubelet-config', mountPath: '/host/var/lib/kubelet/config.yaml', readOnly: true },
+    ]);
+    expect(kubeadm.containers[0].volumeMounts.every((m: { readOnly: boolean }) => m.readOnly)).toBe(true);
   });
 });
