@@ -336,10 +336,14 @@ export function inhibitRules(cfg: MixinConfig = DEFAULT_CONFIG): InhibitRule[] {
     }
   }
   for (const [alertname, { checks, severity: targetSeverity }] of Object.entries(EXTERNAL_EFFECTS)) {
-    const causes = CHECKS.map((c) => c.id).filter((id) => checks.includes(id) || checks.some((e) => effectsOf(id).includes(e)));
+    // The checks the outside alert is about (the kubelet, the CNI) mute it whatever their severity;
+    // their causes only with a page (an outage now that stops the node): a latent risk (swap while the
+    // kubelet still runs) must not hide a node NotReady for another reason (disk pressure, say).
+    const upstream = CHECKS.map((c) => c.id).filter((id) => !checks.includes(id) && checks.some((e) => effectsOf(id).includes(e)));
     const target = (severity: 'critical' | 'warning') => [`alertname="${alertname}"`, ...(severity === 'warning' ? ['severity="warning"'] : [])];
     for (const severity of ['critical', 'warning'] as const) {
       if (MORE_SEVERE[severity] < MORE_SEVERE[targetSeverity]) continue;
+      const causes = CHECKS.map((c) => c.id).filter((id) => checks.includes(id) || (severity === 'critical' && upstream.includes(id)));
       const names = [
         ...new Set(
           causes.flatMap((id) =>
