@@ -80,7 +80,7 @@ export const kubeletReady = defineCheck({
     return found(findings, 'stopped', { node, since }, evidence);
   },
   metrics: [],
-  // kube-prometheus's KubeNodeNotReady already pages for this; netcheck's generic
-  // NetcheckCheckFailing covers it, and alerts/alertmanager.yml shows it inhibiting what it explains.
+  // kube-prometheus's KubeNodeNotReady already covers this; netcheck's generic NetcheckCheckFailing
+  // covers it too, and mutes KubeNodeNotReady on its node (alerts/alertmanager.yml).
   alerts: [],
 });
