@@ -108,7 +108,7 @@
         {
           "alert": "NetcheckPodCIDRUnassigned",
           "expr": ("netcheck_pod_cidr_assigned{%(selector)s} == 0" % $._config),
-          "for": $._config['for'].fast,
+          "for": $._config['for'].slow,
           "labels": {
             "severity": "critical",
             "check": "pod-cidr-assigned",
@@ -164,7 +164,7 @@
         {
           "alert": "NetcheckNodeAddressMismatch",
           "expr": ("netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1" % $._config),
-          "for": $._config['for'].fast,
+          "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",
             "check": "node-address",
@@ -178,7 +178,7 @@
         {
           "alert": "NetcheckClusterCIDRInconsistent",
           "expr": ("netcheck_check_status{%(selector)s,check=\"cluster-cidr\",status=\"fail\"} == 1" % $._config),
-          "for": $._config['for'].fast,
+          "for": $._config['for'].slowest,
           "labels": {
             "severity": "warning",
             "check": "cluster-cidr",
@@ -318,7 +318,7 @@
         },
         {
           "alert": "NetcheckAgentAbsent",
-          "expr": ("count by (%(clusterLabel)s, node) (kube_node_info{%(kubeStateMetricsSelector)s,%(agentNodeSelector)s}) unless on (%(clusterLabel)s, node) count by (%(clusterLabel)s, node) (netcheck_last_cycle_timestamp_seconds{%(selector)s})" % $._config),
+          "expr": ("count by (%(clusterLabel)s, node) (kube_node_info{%(kubeStateMetricsSelector)s,%(agentNodeSelector)s}) unless on (%(clusterLabel)s, node) (count by (%(clusterLabel)s, node) (netcheck_last_cycle_timestamp_seconds{%(selector)s}) or count by (%(clusterLabel)s, node) (up{%(selector)s}))" % $._config),
           "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",

@@ -1,7 +1,9 @@
 // netcheck's alerts as a configurable mixin (kubernetes-mixin conventions): one config object, from
-// which tools/generate.ts renders the rule file, the PrometheusRule, their promtool tests, the
-// runbook pages and the Alertmanager inhibitions. Per-check alerts live in each check's file; the
-// alerts about the agent itself and the generic ones live here.
+// which tools/generate.ts renders the rule file (alerts and recording rules), the PrometheusRule,
+// their promtool tests, the runbook pages, the Alertmanager routing and inhibitions (plain and as an
+// AlertmanagerConfig) and, through alerts/jsonnet.ts, the jsonnet mixin. Per-check alerts live in
+// each check's file; the alerts about the agent itself and the generic ones live here. Causes and
+// effects come from the checks' `explains` only (docs/alerting.md).
 import { CHECKS } from '../src/checks';
 import { cniReady } from '../src/checks/cni-ready';
 import { kubeletReady } from '../src/checks/kubelet-ready';
@@ -14,8 +16,9 @@ export interface MixinConfig {
   /** kube-state-metrics' series, for NetcheckAgentAbsent and NetcheckNodeUnreachable. */
   kubeStateMetricsSelector: string;
   /**
-   * kube_node_info matchers for the nodes that should run an agent: Linux and not virtual (the
-   * DaemonSet selects kubernetes.io/os=linux; Windows, virtual-kubelet and Fargate nodes never get one).
+   * kube_node_info matchers for the nodes that should run an agent: Linux and not virtual, as the
+   * DaemonSet's nodeSelector and affinity schedule it (Windows, virtual-kubelet and Fargate nodes never
+   * get one). kube_node_info has no node labels, so this reads its os_image, kubelet_version and name.
    */
   agentNodeSelector: string;
   /** The label that names the cluster in a multi-cluster Prometheus (Thanos, Mimir); kept by every aggregation and join. */
@@ -122,9 +125,9 @@ function failureAlerts(id: string): { name: string; severity: 'critical' | 'warn
  * The conditions of the alerts that explain an alert of check `id` with `severity`: its causes'
  * failure alerts of at least that severity (a warning never holds back a page). The alert's
  * expression leaves out the nodes where one holds, so a symptom never races its cause to
- * Alertmanager (after a Prometheus restart both are resent at once, with their old start times, and
- * Alertmanager flushes such groups at once: a symptom that arrived first would page); the
- * inhibitions (inhibitRules) say the same for what reaches Alertmanager from elsewhere.
+ * Alertmanager (after a Prometheus restart both come back at the first evaluation, and Alertmanager
+ * may notify for whichever it gets first before the inhibition sees the other: docs/alerting.md);
+ * the inhibitions (inhibitRules) say the same for what reaches Alertmanager from elsewhere.
  */
 export function explainedBy(id: string, severity: 'critical' | 'warning'): { check: string; spec?: AlertSpec }[] {
   return causesOf(id).flatMap((c) => {
@@ -213,8 +216,10 @@ function mixinAlerts(cfg: MixinConfig): { spec: AlertSpec; file: string; check?:
         severity: 'warning',
         for: 'slow',
         // Needs kube-state-metrics (kube_node_info): a node that should run an agent (Linux, not
-        // virtual) and has no agent series at all.
-        expr: () => `count by (${by}) (${ksm('kube_node_info', cfg.agentNodeSelector)}) unless on (${by}) count by (${by}) (${q.sel('netcheck_last_cycle_timestamp_seconds')})`,
+        // virtual) and has no agent at all: no series, and no scrape target either (an agent pod that
+        // cannot be scraped is NetcheckAgentDown or NetcheckNodeUnreachable, not absent).
+        expr: () =>
+          `count by (${by}) (${ksm('kube_node_info', cfg.agentNodeSelector)}) unless on (${by}) (count by (${by}) (${q.sel('netcheck_last_cycle_timestamp_seconds')}) or count by (${by}) (${q.sel('up')}))`,
         summary: 'A Linux node has no netcheck agent reporting.',
         description: 'Node {{ $labels.node }} should run the netcheck agent and none reports from it (DaemonSet pod missing, Pending or unscheduled).',
         fires: { kube_node_info: 1 },
@@ -331,10 +336,14 @@ export function inhibitRules(cfg: MixinConfig = DEFAULT_CONFIG): InhibitRule[] {
     }
   }
   for (const [alertname, { checks, severity: targetSeverity }] of Object.entries(EXTERNAL_EFFECTS)) {
-    const causes = CHECKS.map((c) => c.id).filter((id) => checks.includes(id) || checks.some((e) => effectsOf(id).includes(e)));
+    // The checks the outside alert is about (the kubelet, the CNI) mute it whatever their severity;
+    // their causes only with a page (an outage now that stops the node): a latent risk (swap while the
+    // kubelet still runs) must not hide a node NotReady for another reason (disk pressure, say).
+    const upstream = CHECKS.map((c) => c.id).filter((id) => !checks.includes(id) && checks.some((e) => effectsOf(id).includes(e)));
     const target = (severity: 'critical' | 'warning') => [`alertname="${alertname}"`, ...(severity === 'warning' ? ['severity="warning"'] : [])];
     for (const severity of ['critical', 'warning'] as const) {
       if (MORE_SEVERE[severity] < MORE_SEVERE[targetSeverity]) continue;
+      const causes = CHECKS.map((c) => c.id).filter((id) => checks.includes(id) || (severity === 'critical' && upstream.includes(id)));
       const names = [
         ...new Set(
           causes.flatMap((id) =>

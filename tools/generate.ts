@@ -139,6 +139,16 @@ function alertTests() {
     ],
     alert_rule_test: [{ alertname: absent.rule.alert, eval_time: '30m', exp_alerts: [] }],
   } as (typeof tests)[number]);
+  // An agent pod that cannot be scraped is not absent: NetcheckAgentDown (or NodeUnreachable) says so.
+  tests.push({
+    name: 'NetcheckAgentAbsent stays quiet for a node whose agent is a scrape target that does not answer',
+    interval: '1m',
+    input_series: [
+      { series: seriesName('kube_node_info', 'prod', 'n1'), values: '1x40' },
+      { series: seriesName('up', 'prod', 'n1'), values: '0x40' },
+    ],
+    alert_rule_test: [{ alertname: absent.rule.alert, eval_time: '30m', exp_alerts: [] }],
+  } as (typeof tests)[number]);
   // The generic alert leaves checks that have their own alerts to them.
   const covered = CHECKS.find((c) => c.alerts.some((a) => a.coversFailure))!;
   tests.push({

@@ -66,7 +66,7 @@ export const clusterCidr = defineCheck({
     {
       name: 'NetcheckClusterCIDRInconsistent',
       severity: 'warning',
-      for: 'fast',
+      for: 'slowest',
       expr: (q) => q.status('cluster-cidr', 'fail'),
       summary: 'The pod network is declared differently in different places.',
       description: 'kube-controller-manager, kubeadm, flannel or Calico disagree on the pod network (seen from node {{ $labels.node }}); new nodes may get no podCIDR, or one flannel refuses.',

@@ -48,7 +48,6 @@ export const kubeletReady = defineCheck({
   question: 'Is the kubelet running and posting status (Ready condition, heartbeat age)?',
   column: 'KUBELET',
   rank: 30,
-  explains: ['cni-ready'],
   needs: ['node', 'swaps', 'kubeletConfig'],
   seenBest: 'api',
   findings,
@@ -87,7 +86,7 @@ export const kubeletReady = defineCheck({
     return found(findings, 'stopped', { node, since }, evidence);
   },
   metrics: [],
-  // kube-prometheus's KubeNodeNotReady already pages for this; netcheck's generic
-  // NetcheckCheckFailing covers it, and alerts/alertmanager.yml shows it inhibiting what it explains.
+  // kube-prometheus's KubeNodeNotReady already covers this; netcheck's generic NetcheckCheckFailing
+  // covers it too, and mutes KubeNodeNotReady on its node (alerts/alertmanager.yml).
   alerts: [],
 });

@@ -148,7 +148,7 @@ export const nodeAddress = defineCheck({
     {
       name: 'NetcheckNodeAddressMismatch',
       severity: 'warning',
-      for: 'fast',
+      for: 'slow',
       expr: (q) => q.status('node-address', 'fail'),
       summary: "The CNI uses an address that is not the node's InternalIP, or one another node uses too.",
       description: 'The address flannel or Calico chose on node {{ $labels.node }} is wrong; cross-node pod traffic to it fails.',

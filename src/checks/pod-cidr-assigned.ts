@@ -156,7 +156,7 @@ export const podCidrAssigned = defineCheck({
     {
       name: 'NetcheckPodCIDRUnassigned',
       severity: 'critical',
-      for: 'fast',
+      for: 'slow',
       expr: (q) => `${q.sel('netcheck_pod_cidr_assigned')} == 0`,
       summary: 'A node has no podCIDR.',
       description: 'Node {{ $labels.node }} has no spec.podCIDR; flannel there fails with "pod cidr not assigned" and no pod gets a network.',

@@ -3,8 +3,9 @@
 // shipped routing and inhibitions (alerts/mixin.ts), whose receivers are webhooks on a small HTTP
 // server here. Agents run on the seed incident (n01 healthy, n02 eth0 down, n03 wlan0 down) and on a
 // Calico node with swap on and a full conntrack table (k8scephnode); a kube-state-metrics fixture adds
-// a Windows node and a Linux node without an agent; kubernetes-mixin's KubeNodeNotReady fires for the
-// NotReady nodes before netcheck's alerts do.
+// a Windows node, a Linux node without an agent and a node whose network is down (its agent pod
+// cannot be scraped, its kubelet stopped posting status); kubernetes-mixin's KubeNodeNotReady fires
+// for the NotReady nodes before netcheck's alerts do.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -12,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { alertmanagerRoute, DEFAULT_CONFIG, inhibitRules, type MixinConfig, ruleGroups } from '../../alerts/mixin';
+import { DASHBOARDS } from '../../dashboards/dashboards';
 import { type AgentProcess, agentUser, freePort, HOSTS, kubeconfigWithToken, REPORT_API, ROOT, type Sim, startAgent, startSim, tmpdir } from '../e2e/harness';
 import { podMonitorScrapeConfig } from './podmonitor';
 
@@ -180,7 +182,8 @@ beforeAll(async () => {
       rule_files: [path.join(dir, 'netcheck.rules.yaml'), path.join(dir, 'kubernetes-mixin.rules.yaml')],
       alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
       scrape_configs: [
-        podMonitorScrapeConfig(targets, { cluster: 'prod' }),
+        // n05's agent pod is scheduled, but nothing answers on its node's address.
+        podMonitorScrapeConfig([...targets, { address: '127.0.0.1:1', node: 'n05', pod: 'netcheck-agent-n05' }], { cluster: 'prod' }),
         // kube-prometheus-stack's ServiceMonitor for kube-state-metrics keeps its labels (honorLabels).
         { job_name: 'kube-state-metrics', honor_labels: true, static_configs: [{ targets: [`127.0.0.1:${(ksm.address() as AddressInfo).port}`], labels: { cluster: 'prod' } }] },
       ],
@@ -224,7 +227,7 @@ test("the seed incident's n02 pages once, naming its root cause; the same failur
   await until('the posted CNI page for n01 delivered', () => delivered(pages(), 'n01').includes('NetcheckCNINotReady'));
 
   expect(delivered(pages(), 'n02')).toEqual(['NetcheckDefaultRouteMissing']);
-  const page = pages().find((n) => n.groupLabels.alertname === 'NetcheckDefaultRouteMissing')!;
+  const page = pages().find((n) => n.groupLabels.alertname === 'NetcheckDefaultRouteMissing' && n.alerts.some((a) => a.labels.node === 'n02'))!;
   expect(page.groupLabels).toEqual({ alertname: 'NetcheckDefaultRouteMissing', cluster: 'prod' });
   const n02 = page.alerts.find((a) => a.labels.node === 'n02')!;
   expect(n02.labels).toMatchObject({ severity: 'critical', check: 'default-route', cluster: 'prod' });
@@ -260,6 +263,30 @@ test('no agent on a Windows node is no alert; no agent on a Linux node is a tick
   expect(absent.sort()).toEqual(['m01', 'n04']);
   expect((await amAlerts()).filter((a) => a.labels.node === 'win01')).toEqual([]);
   expect(notifications.flatMap((n) => n.alerts).filter((a) => a.labels.node === 'win01')).toEqual([]);
+});
+
+test('a node whose network is down pages once, as NetcheckNodeUnreachable, and mutes KubeNodeNotReady there', async () => {
+  await until('the NodeUnreachable page for n05', () => delivered(pages(), 'n05').includes('NetcheckNodeUnreachable'));
+  await until('KubeNodeNotReady on n05 inhibited', async () => amAlert(await amAlerts(), 'KubeNodeNotReady', 'n05')?.status.state === 'suppressed');
+  const alerts = (await amAlerts()).filter((a) => a.labels.node === 'n05').map((a) => a.labels.alertname);
+  expect(alerts.sort()).toEqual(['KubeNodeNotReady', 'NetcheckNodeUnreachable']);
+  expect(delivered(pages(), 'n05')).toEqual(['NetcheckNodeUnreachable']);
+  // No AgentDown, no AgentAbsent: the agent pod is there, its node is what cannot be reached. (The
+  // KubeNodeNotReady of this test fires at once, before netcheck's 2 s: its ticket may be out already.)
+  expect(delivered(tickets(), 'n05').filter((a) => a.startsWith('Netcheck'))).toEqual([]);
+});
+
+test("the dashboards' alert annotation finds n02's page, and none for n01", async () => {
+  const annotated = async (d: (typeof DASHBOARDS)[number], node: string) => {
+    const expr = (d.annotations!.list!.find((a) => a.name === 'netcheck alerts')!.target as unknown as { expr: string }).expr;
+    return (await query(expr.replace(/\$cluster/g, 'prod').replace(/\$node/g, node))).map((s) => `${s.metric.alertname}@${s.metric.node}`);
+  };
+  const [overview, node] = DASHBOARDS;
+  expect(await annotated(node, 'n02')).toEqual(['NetcheckDefaultRouteMissing@n02']);
+  expect(await annotated(node, 'n01')).toEqual([]);
+  // The overview's are the cluster's.
+  expect(await annotated(overview, 'n01')).toEqual(expect.arrayContaining(['NetcheckDefaultRouteMissing@n02', 'NetcheckDefaultRouteMissing@n03']));
+  expect((await annotated(overview, 'n01')).filter((a) => a.endsWith('@n01'))).toEqual([]);
 });
 
 test('a healthy node produces no alert and no notification', async () => {

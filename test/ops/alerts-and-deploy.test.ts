@@ -127,8 +127,12 @@ describe('alerts', () => {
     test('KubeNodeNotReady mutes no netcheck alert; the netcheck alert that says why the node is NotReady mutes it', () => {
       for (const r of rules) expect(r.source_matchers.join()).not.toContain('KubeNodeNotReady');
       const muting = rules.filter((r) => r.target_matchers.includes('alertname="KubeNodeNotReady"')).flatMap((r) => values(r.source_matchers, 'alertname')!);
-      expect(muting).toEqual(expect.arrayContaining(['NetcheckDefaultRouteMissing', 'NetcheckCNINotReady', 'NetcheckSwapEnabled', 'NetcheckNodeUnreachable']));
+      expect(muting).toEqual(expect.arrayContaining(['NetcheckDefaultRouteMissing', 'NetcheckCNINotReady', 'NetcheckCheckFailing', 'NetcheckNodeUnreachable']));
+      // A latent risk does not hide a node NotReady for another reason; nor does what cannot stop a node.
+      expect(muting).not.toContain('NetcheckSwapEnabled');
       expect(muting).not.toContain('NetcheckConntrackTableFull');
+      const generic = rules.find((r) => values(r.source_matchers, 'alertname')?.includes('NetcheckCheckFailing') && r.target_matchers.includes('alertname="KubeNodeNotReady"'))!;
+      expect(values(generic.source_matchers, 'check')!.sort()).toEqual([...EXTERNAL_EFFECTS.KubeNodeNotReady.checks].sort());
       expect(Object.keys(EXTERNAL_EFFECTS)).toEqual(['KubeNodeNotReady']);
     });
   });
@@ -403,6 +407,9 @@ describe('deploy/', () => {
     expect(ds.spec.template.spec.containers[0].ports.map((p: { name: string }) => p.name)).toContain(pm.spec.podMetricsEndpoints[0].port);
     // The node of every series, process_* included, is the pod's node.
     expect(pm.spec.podMetricsEndpoints[0].relabelings).toContainEqual({ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' });
+    // The agent goes where NetcheckAgentAbsent expects one: Linux, not virtual.
+    expect(ds.spec.template.spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect(JSON.stringify(ds.spec.template.spec.affinity)).toContain('virtual-kubelet');
   });
 
   test("the release knob labels what kube-prometheus-stack selects, and a user's value replaces it", () => {
