@@ -48,6 +48,8 @@ export const kubeletReady = defineCheck({
   question: 'Is the kubelet running and posting status (Ready condition, heartbeat age)?',
   column: 'KUBELET',
   rank: 30,
+  // A kubelet that stopped posting status leaves the node's CNI pod and NetworkReady unjudged.
+  explains: ['cni-ready'],
   needs: ['node', 'swaps', 'kubeletConfig'],
   seenBest: 'api',
   findings,
