@@ -1,6 +1,6 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
-import type { FastifyInstance } from 'fastify';
 import { SYSCTLS } from '../src/checks';
 import { KubeletConfigLocator } from '../src/host/kubelet-config-path';
 import { readHostFacts } from '../src/host/readers';
@@ -129,13 +129,13 @@ async function main() {
     fatal((e as Error).message);
   }
 
-  // Logs go through Fastify's JSON logger, which exists once the app is built below; what is said
-  // before (a watch failing at once) is kept until then, not lost.
-  let app: FastifyInstance | undefined;
-  const early: Parameters<Log>[] = [];
+  // Logs: JSON lines on stdout, in pino's shape (level number, time, pid, hostname, fields, msg),
+  // written here rather than through Fastify's pino, which costs ~2 MiB of RSS for a few lines an
+  // hour (docs/benchmarks.md). Nothing is logged per request.
+  const LEVEL = { info: 30, warn: 40, error: 50 } as const;
+  const hostname = os.hostname();
   const log: Log = (level, message, fields = {}) => {
-    if (app) app.log[level](fields, message);
-    else if (early.length < 100) early.push([level, message, fields]);
+    process.stdout.write(`${JSON.stringify({ level: LEVEL[level], time: Date.now(), pid: process.pid, hostname, ...fields, msg: message })}\n`);
   };
 
   // The API view is optional: without it the host checks still run and API checks are unknown.
@@ -171,24 +171,25 @@ async function main() {
     publisher,
     log,
   });
-  app = buildApp(agent, { nodeName, logger: { level: 'info' } });
-  for (const [level, message, fields] of early.splice(0)) app.log[level](fields ?? {}, message);
+  const app = buildApp(agent, { nodeName });
   agent.start();
   try {
     await app.listen({ host: address, port });
   } catch (e) {
     fatal(`cannot listen on ${address}:${port}: ${(e as Error).message}`);
   }
-  app.log.info({ node: nodeName, hostRoot: root.dir, interval: formatMs(intervalMs), factTimeout: formatMs(factTimeoutMs) }, 'netcheck agent started');
+  const bound = app.server.address();
+  if (bound && typeof bound === 'object') log('info', `Server listening at http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`);
+  log('info', 'netcheck agent started', { node: nodeName, hostRoot: root.dir, interval: formatMs(intervalMs), factTimeout: formatMs(factTimeoutMs) });
 
   const shutdown = async (signal: string) => {
-    app!.log.info({ signal }, 'shutting down');
+    log('info', 'shutting down', { signal });
     // Whatever is stuck (a read the kernel never returns), the process is gone within 4 s:
     // the kubelet's grace period is the DaemonSet's terminationGracePeriodSeconds.
     setTimeout(() => process.exit(0), 4000).unref();
     stopWatch();
     await agent.stop();
-    await app!.close();
+    await app.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -299,7 +299,7 @@ fs.rmSync(path.join(WORK, 'layout'), { recursive: true });
 // --- The SBOM: the bundle's npm packages (dist/exporter.sbom.cdx.json), Debian's packages, Node.
 const bundle = JSON.parse(fs.readFileSync('dist/exporter.sbom.cdx.json', 'utf8'));
 const distro = `debian-${spec.debian.release}`;
-const debPurl = (d) => `pkg:deb/debian/${d.name}@${encodeURIComponent(d.version)}?arch=${d.arch}&distro=${distro}`;
+const debPurl = (d) => `pkg:deb/debian/${encodeURIComponent(d.name)}@${encodeURIComponent(d.version)}?arch=${d.arch}&distro=${distro}`;
 const nodePurl = `pkg:generic/node@${node.version}?download_url=${encodeURIComponent(`https://registry.npmjs.org/${node.name}/-/${node.name}-${node.version}.tgz`)}`;
 const imageRef = `pkg:oci/${spec.name}@${encodeURIComponent(manifestBlob.digest)}?arch=${ARCH}`;
 const sbom = {

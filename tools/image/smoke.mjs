@@ -144,12 +144,22 @@ const metrics = await get('/metrics');
 expect('/metrics answers', metrics.status === 200, `${metrics.body.length} bytes`);
 const sample = (re) => re.test(metrics.body);
 expect(`it runs on the image's node ${spec.node.version}`, sample(new RegExp(`^netcheck_build_info\\{[^}]*runtime="node v${spec.node.version.replace(/\./g, '\\.')}"[^}]*\\} 1$`, 'm')));
-for (const check of ['default-route', 'swap', 'ip-forward', 'conntrack', 'flannel-subnet-env']) {
-  expect(`the fixture host is read through /host: ${check} ok`, sample(new RegExp(`^netcheck_check_status\\{[^}]*check="${check}"[^}]*status="ok"[^}]*\\} 1$`, 'm')));
-}
-expect('the API checks are unknown without a cluster, not failing', sample(/^netcheck_check_status\{[^}]*check="kubelet-ready"[^}]*status="unknown"[^}]*\} 1$/m));
+// Check ids come from the registry (src/checks/), never written here: count what the report says.
+const okSeries = metrics.body.split('\n').filter((l) => /^netcheck_check_status\{[^}]*status="ok"[^}]*\} 1$/.test(l)).length;
+expect('the fixture host is read through /host: its host checks are ok in /metrics', okSeries >= 5, `${okSeries} checks ok`);
 const checks = await get('/checks');
-expect('/checks answers on loopback with the NodeReport', checks.status === 200 && JSON.parse(checks.body).node === 'smoke-node');
+const report = checks.status === 200 ? JSON.parse(checks.body) : { checks: [] };
+expect('/checks answers on loopback with the NodeReport', report.node === 'smoke-node');
+// A healthy host without a cluster: what the API would tell is unknown, never a failure.
+const statuses = {};
+for (const c of report.checks) (statuses[c.status] ??= []).push(c);
+expect(
+  'no check fails on a healthy host without the API; the API checks are unknown',
+  !statuses.fail && (statuses.unknown?.length ?? 0) > 0 && (statuses.ok?.length ?? 0) >= 5,
+  Object.entries(statuses)
+    .map(([k, v]) => `${k} ${v.length}`)
+    .join(', '),
+);
 expect('/healthz', (await get('/healthz')).status === 200);
 expect('it logs that it runs without the API, and where the host is', /running without the Kubernetes API/.test(log) && /"hostRoot":"\/host"/.test(log));
 
