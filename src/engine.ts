@@ -30,7 +30,8 @@ export function render(check: Check, outcome: Outcome, node: string): CheckResul
 export function renderFinding(check: Check, code: string, params: Params, node: string): Omit<CheckResult, 'evidence'> {
   const spec = check.findings[code];
   if ('node' in params) params = { ...params, node };
-  const args = argsOfParams(params);
+  // Every template may name the node: always the one diagnosed, even where a report left it out.
+  const args = { ...argsOfParams(params), node };
   const remedy = spec.remedy?.(args);
   const steps = spec.steps?.(args)?.map((s) => ({ on: s.on === 'node' ? node : 'cluster', run: s.run }));
   return {

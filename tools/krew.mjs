@@ -39,8 +39,9 @@ spec:
     the root cause and prints the exact fix. With the netcheck agent DaemonSet installed
     it also reads the host facts the API cannot show.
   caveats: |
-    For host-level checks install the agent:
-      kubectl apply -k 'https://github.com/netcheck/netcheck//deploy?ref=${tag}'
+    For host-level checks install the agent, from the netcheck ${tag} release archive
+    unpacked (or a clone of its source at ${tag}):
+      kubectl apply -k deploy/
     For kubectl netcheck <TAB> (kubectl 1.26+) link the completion helper; krew does not yet:
       ln -s "\${KREW_ROOT:-$HOME/.krew}/store/netcheck/${tag}/kubectl_complete-netcheck" "\${KREW_ROOT:-$HOME/.krew}/bin/"
   platforms:

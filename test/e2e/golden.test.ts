@@ -3,6 +3,8 @@
 // `make golden` rewrites the files from the current output, for review.
 //
 // Only what a clock changes is normalised: ages ("12s ago") and the agent's own timings.
+import { spawnSync } from 'node:child_process';
+import type { NodeReport } from '../../src/core/model';
 import { type AgentProcess, agentOn, agentUser, golden as goldenFile, kubectlNetcheck, published, REPORT_API, type Sim, startSim, withoutClock } from './harness';
 
 const normalise = withoutClock;
@@ -46,6 +48,19 @@ test.each([
   ['node-n03.json', ['node', 'n03', '-o', 'json']],
 ])('kubectl netcheck: %s', (name, args) => {
   golden(name, plugin(...args));
+});
+
+test('every step the demo prints is one line bash -n accepts, and the table prints it alone on its line', () => {
+  for (const node of ['n01', 'n02', 'n03', 'm01']) {
+    const report = JSON.parse(plugin('node', node, '-o', 'json')) as NodeReport;
+    const table = plugin('node', node, '-o', 'wide').split('\n');
+    for (const step of report.checks.flatMap((c) => c.steps ?? [])) {
+      expect(step.run).not.toMatch(/[\n\r]/);
+      const parsed = spawnSync('bash', ['-n', '-c', step.run], { encoding: 'utf8' });
+      expect({ step: step.run, stderr: parsed.stderr }).toEqual({ step: step.run, stderr: '' });
+      expect(table).toContain(`    ${step.run}`);
+    }
+  }
 });
 
 test("the agent's netcheck_* series on n02 (nic-down)", async () => {

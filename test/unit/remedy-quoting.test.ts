@@ -33,17 +33,22 @@ describe('every value enters a command through shq()', () => {
   });
 
   test('the lint finds an unquoted value, and passes the quoted one', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: source text under test, not a template
     const bad = "const fix = (a) => [onNode(`nmcli connection up ${a.connection}`), onNode(`sed -i x ${f.file} && ifup ${shq(a.iface)}`)];\nconst c = 'ip link set ' + iface;";
     expect(unquoted('bad.ts', bad)).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: source text under test, not a template
       'bad.ts:1: ${a.connection} enters a command without shq()',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: source text under test, not a template
       'bad.ts:1: ${f.file} enters a command without shq()',
       "bad.ts:2: a command built with + ('ip link set ' +)",
     ]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: source text under test, not a template
     const good = 'const fix = (a) => [onNode(`nmcli connection up ${shq(a.connection)}`), onCluster(`kubectl uncordon ${a.node}`), onNode(`echo x > ${MODULES_FILE}`)];';
     expect(unquoted('good.ts', good)).toEqual([]);
   });
 
   test('nested templates are read as the shell sees them', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: source text under test, not a template
     expect(templates('`sysctl -w ${shq(`${f.key}=${f.value}`)}`').map((t) => t.exprs)).toEqual([['f.key', 'f.value'], ['shq(`${f.key}=${f.value}`)']]);
   });
 });
