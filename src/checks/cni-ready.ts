@@ -89,7 +89,7 @@ export const cniReady = defineCheck({
   question: 'Is the CNI working: its agent pod Ready on this node, NetworkUnavailable false, the kubelet NetworkReady, a CNI config present?',
   column: 'CNI',
   rank: 90,
-  explains: ['kubelet-ready'],
+  explains: ['kubelet-ready', 'peers'],
   needs: ['node', 'pods', 'events', 'cniLogs', 'cniConfigFiles', 'ciliumHealth', 'apiEndpoints'],
   fetchWhen: {
     // A CNI explains its own crash in its log; other pods' sandbox failures, and Calico's readiness
