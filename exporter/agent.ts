@@ -17,6 +17,8 @@ export interface AgentOptions {
   cycleTimeoutMs: number;
   readHost: (signal: AbortSignal) => Promise<HostRead>;
   readApi: () => Pick<NodeFacts, 'node' | 'pods' | 'cluster' | 'unavailable'>;
+  /** The data-plane probes' last findings (exporter/probe.ts), joined to the host facts. */
+  readProbes?: () => Partial<HostRead['host']>;
   log: Log;
   now?: () => number;
   /** Where finished reports go beyond this process (the API); it decides when to write. */
@@ -81,8 +83,17 @@ export class Agent {
       (e: Error): HostRead => ({ host: {}, unavailable: Object.fromEntries(HOST_KEYS.map((k) => [k, e.message])) }),
     );
     const { unavailable: apiUnavailable, ...api } = this.opts.readApi();
-    const facts = buildFacts({ nodeName: this.opts.nodeName, now: this.now(), api, host, agent: `agent on ${this.opts.nodeName}`, unavailable: [apiUnavailable, hostUnavailable] });
+    const probes = this.opts.readProbes?.() ?? {};
+    const facts = buildFacts({
+      nodeName: this.opts.nodeName,
+      now: this.now(),
+      api,
+      host: { ...host, ...probes },
+      agent: `agent on ${this.opts.nodeName}`,
+      unavailable: [apiUnavailable, hostUnavailable],
+    });
     const { report, measures } = evaluateNodeMeasured(facts);
+    if (probes.peerProbes) report.probes = probes.peerProbes.results;
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const finishedAt = this.now();
     await this.metrics.update(report, measures, { durationSeconds, finishedAt, unavailable: facts.unavailable, published: this.opts.publisher?.stats });

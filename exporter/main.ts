@@ -11,6 +11,8 @@ import { parseDuration } from '../src/util/time';
 import { VERSION } from '../src/version';
 import { Agent, type Log } from './agent';
 import { buildApp } from './app';
+import { Prober } from './probe';
+import { startEchoResponder } from './probe-net';
 import { ReportPublisher } from './publisher';
 
 interface Flag {
@@ -36,6 +38,8 @@ const FLAGS: Flag[] = [
   { name: 'address', env: 'NETCHECK_ADDRESS', value: 'A', default: '0.0.0.0', help: 'address to serve /metrics and health on' },
   { name: 'port', env: 'NETCHECK_PORT', value: 'N', default: '9742', help: 'port to serve on' },
   { name: 'interval', env: 'NETCHECK_INTERVAL', value: 'DURATION', default: '30s', help: 'how often the checks run' },
+  { name: 'probe-interval', env: 'NETCHECK_PROBE_INTERVAL', value: 'DURATION', default: '--interval', help: 'how often the data-plane probes run (the kubernetes Service, cluster DNS, peers)' },
+  { name: 'probe-peers', env: 'NETCHECK_PROBE_PEERS', value: 'K', default: '5', help: 'every node is probed by at least K others; each agent probes about K + 2 peers, whatever the cluster size' },
   { name: 'fact-timeout', env: 'NETCHECK_FACT_TIMEOUT', value: 'DURATION', default: '2s', help: 'deadline of each host fact (a file, the BIRD socket); past it the fact is unknown' },
   {
     name: 'report-heartbeat',
@@ -111,6 +115,9 @@ async function main() {
   };
   const intervalMs = duration('interval', '30s');
   const factTimeoutMs = duration('fact-timeout', '2s');
+  const probeIntervalMs = get('probe-interval') ? duration('probe-interval', '30s') : intervalMs;
+  const probePeersText = get('probe-peers') ?? '5';
+  if (!/^\d{1,2}$/.test(probePeersText) || Number(probePeersText) < 1 || Number(probePeersText) > 50) fatal(`invalid --probe-peers ${probePeersText}: a number from 1 to 50`);
   const heartbeatMs = duration('report-heartbeat', '5m');
   const address = get('address') ?? '0.0.0.0';
   const hostRootDir = get('host-root') ?? '/host';
@@ -142,10 +149,12 @@ async function main() {
   let readApi: ConstructorParameters<typeof Agent>[0]['readApi'];
   let publisher: ReportPublisher | undefined;
   let stopWatch = () => {};
+  let apiClient: import('../src/kubeapi/kube-client').KubeClient | undefined;
   try {
     const { KubeClient } = await import('../src/kubeapi/kube-client');
     const { NodeWatcher } = await import('../src/gather/node-watch');
     const client = await KubeClient.load({ connection: { kubeconfig }, inCluster: true, requestTimeoutMs: 10_000, limits: { maxResponseBytes: 8 * 1024 * 1024 } });
+    apiClient = client;
     const watcher = new NodeWatcher(client, nodeName, (level, message) => log(level, message));
     watcher.start();
     const clusterRead = watcher.refreshCluster(10 * 60_000);
@@ -161,6 +170,18 @@ async function main() {
   }
 
   const locator = new KubeletConfigLocator(root, get('kubelet-config'));
+  // The data-plane probes, on their own interval; the agent answers its peers' probes on its port.
+  const prober = new Prober({
+    nodeName,
+    port,
+    intervalMs: probeIntervalMs,
+    k: Number(probePeersText),
+    timeoutMs: Math.min(factTimeoutMs, 3000),
+    client: apiClient,
+    root,
+    kubeletConfig: () => locator.path(),
+    log,
+  });
   const agent = new Agent({
     nodeName,
     intervalMs,
@@ -168,9 +189,11 @@ async function main() {
     cycleTimeoutMs: factTimeoutMs * 2 + 1000,
     readHost: (signal) => readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, sysctls: SYSCTLS, kubeletConfig: () => locator.path(signal), signal }),
     readApi,
+    readProbes: () => prober.facts(),
     publisher,
     log,
   });
+  prober.onRound = (round) => agent.metrics.probed(nodeName, round);
   app = buildApp(agent, { nodeName, logger: { level: 'info' } });
   for (const [level, message, fields] of early.splice(0)) app.log[level](fields ?? {}, message);
   agent.start();
@@ -179,6 +202,8 @@ async function main() {
   } catch (e) {
     fatal(`cannot listen on ${address}:${port}: ${(e as Error).message}`);
   }
+  const echo = startEchoResponder(address, port, (message) => log('warn', message));
+  prober.start();
   app.log.info({ node: nodeName, hostRoot: root.dir, interval: formatMs(intervalMs), factTimeout: formatMs(factTimeoutMs) }, 'netcheck agent started');
 
   const shutdown = async (signal: string) => {
@@ -187,6 +212,8 @@ async function main() {
     // the kubelet's grace period is the DaemonSet's terminationGracePeriodSeconds.
     setTimeout(() => process.exit(0), 4000).unref();
     stopWatch();
+    echo.close();
+    await prober.stop();
     await agent.stop();
     await app!.close();
     process.exit(0);

@@ -1,4 +1,5 @@
 // The shapes every front shares: what a check returns and how reports are assembled.
+import type { PeerProbe } from './probes';
 
 export const STATUSES = ['ok', 'warn', 'fail', 'unknown', 'skip'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -38,6 +39,8 @@ export interface NodeReport {
   /** The failing check that explains the others (causes before symptoms); absent when none fails. */
   rootCause?: CheckId;
   checks: CheckResult[];
+  /** The agent's peer probes of its last round (peer, path, error class; no RTTs), bounded. */
+  probes?: PeerProbe[];
 }
 
 export interface ClusterReport {

@@ -3,6 +3,7 @@
 // deploy/base is generated from this file (make generate), so the schema the API server enforces,
 // the bounds the agent clips to and the reader the plugin uses cannot drift apart.
 import { type CheckResult, type NodeReport, nodeReport, STATUSES, type Status } from '../core/model';
+import { ERROR_CLASSES, type PeerProbe } from '../core/probes';
 
 export const GROUP = 'netcheck.io';
 export const VERSION = 'v1alpha1';
@@ -14,7 +15,7 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 export const FIELD_MANAGER = 'netcheck-agent';
 
 /** What the API server accepts; the agent clips its report to fit before writing. */
-export const BOUNDS = { checks: 64, evidence: 32, text: 1024, remedy: 4096, name: 253 } as const;
+export const BOUNDS = { checks: 64, evidence: 32, text: 1024, remedy: 4096, name: 253, probes: 64 } as const;
 
 /** The status of a NodeReport object: the report, when it was observed, by whom, and how often. */
 export interface ReportStatus {
@@ -24,6 +25,8 @@ export interface ReportStatus {
   /** Failing check ids, comma-separated: the FAILING printer column. */
   failing: string;
   checks: CheckResult[];
+  /** The agent's last peer probes: which peer, which path, the error class (no RTTs: no rewrite when one moves). */
+  probes?: PeerProbe[];
   observedAt: string; // RFC 3339
   agentVersion: string;
   /** The agent rewrites the report at least this often, and checks this often. */
@@ -64,6 +67,22 @@ export const STATUS_SCHEMA = {
           evidence: { type: 'array', maxItems: BOUNDS.evidence, items: str(BOUNDS.text), description: 'Each fact that led here, with where it came from.' },
           remedy: str(BOUNDS.remedy, { description: 'What to do, with the exact command where one exists.' }),
           code: str(64, { pattern: '^[A-Za-z][A-Za-z0-9]*$', description: "The finding's code in the check's catalogue." }),
+        },
+      },
+    },
+    probes: {
+      type: 'array',
+      maxItems: BOUNDS.probes,
+      description: "The agent's last peer probes: peer, path and error class (the plugin names the node its probers cannot reach).",
+      items: {
+        type: 'object',
+        required: ['peer', 'path', 'ok'],
+        properties: {
+          peer: str(BOUNDS.name),
+          path: { type: 'string', enum: ['underlay', 'pod-network'] },
+          target: str(64),
+          ok: { type: 'boolean' },
+          error: { type: 'string', enum: [...ERROR_CLASSES] },
         },
       },
     },
@@ -137,6 +156,9 @@ export function reportObject(
         .map((c) => c.id)
         .join(','),
       checks,
+      ...(report.probes
+        ? { probes: report.probes.slice(0, BOUNDS.probes).map((p) => ({ peer: p.peer, path: p.path, target: p.target.slice(0, 64), ok: p.ok, ...(p.error ? { error: p.error } : {}) })) }
+        : {}),
       observedAt: new Date(meta.observedAt).toISOString().replace(/\.\d+Z$/, 'Z'),
       agentVersion: meta.agentVersion,
       heartbeatSeconds: meta.heartbeatSeconds,
@@ -175,9 +197,17 @@ export function readReportObject(obj: unknown, name: string): PublishedReport {
       ...(typeof c.code === 'string' ? { code: c.code } : {}),
     };
   });
+  const probes: PeerProbe[] = Array.isArray(status.probes)
+    ? status.probes
+        .slice(0, BOUNDS.probes)
+        .filter((p) => p && typeof p.peer === 'string' && (p.path === 'underlay' || p.path === 'pod-network') && typeof p.ok === 'boolean')
+        .map((p) => ({ peer: p.peer, path: p.path, target: typeof p.target === 'string' ? p.target : '', ok: p.ok, ...(ERROR_CLASSES.includes(p.error as never) ? { error: p.error } : {}) }))
+    : [];
   const seconds = (v: unknown, fallback: number) => (typeof v === 'number' && v > 0 ? v : fallback);
   // Rewritten at least every heartbeat, after a cycle of at most one interval; a cycle late and a
   // slow write are forgiven (one more interval and 30 s).
   const staleAfterMs = (seconds(status.heartbeatSeconds, 300) + 2 * seconds(status.intervalSeconds, 30) + 30) * 1000;
-  return { report: nodeReport(typeof status.node === 'string' ? status.node : name, checks), observedAt, agentVersion: String(status.agentVersion ?? 'unknown'), staleAt: observedAt + staleAfterMs };
+  const report = nodeReport(typeof status.node === 'string' ? status.node : name, checks);
+  if (probes.length) report.probes = probes;
+  return { report, observedAt, agentVersion: String(status.agentVersion ?? 'unknown'), staleAt: observedAt + staleAfterMs };
 }

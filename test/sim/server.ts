@@ -24,6 +24,8 @@ export type Fault = 'blackhole' | 'unauthorized' | 'error500' | 'error503' | 'tr
 export interface SimOptions {
   fixtures: string[];
   port: number;
+  /** The address to listen on (default 127.0.0.1; a test's network namespace may give its own). */
+  address?: string;
   generate?: { nodes: number; podsPerNode: number; reports?: boolean };
   /**
    * How the server misbehaves: blackhole (accepts, never answers), unauthorized, error500,
@@ -197,9 +199,10 @@ export class SimCluster {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
     const clientAuth = this.opts.clientCa ? { requestCert: true, rejectUnauthorized: true, ca: fs.readFileSync(this.opts.clientCa) } : {};
     this.server = this.opts.tls ? https.createServer({ cert: fs.readFileSync(this.opts.tls.cert), key: fs.readFileSync(this.opts.tls.key), ...clientAuth }, handler) : http.createServer(handler);
-    await new Promise<void>((resolve) => this.server!.listen(this.opts.port, '127.0.0.1', resolve));
+    const address = this.opts.address ?? '127.0.0.1';
+    await new Promise<void>((resolve) => this.server!.listen(this.opts.port, address, resolve));
     const { port } = this.server.address() as AddressInfo;
-    this.url = `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+    this.url = `${this.opts.tls ? 'https' : 'http'}://${address.includes(':') ? `[${address}]` : address}:${port}`;
     if (this.opts.kubeconfigOut) fs.writeFileSync(this.opts.kubeconfigOut, this.kubeconfig());
     return this.url;
   }
