@@ -135,6 +135,11 @@ export class Agent {
     void loop();
   }
 
+  /** Runs a cycle now if the scheduler is waiting (a probe round found something new). */
+  nudge(): void {
+    this.wake?.();
+  }
+
   /** Stops scheduling, abandons the reads of a cycle in flight and waits (briefly) for it to end. */
   async stop(): Promise<void> {
     this.stopping.abort(new Error('the agent is stopping'));

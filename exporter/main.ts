@@ -193,7 +193,10 @@ async function main() {
     publisher,
     log,
   });
-  prober.onRound = (round) => agent.metrics.probed(nodeName, round);
+  prober.onRound = (round) => {
+    agent.metrics.probed(nodeName, round);
+    if (round.changed) agent.nudge();
+  };
   app = buildApp(agent, { nodeName, logger: { level: 'info' } });
   for (const [level, message, fields] of early.splice(0)) app.log[level](fields ?? {}, message);
   agent.start();

@@ -43,7 +43,8 @@ export class Prober {
   private stopped = false;
   private logged = new Map<string, string>();
   /** After each round: RTTs by path and UDP echo counts, for the metrics. */
-  onRound?: (round: { rtts: Record<ProbePath, number[]>; udp: Record<ProbePath, { sent: number; received: number }> }) => void;
+  onRound?: (round: { rtts: Record<ProbePath, number[]>; udp: Record<ProbePath, { sent: number; received: number }>; changed: boolean }) => void;
+  private verdicts = '';
 
   constructor(private readonly opts: ProberOptions) {}
 
@@ -83,7 +84,17 @@ export class Prober {
     await this.refreshFromApi();
     const [clusterDns, peers] = await Promise.all([this.probeDns(), this.probePeers()]);
     this.results = { ...(apiService ? { apiService } : {}), ...(clusterDns !== undefined ? { clusterDns } : {}), ...(peers ? { peerProbes: peers.probes } : {}) };
-    if (peers) this.onRound?.({ rtts: peers.rtts, udp: peers.udp });
+    // What the checks turn on, without the numbers: a change here is worth a check cycle now.
+    const verdicts = JSON.stringify([
+      apiService?.service?.ok,
+      apiService?.direct.map((d) => d.ok),
+      clusterDns?.result.ok,
+      clusterDns?.rcode,
+      peers?.probes.results.map((r) => [r.peer, r.path, r.ok, r.error]),
+    ]);
+    const changed = verdicts !== this.verdicts;
+    this.verdicts = verdicts;
+    this.onRound?.({ rtts: peers?.rtts ?? { underlay: [], 'pod-network': [] }, udp: peers?.udp ?? { underlay: { sent: 0, received: 0 }, 'pod-network': { sent: 0, received: 0 } }, changed });
   }
 
   /** The Service address: the agent's environment (as every pod has it), else the Service object. */
