@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # BIRD 1.6, node_exporter, and kubectl (kubernetes-client only where no kubectl is installed).
 DEBIAN_TOOLS := promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager bird:bird birdc:bird \
 	prometheus-node-exporter:prometheus-node-exporter kubectl:kubernetes-client zsh:zsh fish:fish \
-	ip:iproute2 ping:iputils-ping nft:nftables iptables:iptables
+	ip:iproute2 ping:iputils-ping nft:nftables iptables:iptables openssl:openssl
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
