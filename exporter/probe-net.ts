@@ -110,7 +110,7 @@ export function startEchoResponder(address: string, port: number, onError: (mess
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
 /** An A query over UDP, hand-rolled (one question, recursion desired), and its answer's first address. */
-export function dnsQuery(server: string, name: string, timeoutMs: number): Promise<{ result: ProbeResult; rcode?: string; answer?: string }> {
+export function dnsQuery(server: string, name: string, timeoutMs: number, port = 53): Promise<{ result: ProbeResult; rcode?: string; answer?: string }> {
   const started = process.hrtime.bigint();
   const id = randomBytes(2).readUInt16BE(0);
   const labels = name.replace(/\.$/, '').split('.');
@@ -125,7 +125,7 @@ export function dnsQuery(server: string, name: string, timeoutMs: number): Promi
     const done = (r: { result: Omit<ProbeResult, 'target'>; rcode?: string; answer?: string }) => {
       clearTimeout(timer);
       socket.close();
-      resolve({ ...r, result: { target: target(server, 53), ...r.result } });
+      resolve({ ...r, result: { target: target(server, port), ...r.result } });
     };
     const timer = setTimeout(() => done({ result: { ok: false, error: 'timeout', detail: `no answer in ${timeoutMs} ms` } }), timeoutMs);
     socket.on('message', (msg) => {
@@ -136,7 +136,7 @@ export function dnsQuery(server: string, name: string, timeoutMs: number): Promi
       done({ result: { ok: true, rttSeconds: seconds(started) }, rcode, answer });
     });
     socket.on('error', (e: NodeJS.ErrnoException) => done({ result: { ok: false, error: classify(e), detail: e.code ?? e.message } }));
-    socket.connect(53, server, () => socket.send(query));
+    socket.connect(port, server, () => socket.send(query));
   });
 }
 

@@ -18,7 +18,13 @@ const meshExcept = (self: string, bad: (peer: string, path: PeerProbe['path']) =
   all.filter((p) => p !== self).flatMap((p) => (['underlay', 'pod-network'] as const).map((path) => (bad(p, path) ? probe(p, path, false, bad(p, path)) : probe(p, path, true))));
 
 test('a node unreachable over the pod network from every prober, underlay fine: named in its own row, with what explains it', () => {
-  const reports = all.map((n) => report(n, meshExcept(n, (p, path) => (path === 'pod-network' && (p === 'n3' || n === 'n3') ? 'timeout' : undefined)), n === 'n3' ? 'fail' : 'ok'));
+  const reports = all.map((n) =>
+    report(
+      n,
+      meshExcept(n, (p, path) => (path === 'pod-network' && (p === 'n3' || n === 'n3') ? 'timeout' : undefined)),
+      n === 'n3' ? 'fail' : 'ok',
+    ),
+  );
   const out = withBlame(reports, reports, assemble);
   const n3 = out.find((r) => r.node === 'n3')!.checks.find((c) => c.id === 'peers')!;
   expect(n3.status).toBe('fail');
@@ -29,14 +35,29 @@ test('a node unreachable over the pod network from every prober, underlay fine: 
 });
 
 test('a stopped agent (refused) is not a culprit; neither is a node only one prober misses', () => {
-  const refused = all.map((n) => report(n, meshExcept(n, (p) => (p === 'n4' ? 'refused' : undefined))));
+  const refused = all.map((n) =>
+    report(
+      n,
+      meshExcept(n, (p) => (p === 'n4' ? 'refused' : undefined)),
+    ),
+  );
   expect(judge(refused).size).toBe(0);
-  const lone = all.map((n) => report(n, meshExcept(n, (p, path) => (n === 'n1' && p === 'n2' && path === 'pod-network' ? 'timeout' : undefined))));
+  const lone = all.map((n) =>
+    report(
+      n,
+      meshExcept(n, (p, path) => (n === 'n1' && p === 'n2' && path === 'pod-network' ? 'timeout' : undefined)),
+    ),
+  );
   expect(judge(lone).size).toBe(0);
 });
 
 test('a prober that reaches nobody over the path does not count against the target', () => {
   // n1's own overlay is dead: it misses everyone, so its miss of n2 is no evidence against n2.
-  const reports = all.map((n) => report(n, meshExcept(n, (p, path) => (path === 'pod-network' && (n === 'n1' || p === 'n1') ? 'timeout' : undefined))));
+  const reports = all.map((n) =>
+    report(
+      n,
+      meshExcept(n, (p, path) => (path === 'pod-network' && (n === 'n1' || p === 'n1') ? 'timeout' : undefined)),
+    ),
+  );
   expect([...judge(reports).keys()]).toEqual(['n1']);
 });
