@@ -58,6 +58,8 @@ const agent = spawn(
   [
     ...(process.env.SOAK_NODE_FLAGS?.split(' ').filter(Boolean) ?? imageNodeFlags()),
     path.join(ROOT, 'dist/exporter.mjs'),
+    '--probe-interval',
+    '0', // the fixtures' addresses are not this machine's: no probes
     '--node-name',
     'node-00000',
     '--host-root',

@@ -243,6 +243,7 @@ function node() {
   // One node is chosen, but =~ keeps the selector valid if someone makes the variable multi-valued.
   const one = 'node=~"$node"';
   const peers = CHECK_FAMILIES.find((m) => m.labels?.includes('peer'))!;
+  const probes = CHECK_FAMILIES.find((m) => m.labels?.includes('path'))!;
   const b = base('netcheck-node', 'netcheck / Node', "One node's pod-network checks: their status over time, the numbers behind them, its BGP peers, and its agent.")
     .links([new dash.DashboardLinkBuilder('Overview').type(dash.DashboardLinkType.Link).url('/d/netcheck-overview/netcheck-overview').includeVars(true).keepTime(true).icon('dashboard')])
     .withRow(new dash.RowBuilder('Status'))
@@ -291,7 +292,16 @@ function node() {
           id: 'organize',
           options: { excludeByName: { Time: true, job: true, instance: true, namespace: true, pod: true, container: true, endpoint: true }, renameByName: { Value: 'established' } },
         })
-        .gridPos({ x: 0, y: y + 1, w: 24, h: 8 }),
+        .gridPos({ x: 0, y: y + 1, w: 12, h: 8 }),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Peers probed, by path and result')
+        .description(`${probes.help}. Per node, never per peer: which peer fails is in kubectl netcheck node NODE.`)
+        .withTarget(query(sel(probes.name, '', one), '{{path}} {{result}}'))
+        .unit('short')
+        .min(0)
+        .gridPos({ x: 12, y: y + 1, w: 12, h: 8 }),
     )
     .withRow(new dash.RowBuilder('Agent'))
     .withPanel(

@@ -38,7 +38,13 @@ const FLAGS: Flag[] = [
   { name: 'address', env: 'NETCHECK_ADDRESS', value: 'A', default: '0.0.0.0', help: 'address to serve /metrics and health on' },
   { name: 'port', env: 'NETCHECK_PORT', value: 'N', default: '9742', help: 'port to serve on' },
   { name: 'interval', env: 'NETCHECK_INTERVAL', value: 'DURATION', default: '30s', help: 'how often the checks run' },
-  { name: 'probe-interval', env: 'NETCHECK_PROBE_INTERVAL', value: 'DURATION', default: '--interval', help: 'how often the data-plane probes run (the kubernetes Service, cluster DNS, peers)' },
+  {
+    name: 'probe-interval',
+    env: 'NETCHECK_PROBE_INTERVAL',
+    value: 'DURATION',
+    default: '--interval',
+    help: 'how often the data-plane probes run (the kubernetes Service, cluster DNS, peers); 0 turns them off',
+  },
   { name: 'probe-peers', env: 'NETCHECK_PROBE_PEERS', value: 'K', default: '5', help: 'every node is probed by at least K others; each agent probes about K + 2 peers, whatever the cluster size' },
   { name: 'fact-timeout', env: 'NETCHECK_FACT_TIMEOUT', value: 'DURATION', default: '2s', help: 'deadline of each host fact (a file, the BIRD socket); past it the fact is unknown' },
   {
@@ -115,7 +121,8 @@ async function main() {
   };
   const intervalMs = duration('interval', '30s');
   const factTimeoutMs = duration('fact-timeout', '2s');
-  const probeIntervalMs = get('probe-interval') ? duration('probe-interval', '30s') : intervalMs;
+  // 0 turns the probes off (the probe checks are then unknown, saying so).
+  const probeIntervalMs = get('probe-interval') ? (get('probe-interval') === '0' ? 0 : duration('probe-interval', '30s')) : intervalMs;
   const probePeersText = get('probe-peers') ?? '5';
   if (!/^\d{1,2}$/.test(probePeersText) || Number(probePeersText) < 1 || Number(probePeersText) > 50) fatal(`invalid --probe-peers ${probePeersText}: a number from 1 to 50`);
   const heartbeatMs = duration('report-heartbeat', '5m');
@@ -205,8 +212,9 @@ async function main() {
   } catch (e) {
     fatal(`cannot listen on ${address}:${port}: ${(e as Error).message}`);
   }
-  const echo = startEchoResponder(address, port, (message) => log('warn', message));
-  prober.start();
+  // The echo and the peer probes need the agents' shared port: with --port 0 there is none.
+  const echo = port ? startEchoResponder(address, port, (message) => log('warn', message)) : { close() {} };
+  if (probeIntervalMs > 0) prober.start();
   app.log.info({ node: nodeName, hostRoot: root.dir, interval: formatMs(intervalMs), factTimeout: formatMs(factTimeoutMs) }, 'netcheck agent started');
 
   const shutdown = async (signal: string) => {

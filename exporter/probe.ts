@@ -7,7 +7,7 @@ import yaml from 'js-yaml';
 import type { HostFacts } from '../src/core/facts';
 import type { ApiServiceProbe, DnsProbe, PeerProbe, PeerProbes, ProbePath, ProbeResult } from '../src/core/probes';
 import type { HostRoot } from '../src/host/root';
-import { endpointSliceAddresses, hostPort, KUBELET_KUBECONFIGS, KUBERNETES_SLICES_PATH, kubeconfigServers, MAX_KUBECONFIG_BYTES } from '../src/kubeapi/direct';
+import { endpointSliceAddresses, hostPort, KUBELET_KUBECONFIGS, KUBERNETES_SLICE_PATH, kubeconfigServers, MAX_KUBECONFIG_BYTES } from '../src/kubeapi/direct';
 import type { KubeClient } from '../src/kubeapi/kube-client';
 import { choosePeers, ring } from '../src/probe/choice';
 import { type PeerTarget, peerTarget } from '../src/probe/targets';
@@ -57,7 +57,7 @@ export class Prober {
     const loop = async () => {
       if (this.stopped) return;
       const started = Date.now();
-      this.running = this.round().catch((e: Error) => this.opts.log('warn', `probe round failed: ${e.message}`));
+      this.running = this.round().catch((e: Error) => this.once('round', 'warn', `probe round failed: ${e.message}`));
       await this.running;
       if (this.stopped) return;
       this.timer = setTimeout(loop, Math.max(0, started + this.opts.intervalMs - Date.now()));
@@ -190,8 +190,8 @@ export class Prober {
   private async refreshFromApi(): Promise<void> {
     const client = this.opts.client;
     if (!client) return;
-    const slices = await client.get<{ items?: Parameters<typeof endpointSliceAddresses>[0] }>(KUBERNETES_SLICES_PATH).catch(() => undefined);
-    const addresses = slices?.items ? endpointSliceAddresses(slices.items) : [];
+    const slice = await client.find<Parameters<typeof endpointSliceAddresses>[0][number]>(KUBERNETES_SLICE_PATH).catch(() => undefined);
+    const addresses = slice ? endpointSliceAddresses([slice]) : [];
     if (addresses.length) this.slices = addresses;
     // A LIST of every node is the prober's one O(n) request: from the watch cache
     // (resourceVersion=0), at most once a minute or every 4 rounds, whichever is longer.
@@ -225,7 +225,7 @@ export class Prober {
   }
 
   private async probePeers(): Promise<{ probes: PeerProbes; rtts: Record<ProbePath, number[]>; udp: Record<ProbePath, { sent: number; received: number }> } | undefined> {
-    if (!this.peers.length) return undefined;
+    if (!this.peers.length || !this.opts.port) return undefined; // --port 0: no port the peers share
     const chosen = choosePeers(this.opts.nodeName, this.peers, this.opts.k, ring(this.peers));
     const byName = new Map(this.peers.map((p) => [p.name, p]));
     const rtts: Record<ProbePath, number[]> = { underlay: [], 'pod-network': [] };

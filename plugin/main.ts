@@ -170,12 +170,13 @@ async function run(flags: Flags, name: string | undefined): Promise<Status> {
     }
     process.stderr.write(`requests=${client.requests} bytes=${client.bytes} done at ${performance.now().toFixed(0)} ms\n`);
   };
-  const { withBlame } = await import('../src/probe/blame');
+  const { probersWanted, withBlame } = await import('../src/probe/blame');
   const { assemble } = await import('../src/engine');
   if (name !== undefined) {
     const gathered = await gatherNode(client, name, agentOpts);
     // Whether its probers reach it: their reports (src/report/probers.ts) judged with its own.
-    const probers = flags.useAgent && gathered.agent ? await (await import('../src/report/probers')).proberReports(client, name) : [];
+    // Asked only when its own agent finds its peers unreachable: `node` stays a few requests otherwise.
+    const probers = flags.useAgent && probersWanted(gathered.agent) ? await (await import('../src/report/probers')).proberReports(client, name) : [];
     const [report] = withBlame([evaluate(gathered)], [...probers, ...(gathered.agent ? [gathered.agent] : [])], assemble);
     process.stdout.write(renderer.node(report, flags.output));
     debug();

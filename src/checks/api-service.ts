@@ -40,7 +40,12 @@ const findings = {
     steps: (a: { service: string }) => [{ on: 'node' as const, run: DIAGNOSE(a) }],
   },
   noService: { status: 'unknown', summary: () => 'the kubernetes Service address is not known (no KUBERNETES_SERVICE_HOST, Service not read)' },
-  notProbed: { status: 'unknown', summary: () => 'not probed: only the agent on the node can dial the Service from the host', remedy: (a: { hint?: string }) => a.hint },
+  notProbed: {
+    status: 'unknown',
+    summary: (a: { hint?: string; agent?: boolean }) =>
+      a.agent ? 'not probed yet (or the agent runs with --probe-interval 0)' : 'not probed: only the agent on the node can dial the Service from the host',
+    remedy: (a: { hint?: string }) => a.hint,
+  },
 } as const;
 
 export const apiService = defineCheck({
@@ -57,7 +62,7 @@ export const apiService = defineCheck({
   evaluate(facts: NodeFacts) {
     const probe = facts.host?.apiService;
     const node = facts.nodeName;
-    if (!probe) return found(findings, 'notProbed', { hint: hostFactRemedy(facts) });
+    if (!probe) return found(findings, 'notProbed', { hint: hostFactRemedy(facts), agent: !!facts.host });
     // The first fact: which way the agent itself got through to the API.
     const evidence = probe.agentVia ? [`the agent reaches the API ${probe.agentVia}`] : [];
     const svc = probe.service;

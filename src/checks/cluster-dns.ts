@@ -23,7 +23,12 @@ const findings = {
     steps: (a: { server: string; name: string }) => [{ on: 'node' as const, run: DIG(a) }],
   },
   noClusterDns: { status: 'skip', summary: () => 'the kubelet has no clusterDNS: pods here do not use a cluster DNS Service' },
-  notProbed: { status: 'unknown', summary: () => 'not probed: only the agent on the node can query the DNS Service from the host', remedy: (a: { hint?: string }) => a.hint },
+  notProbed: {
+    status: 'unknown',
+    summary: (a: { hint?: string; agent?: boolean }) =>
+      a.agent ? 'not probed yet (or the agent runs with --probe-interval 0)' : 'not probed: only the agent on the node can query the DNS Service from the host',
+    remedy: (a: { hint?: string }) => a.hint,
+  },
 } as const;
 
 export const clusterDns = defineCheck({
@@ -39,7 +44,7 @@ export const clusterDns = defineCheck({
   evaluate(facts: NodeFacts) {
     const probe = facts.host?.clusterDns;
     if (probe === null) return found(findings, 'noClusterDns', {}, ['kubelet config: no clusterDNS']);
-    if (!probe) return found(findings, 'notProbed', { hint: hostFactRemedy(facts) });
+    if (!probe) return found(findings, 'notProbed', { hint: hostFactRemedy(facts), agent: !!facts.host });
     const { server, name, result } = probe;
     const evidence = [
       `query A ${name} to ${server}:53/udp (kubelet clusterDNS): ${result.ok ? `${probe.rcode ?? 'NOERROR'} ${probe.answer ?? ''}`.trim() : `${result.error}${result.detail ? `: ${result.detail}` : ''}`}`,

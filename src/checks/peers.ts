@@ -49,7 +49,11 @@ const findings = {
   },
   agentsSilent: { status: 'unknown', summary: (a: { peers: string }) => `the peers probed (${a.peers}) refuse the agent's port: their agents are not running, so the network cannot be judged` },
   alone: { status: 'skip', summary: () => 'no other Ready, schedulable node to probe' },
-  notProbed: { status: 'unknown', summary: () => 'not probed: only the agent on the node probes its peers', remedy: (a: { hint?: string }) => a.hint },
+  notProbed: {
+    status: 'unknown',
+    summary: (a: { hint?: string; agent?: boolean }) => (a.agent ? 'not probed yet (or the agent runs with --probe-interval 0)' : 'not probed: only the agent on the node probes its peers'),
+    remedy: (a: { hint?: string }) => a.hint,
+  },
 } as const;
 
 export const peers = defineCheck({
@@ -57,6 +61,7 @@ export const peers = defineCheck({
   title: 'Peer nodes are reachable over the underlay and the pod network',
   question: 'Are the sampled peer nodes reachable from this node over the underlay (InternalIP) and over the pod network (overlay address)?',
   column: 'PEERS',
+  wide: true,
   rank: 92,
   explains: ['cluster-dns'],
   needs: ['peerProbes'],
@@ -64,7 +69,7 @@ export const peers = defineCheck({
   findings,
   evaluate(facts: NodeFacts) {
     const probes = facts.host?.peerProbes;
-    if (!probes) return found(findings, 'notProbed', { hint: hostFactRemedy(facts) });
+    if (!probes) return found(findings, 'notProbed', { hint: hostFactRemedy(facts), agent: !!facts.host });
     if (probes.chosen === 0) return found(findings, 'alone', {}, [`${probes.eligible} eligible node(s) known`]);
     const byPath = Object.fromEntries(PATHS.map((p) => [p, probes.results.filter((r) => r.path === p)])) as Record<ProbePath, PeerProbe[]>;
     const series: Series[] = PATHS.flatMap((path) => {

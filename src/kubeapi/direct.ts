@@ -63,4 +63,5 @@ export function endpointSliceAddresses(slices: EndpointSlice[]): string[] {
   return out.slice(0, 8);
 }
 
-export const KUBERNETES_SLICES_PATH = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dkubernetes';
+/** The API server keeps its own addresses in the EndpointSlice named `kubernetes` (read by name: RBAC can narrow that). */
+export const KUBERNETES_SLICE_PATH = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes';

@@ -2,29 +2,23 @@
 // reach their other peers over it, is the culprit, and the page is its own, not its probers'.
 // Pure: the plugin passes every agent report it has (all of them for `nodes`, the target's probers'
 // for `node X`), and the target's `peers` result is replaced by the verdict.
+import { CHECKS } from '../checks';
+import { peers } from '../checks/peers';
 import type { CheckResult, NodeReport } from '../core/model';
 import type { PeerProbe, ProbePath } from '../core/probes';
 
 const WORDS: Record<ProbePath, string> = { underlay: 'underlay', 'pod-network': 'pod network' };
 
 /**
- * Host checks that say why a path fails, when they fail on the culprit (ids from contract §4; the
- * ones this build does not have simply never match).
+ * Host checks that say why a path fails, when they fail on the culprit: those whose causal links
+ * (`explains`) name the peers check (a firewall, VTEP MAC drift, overlay errors, the CNI itself).
  */
-export const EXPLAINERS = [
-  'default-route',
-  'ip-forward',
-  'mtu',
-  'vtep-mac',
-  'overlay-errors',
-  'rp-filter',
-  'kernel-modules',
-  'host-firewall',
-  'firewall',
-  'cni-ready',
-  'flannel-subnet-env',
-  'bgp-established',
-];
+export const EXPLAINERS: readonly string[] = CHECKS.filter((c) => (c.explains as readonly string[] | undefined)?.includes(peers.id)).map((c) => c.id);
+
+/** `node X` asks for X's probers' reports only when X's own agent finds its peers unreachable. */
+export function probersWanted(own: NodeReport | undefined): boolean {
+  return !!own?.checks.some((c) => c.id === peers.id && c.status === 'fail');
+}
 
 export interface Verdict {
   node: string;
@@ -87,7 +81,7 @@ export function judge(reports: readonly NodeReport[]): Map<string, Verdict> {
 export function blamedResult(verdict: Verdict, own: NodeReport): CheckResult {
   const explained = own.checks.filter((c) => EXPLAINERS.includes(c.id) && c.status === 'fail');
   return {
-    id: 'peers',
+    id: peers.id,
     status: 'fail',
     summary: verdict.summary,
     evidence: [
@@ -112,7 +106,7 @@ export function withBlame(reports: NodeReport[], agentReports: readonly NodeRepo
     if (!v) return r;
     // The probers' verdict replaces the node's own view, which stays as evidence.
     const checks = r.checks.map((c) => {
-      if (c.id !== 'peers') return c;
+      if (c.id !== peers.id) return c;
       const blamed = blamedResult(v, r);
       return c.status === 'fail' ? { ...blamed, evidence: [`${r.node} itself: ${c.summary}`, ...blamed.evidence] } : blamed;
     });

@@ -8,7 +8,7 @@ import { judge, withBlame } from '../../src/probe/blame';
 const probe = (peer: string, path: PeerProbe['path'], ok: boolean, error?: PeerProbe['error']): PeerProbe => ({ peer, path, target: `${peer}:9742`, ok, ...(error ? { error } : {}) });
 const report = (node: string, probes: PeerProbe[], peersStatus: 'ok' | 'fail' = 'ok'): NodeReport => ({
   ...assemble(node, [
-    { id: 'mtu', status: node === 'n3' ? 'fail' : 'ok', summary: node === 'n3' ? 'pod MTU 1500 + VXLAN 50 does not fit eth0 MTU 1500' : 'fits', evidence: [] },
+    { id: 'cni-ready', status: node === 'n3' ? 'fail' : 'ok', summary: node === 'n3' ? 'kube-flannel/kube-flannel-ds-x2x9v is CrashLoopBackOff' : 'flannel Ready', evidence: [] },
     { id: 'peers', status: peersStatus, summary: 'as the agent saw it', evidence: [] },
   ]),
   probes,
@@ -29,7 +29,7 @@ test('a node unreachable over the pod network from every prober, underlay fine: 
   const n3 = out.find((r) => r.node === 'n3')!.checks.find((c) => c.id === 'peers')!;
   expect(n3.status).toBe('fail');
   expect(n3.summary).toBe('pod network unreachable from n1, n2, n4; underlay fine');
-  expect(n3.evidence).toContain('explained on n3 by mtu: pod MTU 1500 + VXLAN 50 does not fit eth0 MTU 1500');
+  expect(n3.evidence).toContain('explained on n3 by cni-ready: kube-flannel/kube-flannel-ds-x2x9v is CrashLoopBackOff');
   for (const n of ['n1', 'n2', 'n4']) expect(out.find((r) => r.node === n)!.checks.find((c) => c.id === 'peers')!.status).toBe('ok');
   expect([...judge(reports).keys()]).toEqual(['n3']);
 });
