@@ -19,6 +19,8 @@ export interface AgentOptions {
   readApi: () => Pick<NodeFacts, 'node' | 'pods' | 'cluster' | 'unavailable'>;
   /** The data-plane probes' last findings (exporter/probe.ts), joined to the host facts. */
   readProbes?: () => Partial<HostRead['host']>;
+  /** Each finished report, for whatever else follows it (the Node condition). */
+  onReport?: (report: NodeReport) => void;
   log: Log;
   now?: () => number;
   /** Where finished reports go beyond this process (the API); it decides when to write. */
@@ -102,6 +104,7 @@ export class Agent {
     this.logProblems(facts.unavailable);
     const publisher = this.opts.publisher;
     void publisher?.offer(report, finishedAt)?.then(() => this.metrics.published(report.node, publisher.stats));
+    this.opts.onReport?.(report);
   }
 
   /** One log line when what cannot be read changes, not one per cycle. */

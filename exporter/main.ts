@@ -55,6 +55,11 @@ const FLAGS: Flag[] = [
     help: "rewrite this node's NodeReport this often even when nothing changed (it is written at once on a change)",
   },
   { name: 'kubeconfig', env: 'KUBECONFIG', value: 'PATH', default: 'in-cluster service account, else ~/.kube/config', help: 'kubeconfig for the API (an explicit path must be readable)' },
+  {
+    name: 'node-condition',
+    env: 'NETCHECK_NODE_CONDITION',
+    help: 'also set the Node condition NetcheckPodNetwork (False with the root cause) on this node (deploy/components/node-condition grants it)',
+  },
   { name: 'version', env: '', help: 'print the version and exit' },
   { name: 'help', env: '', help: 'this help' },
 ];
@@ -157,6 +162,7 @@ async function main() {
   let publisher: ReportPublisher | undefined;
   let stopWatch = () => {};
   let apiClient: import('../src/kubeapi/kube-client').KubeClient | undefined;
+  let conditions: import('./node-condition').NodeConditionWriter | undefined;
   try {
     const { KubeClient } = await import('../src/kubeapi/kube-client');
     const { NodeWatcher } = await import('../src/gather/node-watch');
@@ -169,6 +175,10 @@ async function main() {
     await Promise.race([clusterRead, new Promise((r) => setTimeout(r, 5000))]);
     readApi = () => watcher.facts();
     stopWatch = () => watcher.stop();
+    if (values['node-condition'] || /^(1|true)$/i.test(process.env.NETCHECK_NODE_CONDITION ?? '')) {
+      const { NodeConditionWriter } = await import('./node-condition');
+      conditions = new NodeConditionWriter({ client, nodeName, log });
+    }
     publisher = new ReportPublisher({ client, nodeName, nodeUid: () => watcher.facts().node?.metadata?.uid, heartbeatMs, intervalMs, log });
   } catch (e) {
     const reason = (e as Error).message;
@@ -197,6 +207,7 @@ async function main() {
     readHost: (signal) => readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, sysctls: SYSCTLS, kubeletConfig: () => locator.path(signal), signal }),
     readApi,
     readProbes: () => prober.facts(),
+    onReport: (report) => conditions?.offer(report),
     publisher,
     log,
   });

@@ -56,7 +56,7 @@ export const apiService = defineCheck({
   wide: true,
   rank: 12,
   explains: ['cni-ready', 'flannel-subnet-env', 'kubelet-ready'],
-  needs: ['apiService'],
+  needs: ['apiService', 'agent'],
   seenBest: 'host',
   findings,
   evaluate(facts: NodeFacts) {

@@ -38,7 +38,7 @@ export const clusterDns = defineCheck({
   column: 'DNS',
   wide: true,
   rank: 94,
-  needs: ['clusterDns'],
+  needs: ['clusterDns', 'agent'],
   seenBest: 'host',
   findings,
   evaluate(facts: NodeFacts) {

@@ -64,7 +64,7 @@ export const peers = defineCheck({
   wide: true,
   rank: 92,
   explains: ['cluster-dns'],
-  needs: ['peerProbes'],
+  needs: ['peerProbes', 'agent'],
   seenBest: 'host',
   findings,
   evaluate(facts: NodeFacts) {

@@ -254,6 +254,12 @@ export class KubeClient {
     return JSON.parse(body) as T;
   }
 
+  /** A strategic merge patch (as the kubelet and node-problem-detector write Node conditions). */
+  async patchStrategic<T>(path: string, patch: object): Promise<T> {
+    const body = await this.send('PATCH', path, { accept: 'application/json', body: JSON.stringify(patch), contentType: 'application/strategic-merge-patch+json' });
+    return JSON.parse(body) as T;
+  }
+
   /** One request; after a 401, once more with a fresh credential if the credential plugin may give one. */
   private async send(method: string, path: string, opts: { accept: string; body?: string; contentType?: string }): Promise<string> {
     try {

@@ -1,7 +1,7 @@
 // Blame across reports: a node that its probers cannot reach over one path, while those probers
 // reach their other peers over it, is the culprit, and the page is its own, not its probers'.
 // Pure: the plugin passes every agent report it has (all of them for `nodes`, the target's probers'
-// for `node X`), and the target's `peers` result is replaced by the verdict.
+// for `node X`), and the target's peers result is replaced by the verdict.
 import { CHECKS } from '../checks';
 import { peers } from '../checks/peers';
 import type { CheckResult, NodeReport } from '../core/model';
@@ -77,7 +77,7 @@ export function judge(reports: readonly NodeReport[]): Map<string, Verdict> {
   return verdicts;
 }
 
-/** The culprit's `peers` result: failing, with the verdict and the host checks of its own that explain it. */
+/** The culprit's peers result: failing, with the verdict and the host checks of its own that explain it. */
 export function blamedResult(verdict: Verdict, own: NodeReport): CheckResult {
   const explained = own.checks.filter((c) => EXPLAINERS.includes(c.id) && c.status === 'fail');
   return {
@@ -97,7 +97,7 @@ export function blamedResult(verdict: Verdict, own: NodeReport): CheckResult {
   };
 }
 
-/** Reports with each culprit's `peers` result replaced by its verdict; the probers' are left as they are. */
+/** Reports with each culprit's peers result replaced by its verdict; the probers' are left as they are. */
 export function withBlame(reports: NodeReport[], agentReports: readonly NodeReport[], assemble: (node: string, checks: CheckResult[]) => NodeReport): NodeReport[] {
   const verdicts = judge(agentReports);
   if (!verdicts.size) return reports;

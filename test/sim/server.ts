@@ -163,6 +163,19 @@ function mergePatch(target: any, patch: any): any {
   return out;
 }
 
+/** A strategic merge patch of a status, as far as Nodes need it: `conditions` merge by `type` (patchMergeKey). */
+function strategicStatusPatch(target: any, patch: any): any {
+  const merged = mergePatch(target, { ...patch, conditions: undefined });
+  if (!Array.isArray(patch?.conditions)) return merged;
+  const conditions: Obj[] = [...(target?.conditions ?? [])];
+  for (const c of patch.conditions) {
+    const i = conditions.findIndex((x) => x.type === c.type);
+    if (i >= 0) conditions[i] = { ...conditions[i], ...c };
+    else conditions.push(c);
+  }
+  return { ...merged, conditions };
+}
+
 function jsonPath(obj: Obj, path: string): unknown {
   let value: any = obj;
   for (const part of path.replace(/^\./, '').split('.')) value = value?.[part];
@@ -438,7 +451,8 @@ users:
       next = structuredClone(existing);
       if (onStatus) {
         // One field manager owns the whole status here, so an apply sets it as given.
-        next.status = verb === 'patch' && !apply ? mergePatch(existing.status, input.status) : input.status;
+        const strategic = contentType.startsWith('application/strategic-merge-patch+json');
+        next.status = verb === 'patch' && !apply ? (strategic ? strategicStatusPatch(existing.status, input.status) : mergePatch(existing.status, input.status)) : input.status;
       } else if (verb === 'update') {
         next = { ...structuredClone(input), metadata: { ...input.metadata, uid: existing.metadata.uid, creationTimestamp: existing.metadata.creationTimestamp } };
         if (resource.statusSubresource) next.status = existing.status;
