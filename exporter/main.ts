@@ -206,7 +206,7 @@ async function main() {
     cycleTimeoutMs: factTimeoutMs * 2 + 1000,
     readHost: (signal) => readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, sysctls: SYSCTLS, kubeletConfig: () => locator.path(signal), signal }),
     readApi,
-    readProbes: () => prober.facts(),
+    readProbes: probeIntervalMs > 0 ? () => prober.facts() : () => ({ probesOff: true }),
     onReport: (report) => conditions?.offer(report),
     publisher,
     log,

@@ -40,6 +40,7 @@ const findings = {
     steps: (a: { service: string }) => [{ on: 'node' as const, run: DIAGNOSE(a) }],
   },
   noService: { status: 'unknown', summary: () => 'the kubernetes Service address is not known (no KUBERNETES_SERVICE_HOST, Service not read)' },
+  probesOff: { status: 'skip', summary: () => "the agent's probes are off (--probe-interval 0)" },
   notProbed: {
     status: 'unknown',
     summary: (a: { hint?: string; agent?: boolean }) =>
@@ -62,6 +63,7 @@ export const apiService = defineCheck({
   evaluate(facts: NodeFacts) {
     const probe = facts.host?.apiService;
     const node = facts.nodeName;
+    if (facts.host?.probesOff) return found(findings, 'probesOff', {});
     if (!probe) return found(findings, 'notProbed', { hint: hostFactRemedy(facts), agent: !!facts.host });
     // The first fact: which way the agent itself got through to the API.
     const evidence = probe.agentVia ? [`the agent reaches the API ${probe.agentVia}`] : [];

@@ -23,6 +23,7 @@ const findings = {
     steps: (a: { server: string; name: string }) => [{ on: 'node' as const, run: DIG(a) }],
   },
   noClusterDns: { status: 'skip', summary: () => 'the kubelet has no clusterDNS: pods here do not use a cluster DNS Service' },
+  probesOff: { status: 'skip', summary: () => "the agent's probes are off (--probe-interval 0)" },
   notProbed: {
     status: 'unknown',
     summary: (a: { hint?: string; agent?: boolean }) =>
@@ -44,6 +45,7 @@ export const clusterDns = defineCheck({
   evaluate(facts: NodeFacts) {
     const probe = facts.host?.clusterDns;
     if (probe === null) return found(findings, 'noClusterDns', {}, ['kubelet config: no clusterDNS']);
+    if (facts.host?.probesOff) return found(findings, 'probesOff', {});
     if (!probe) return found(findings, 'notProbed', { hint: hostFactRemedy(facts), agent: !!facts.host });
     const { server, name, result } = probe;
     const evidence = [

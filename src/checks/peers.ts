@@ -49,6 +49,7 @@ const findings = {
   },
   agentsSilent: { status: 'unknown', summary: (a: { peers: string }) => `the peers probed (${a.peers}) refuse the agent's port: their agents are not running, so the network cannot be judged` },
   alone: { status: 'skip', summary: () => 'no other Ready, schedulable node to probe' },
+  probesOff: { status: 'skip', summary: () => "the agent's probes are off (--probe-interval 0)" },
   notProbed: {
     status: 'unknown',
     summary: (a: { hint?: string; agent?: boolean }) => (a.agent ? 'not probed yet (or the agent runs with --probe-interval 0)' : 'not probed: only the agent on the node probes its peers'),
@@ -69,6 +70,7 @@ export const peers = defineCheck({
   findings,
   evaluate(facts: NodeFacts) {
     const probes = facts.host?.peerProbes;
+    if (facts.host?.probesOff) return found(findings, 'probesOff', {});
     if (!probes) return found(findings, 'notProbed', { hint: hostFactRemedy(facts), agent: !!facts.host });
     if (probes.chosen === 0) return found(findings, 'alone', {}, [`${probes.eligible} eligible node(s) known`]);
     const byPath = Object.fromEntries(PATHS.map((p) => [p, probes.results.filter((r) => r.path === p)])) as Record<ProbePath, PeerProbe[]>;

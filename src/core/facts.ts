@@ -90,6 +90,8 @@ export interface HostFacts {
   apiService?: ApiServiceProbe;
   clusterDns?: DnsProbe | null; // null: the kubelet has no clusterDNS
   peerProbes?: PeerProbes;
+  /** The agent runs with --probe-interval 0: the probe checks do not apply. */
+  probesOff?: boolean;
 }
 
 export type FactKey =

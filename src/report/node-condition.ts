@@ -13,7 +13,7 @@ export interface NodeConditionValue {
   message: string;
 }
 
-/** "default-route" → "DefaultRoute": a condition reason is CamelCase. */
+/** A check id in CamelCase (default-route becomes DefaultRoute): a condition reason is CamelCase. */
 const camel = (id: string) => id.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 
 export function podNetworkCondition(report: NodeReport): NodeConditionValue {

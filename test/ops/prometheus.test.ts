@@ -14,6 +14,7 @@ import { type AgentProcess, agentUser, kubeconfigWithToken, REPORT_API, ROOT, ty
 import { BirdMesh } from '../helpers/bird';
 
 const ALERTS = renderAlerts().map((a) => a.rule);
+const PROBE_METRICS = ['netcheck_api_service_reachable', 'netcheck_cluster_dns_ok', 'netcheck_probe_'];
 const HOSTS = path.join(ROOT, 'test/fixtures/hosts');
 let sim: Sim;
 const agents: AgentProcess[] = [];
@@ -146,6 +147,9 @@ test('every dashboard query returns data, with the variables substituted', async
     for (const p of d.panels ?? []) {
       for (const t of ('targets' in p ? p.targets : undefined) ?? []) {
         const expr = sub((t as unknown as { expr: string }).expr);
+        // The probes are off in this suite (the fixtures' addresses are not this machine's): their
+        // panels have no data here; test/netns/probes.test.ts runs them on real hosts.
+        if (PROBE_METRICS.some((m) => expr.includes(m))) continue;
         expect([d.uid, p.title, expr, (await query(expr)).length > 0]).toEqual([d.uid, p.title, expr, true]);
       }
     }
