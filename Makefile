@@ -5,10 +5,10 @@ SHELL := /bin/bash
 
 # The real peers the tests run against, as tool:Debian-package: Prometheus and promtool, Alertmanager
 # and amtool, BIRD 1.6, node_exporter, jsonnet (the mixin), kubectl (kubernetes-client only where
-# no kubectl is installed), and iproute2, ping, nftables and iptables for the network-namespace hosts.
+# no kubectl is installed), and iproute2, ping, nftables, iptables and openssl for the network-namespace hosts.
 DEBIAN_TOOLS := promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager prometheus-alertmanager:prometheus-alertmanager \
 	bird:bird birdc:bird prometheus-node-exporter:prometheus-node-exporter kubectl:kubernetes-client zsh:zsh fish:fish jsonnet:jsonnet \
-	ip:iproute2 ping:iputils-ping nft:nftables iptables:iptables
+	ip:iproute2 ping:iputils-ping nft:nftables iptables:iptables openssl:openssl
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund

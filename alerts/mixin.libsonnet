@@ -23,7 +23,7 @@
       "rules": [
         {
           "alert": "NetcheckCNINotReady",
-          "expr": ("(netcheck_cni_ready{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_flannel_subnet_env_present{%(selector)s} == 0) or (netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1))" % $._config),
+          "expr": ("(netcheck_cni_ready{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_flannel_subnet_env_present{%(selector)s} == 0) or (netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_api_service_reachable{%(selector)s} == 0))" % $._config),
           "for": $._config['for'].fast,
           "labels": {
             "severity": "critical",
@@ -37,7 +37,7 @@
         },
         {
           "alert": "NetcheckFlannelSubnetEnvMissing",
-          "expr": ("(netcheck_flannel_subnet_env_present{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1))" % $._config),
+          "expr": ("(netcheck_flannel_subnet_env_present{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_api_service_reachable{%(selector)s} == 0))" % $._config),
           "for": $._config['for'].fast,
           "labels": {
             "severity": "critical",
@@ -51,7 +51,7 @@
         },
         {
           "alert": "NetcheckFlannelSubnetEnvStale",
-          "expr": ("(netcheck_flannel_subnet_env_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"flannel-subnet-env\",status=\"fail\"} == 1) unless on (%(clusterLabel)s, node) ((netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"pod-cidr-assigned\",status=\"fail\"} == 1) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"cluster-cidr\",status=\"fail\"} == 1))" % $._config),
+          "expr": ("(netcheck_flannel_subnet_env_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"flannel-subnet-env\",status=\"fail\"} == 1) unless on (%(clusterLabel)s, node) ((netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"pod-cidr-assigned\",status=\"fail\"} == 1) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"cluster-cidr\",status=\"fail\"} == 1) or (netcheck_api_service_reachable{%(selector)s} == 0))" % $._config),
           "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",
@@ -259,6 +259,48 @@
             "runbook_url": ("%(runbookUrlBase)s/NetcheckMTUTooLarge.md" % $._config),
           },
         },
+        {
+          "alert": "NetcheckAPIServiceUnreachable",
+          "expr": ("(netcheck_api_service_reachable{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1))" % $._config),
+          "for": $._config['for'].fast,
+          "labels": {
+            "severity": "critical",
+            "check": "api-service",
+          },
+          "annotations": {
+            "summary": "A node cannot reach the kubernetes Service.",
+            "description": "The host {{ $labels.node }} cannot reach the kubernetes Service (TCP and TLS): its CNI and kubelet lose the API there. kubectl netcheck node {{ $labels.node }} says whether the API server itself answers.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckAPIServiceUnreachable.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckPodNetworkUnreachable",
+          "expr": ("(netcheck_check_status{%(selector)s,check=\"peers\",status=\"fail\"} == 1) unless on (%(clusterLabel)s, node) ((netcheck_cni_ready{%(selector)s} == 0) or (netcheck_flannel_subnet_env_present{%(selector)s} == 0) or (netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_api_service_reachable{%(selector)s} == 0))" % $._config),
+          "for": $._config['for'].fast,
+          "labels": {
+            "severity": "critical",
+            "check": "peers",
+          },
+          "annotations": {
+            "summary": "A node reaches none of its peers over one network path.",
+            "description": "The host {{ $labels.node }} reaches none of the peers it probes over the pod network (or the underlay) while the other path works: its overlay is broken. kubectl netcheck node {{ $labels.node }} names the path and the host checks that explain it.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckPodNetworkUnreachable.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckClusterDNSUnreachable",
+          "expr": ("(netcheck_cluster_dns_ok{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_check_status{%(selector)s,check=\"kubelet-ready\",status=\"fail\"} == 1) or (netcheck_cni_ready{%(selector)s} == 0) or (netcheck_flannel_subnet_env_present{%(selector)s} == 0) or (netcheck_flannel_subnet_env_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"flannel-subnet-env\",status=\"fail\"} == 1) or (netcheck_bgp_sessions_established{%(selector)s} < netcheck_bgp_sessions{%(selector)s} and netcheck_bgp_sessions_established{%(selector)s} > 0) or (netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) or (netcheck_swap_enabled{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"swap\",status=\"fail\"} == 1) or (netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"pod-cidr-assigned\",status=\"fail\"} == 1) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"cluster-cidr\",status=\"fail\"} == 1) or (netcheck_api_service_reachable{%(selector)s} == 0) or (netcheck_check_status{%(selector)s,check=\"peers\",status=\"fail\"} == 1))" % $._config),
+          "for": $._config['for'].slow,
+          "labels": {
+            "severity": "warning",
+            "check": "cluster-dns",
+          },
+          "annotations": {
+            "summary": "The cluster DNS Service does not answer from a node.",
+            "description": "From {{ $labels.node }}, the cluster DNS Service does not resolve kubernetes.default: pods there cannot resolve names.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckClusterDNSUnreachable.md" % $._config),
+          },
+        },
       ],
     },
     {
@@ -266,7 +308,7 @@
       "rules": [
         {
           "alert": "NetcheckCheckFailing",
-          "expr": ("netcheck_check_status{%(selector)s,status=\"fail\",check!~\"cni-ready|flannel-subnet-env|bgp-established|swap|pod-cidr-assigned|default-route|node-address|cluster-cidr|ip-forward|bridge-netfilter|conntrack|mtu\"} == 1" % $._config),
+          "expr": ("netcheck_check_status{%(selector)s,status=\"fail\",check!~\"cni-ready|flannel-subnet-env|bgp-established|swap|pod-cidr-assigned|default-route|node-address|cluster-cidr|ip-forward|bridge-netfilter|conntrack|mtu|api-service|peers|cluster-dns\"} == 1" % $._config),
           "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",
@@ -2318,6 +2360,100 @@
           },
         },
         {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "API-SVC: api_service_reachable",
+          "description": "1 when the host reaches the kubernetes Service (TCP and TLS), 0 when not (check api-service). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_api_service_reachable{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 0,
+            "y": 34,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "DNS: cluster_dns_ok",
+          "description": "1 when the cluster DNS Service answers kubernetes.default from the host, 0 when not (check cluster-dns). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_cluster_dns_ok{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 6,
+            "y": 34,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
           "type": "row",
           "collapsed": false,
           "id": 0,
@@ -2325,7 +2461,7 @@
           "title": "BGP",
           "gridPos": {
             "x": 0,
-            "y": 34,
+            "y": 40,
             "h": 1,
             "w": 24,
           },
@@ -2391,8 +2527,55 @@
           ],
           "gridPos": {
             "x": 0,
-            "y": 35,
-            "w": 24,
+            "y": 41,
+            "w": 12,
+            "h": 8,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "Peers probed, by path and result",
+          "description": "Peers probed in the last round, by path (underlay, pod-network) and result (ok, fail, unknown: refused or no address). Per node, never per peer: which peer fails is in kubectl netcheck node NODE.",
+          "targets": [
+            {
+              "expr": ("netcheck_probe_peers{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{path}} {{result}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 12,
+            "y": 41,
+            "w": 12,
             "h": 8,
           },
         },
@@ -2404,7 +2587,7 @@
           "title": "Agent",
           "gridPos": {
             "x": 0,
-            "y": 43,
+            "y": 49,
             "h": 1,
             "w": 24,
           },
@@ -2450,7 +2633,7 @@
           ],
           "gridPos": {
             "x": 0,
-            "y": 44,
+            "y": 50,
             "w": 8,
             "h": 7,
           },
@@ -2496,7 +2679,7 @@
           ],
           "gridPos": {
             "x": 8,
-            "y": 44,
+            "y": 50,
             "w": 8,
             "h": 7,
           },
@@ -2567,7 +2750,7 @@
           ],
           "gridPos": {
             "x": 16,
-            "y": 44,
+            "y": 50,
             "w": 8,
             "h": 7,
           },

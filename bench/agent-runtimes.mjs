@@ -62,7 +62,7 @@ async function measure(name, command) {
   const args = ['--node-name', 'n01', '--host-root', HOST, '--address', '127.0.0.1', '--port', String(port)];
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'netcheck-runtime-'));
   const start = (interval) => {
-    const child = spawn(command[0], [...command.slice(1), ...args, '--interval', interval], { stdio: 'ignore', env: { ...process.env, HOME: home, KUBECONFIG: '' } });
+    const child = spawn(command[0], [...command.slice(1), ...args, '--interval', interval, '--probe-interval', '0'], { stdio: 'ignore', env: { ...process.env, HOME: home, KUBECONFIG: '' } });
     return child;
   };
   const t0 = Date.now();

@@ -216,6 +216,8 @@ async function benchScrape() {
     [
       ...AGENT_NODE_FLAGS,
       path.join(ROOT, 'dist/exporter.mjs'),
+      '--probe-interval',
+      '0', // the fixtures' addresses are not this machine's: no probes
       '--node-name',
       'n01',
       '--host-root',
@@ -237,6 +239,8 @@ async function benchScrape() {
     [
       ...AGENT_NODE_FLAGS,
       path.join(ROOT, 'dist/exporter.mjs'),
+      '--probe-interval',
+      '0', // the fixtures' addresses are not this machine's: no probes
       '--node-name',
       'n01',
       '--host-root',
@@ -308,6 +312,8 @@ async function benchApiLoad() {
       process.execPath,
       [
         path.join(ROOT, 'dist/exporter.mjs'),
+        '--probe-interval',
+        '0', // the fixtures' addresses are not this machine's: no probes
         '--node-name',
         'n01',
         '--host-root',
@@ -365,6 +371,8 @@ async function benchCycle() {
     process.execPath,
     [
       path.join(ROOT, 'dist/exporter.mjs'),
+      '--probe-interval',
+      '0', // the fixtures' addresses are not this machine's: no probes
       '--node-name',
       'k8smaster2',
       '--host-root',

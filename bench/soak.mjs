@@ -73,6 +73,8 @@ const agent = spawn(
     ...FLAGS,
     ...(SNAPSHOT ? ['--heapsnapshot-signal=SIGUSR2'] : []),
     path.join(ROOT, 'dist/exporter.mjs'),
+    '--probe-interval',
+    '0', // the fixtures' addresses are not this machine's: no probes
     '--node-name',
     'node-00000',
     '--host-root',

@@ -263,6 +263,7 @@ export function dashboards(cfg: MixinConfig = DEFAULT_CONFIG): dash.Dashboard[] 
     // One node is chosen, but =~ keeps the selector valid if someone makes the variable multi-valued.
     const one = 'node=~"$node"';
     const peers = CHECK_FAMILIES.find((m) => m.labels?.includes('peer'))!;
+    const probes = CHECK_FAMILIES.find((m) => m.labels?.includes('path'))!;
     const b = base('netcheck-node', 'netcheck / Node', "One node's pod-network checks: its root cause, each check's status over time, the numbers behind them, its BGP peers, and its agent.", one)
       .links([new dash.DashboardLinkBuilder('Overview').type(dash.DashboardLinkType.Link).url('/d/netcheck-overview/netcheck-overview').includeVars(true).keepTime(true).icon('dashboard')])
       .withRow(new dash.RowBuilder('Status'))
@@ -324,7 +325,16 @@ export function dashboards(cfg: MixinConfig = DEFAULT_CONFIG): dash.Dashboard[] 
           .description("Each BGP session in BIRD on this node (Calico): the peer's address, BIRD's protocol name, its state, and 1 when Established. Empty on nodes without BGP.")
           .withTarget(query(sel(peers.name, '', one), '', true))
           .withTransformation({ id: 'organize', options: { excludeByName: SCRAPE_LABELS, renameByName: { Value: 'established' } } })
-          .gridPos({ x: 0, y: y + 1, w: 24, h: 8 }),
+          .gridPos({ x: 0, y: y + 1, w: 12, h: 8 }),
+      )
+      .withPanel(
+        new timeseries.PanelBuilder()
+          .title('Peers probed, by path and result')
+          .description(`${probes.help}. Per node, never per peer: which peer fails is in kubectl netcheck node NODE.`)
+          .withTarget(query(sel(probes.name, '', one), '{{path}} {{result}}'))
+          .unit('short')
+          .min(0)
+          .gridPos({ x: 12, y: y + 1, w: 12, h: 8 }),
       )
       .withRow(new dash.RowBuilder('Agent'))
       .withPanel(

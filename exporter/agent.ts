@@ -17,6 +17,10 @@ export interface AgentOptions {
   cycleTimeoutMs: number;
   readHost: (signal: AbortSignal) => Promise<HostRead>;
   readApi: () => Pick<NodeFacts, 'node' | 'pods' | 'cluster' | 'unavailable'>;
+  /** The data-plane probes' last findings (exporter/probe.ts), joined to the host facts. */
+  readProbes?: () => Partial<HostRead['host']>;
+  /** Each finished report, for whatever else follows it (the Node condition). */
+  onReport?: (report: NodeReport) => void;
   log: Log;
   now?: () => number;
   /** Where finished reports go beyond this process (the API); it decides when to write. */
@@ -81,8 +85,17 @@ export class Agent {
       (e: Error): HostRead => ({ host: {}, unavailable: Object.fromEntries(HOST_KEYS.map((k) => [k, e.message])) }),
     );
     const { unavailable: apiUnavailable, ...api } = this.opts.readApi();
-    const facts = buildFacts({ nodeName: this.opts.nodeName, now: this.now(), api, host, agent: `agent on ${this.opts.nodeName}`, unavailable: [apiUnavailable, hostUnavailable] });
+    const probes = this.opts.readProbes?.() ?? {};
+    const facts = buildFacts({
+      nodeName: this.opts.nodeName,
+      now: this.now(),
+      api,
+      host: { ...host, ...probes },
+      agent: `agent on ${this.opts.nodeName}`,
+      unavailable: [apiUnavailable, hostUnavailable],
+    });
     const { report, measures } = evaluateNodeMeasured(facts);
+    if (probes.peerProbes) report.probes = probes.peerProbes.results;
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const finishedAt = this.now();
     await this.metrics.update(report, measures, { durationSeconds, finishedAt, unavailable: facts.unavailable, published: this.opts.publisher?.stats });
@@ -91,6 +104,7 @@ export class Agent {
     this.logProblems(facts.unavailable);
     const publisher = this.opts.publisher;
     void publisher?.offer(report, finishedAt)?.then(() => this.metrics.published(report.node, publisher.stats));
+    this.opts.onReport?.(report);
   }
 
   /** One log line when what cannot be read changes, not one per cycle. */
@@ -122,6 +136,11 @@ export class Agent {
       }
     };
     void loop();
+  }
+
+  /** Runs a cycle now if the scheduler is waiting (a probe round found something new). */
+  nudge(): void {
+    this.wake?.();
   }
 
   /** Stops scheduling, abandons the reads of a cycle in flight and waits (briefly) for it to end. */

@@ -11,6 +11,8 @@ import { parseDuration } from '../src/util/time';
 import { VERSION } from '../src/version';
 import { Agent, type Log } from './agent';
 import { buildApp } from './app';
+import { Prober } from './probe';
+import { startEchoResponder } from './probe-net';
 import { ReportPublisher } from './publisher';
 
 interface Flag {
@@ -36,6 +38,14 @@ const FLAGS: Flag[] = [
   { name: 'address', env: 'NETCHECK_ADDRESS', value: 'A', default: '0.0.0.0', help: 'address to serve /metrics and health on' },
   { name: 'port', env: 'NETCHECK_PORT', value: 'N', default: '9742', help: 'port to serve on' },
   { name: 'interval', env: 'NETCHECK_INTERVAL', value: 'DURATION', default: '30s', help: 'how often the checks run' },
+  {
+    name: 'probe-interval',
+    env: 'NETCHECK_PROBE_INTERVAL',
+    value: 'DURATION',
+    default: '--interval',
+    help: 'how often the data-plane probes run (the kubernetes Service, cluster DNS, peers); 0 turns them off',
+  },
+  { name: 'probe-peers', env: 'NETCHECK_PROBE_PEERS', value: 'K', default: '5', help: 'every node is probed by at least K others; each agent probes about K + 2 peers, whatever the cluster size' },
   { name: 'fact-timeout', env: 'NETCHECK_FACT_TIMEOUT', value: 'DURATION', default: '2s', help: 'deadline of each host fact (a file, the BIRD socket); past it the fact is unknown' },
   {
     name: 'report-heartbeat',
@@ -45,6 +55,11 @@ const FLAGS: Flag[] = [
     help: "rewrite this node's NodeReport this often even when nothing changed (it is written at once on a change)",
   },
   { name: 'kubeconfig', env: 'KUBECONFIG', value: 'PATH', default: 'in-cluster service account, else ~/.kube/config', help: 'kubeconfig for the API (an explicit path must be readable)' },
+  {
+    name: 'node-condition',
+    env: 'NETCHECK_NODE_CONDITION',
+    help: 'also set the Node condition NetcheckPodNetwork (False with the root cause) on this node (deploy/components/node-condition grants it)',
+  },
   { name: 'version', env: '', help: 'print the version and exit' },
   { name: 'help', env: '', help: 'this help' },
 ];
@@ -111,6 +126,10 @@ async function main() {
   };
   const intervalMs = duration('interval', '30s');
   const factTimeoutMs = duration('fact-timeout', '2s');
+  // 0 turns the probes off (the probe checks are then unknown, saying so).
+  const probeIntervalMs = get('probe-interval') ? (get('probe-interval') === '0' ? 0 : duration('probe-interval', '30s')) : intervalMs;
+  const probePeersText = get('probe-peers') ?? '5';
+  if (!/^\d{1,2}$/.test(probePeersText) || Number(probePeersText) < 1 || Number(probePeersText) > 50) fatal(`invalid --probe-peers ${probePeersText}: a number from 1 to 50`);
   const heartbeatMs = duration('report-heartbeat', '5m');
   const address = get('address') ?? '0.0.0.0';
   const hostRootDir = get('host-root') ?? '/host';
@@ -142,10 +161,13 @@ async function main() {
   let readApi: ConstructorParameters<typeof Agent>[0]['readApi'];
   let publisher: ReportPublisher | undefined;
   let stopWatch = () => {};
+  let apiClient: import('../src/kubeapi/kube-client').KubeClient | undefined;
+  let conditions: import('./node-condition').NodeConditionWriter | undefined;
   try {
     const { KubeClient } = await import('../src/kubeapi/kube-client');
     const { NodeWatcher } = await import('../src/gather/node-watch');
     const client = await KubeClient.load({ connection: { kubeconfig }, inCluster: true, requestTimeoutMs: 10_000, limits: { maxResponseBytes: 8 * 1024 * 1024 } });
+    apiClient = client;
     const watcher = new NodeWatcher(client, nodeName, (level, message) => log(level, message));
     watcher.start();
     const clusterRead = watcher.refreshCluster(10 * 60_000);
@@ -153,6 +175,10 @@ async function main() {
     await Promise.race([clusterRead, new Promise((r) => setTimeout(r, 5000))]);
     readApi = () => watcher.facts();
     stopWatch = () => watcher.stop();
+    if (values['node-condition'] || /^(1|true)$/i.test(process.env.NETCHECK_NODE_CONDITION ?? '')) {
+      const { NodeConditionWriter } = await import('./node-condition');
+      conditions = new NodeConditionWriter({ client, nodeName, log });
+    }
     publisher = new ReportPublisher({ client, nodeName, nodeUid: () => watcher.facts().node?.metadata?.uid, heartbeatMs, intervalMs, log });
   } catch (e) {
     const reason = (e as Error).message;
@@ -161,6 +187,18 @@ async function main() {
   }
 
   const locator = new KubeletConfigLocator(root, get('kubelet-config'));
+  // The data-plane probes, on their own interval; the agent answers its peers' probes on its port.
+  const prober = new Prober({
+    nodeName,
+    port,
+    intervalMs: probeIntervalMs,
+    k: Number(probePeersText),
+    timeoutMs: Math.min(factTimeoutMs, 3000),
+    client: apiClient,
+    root,
+    kubeletConfig: () => locator.path(),
+    log,
+  });
   const agent = new Agent({
     nodeName,
     intervalMs,
@@ -168,9 +206,15 @@ async function main() {
     cycleTimeoutMs: factTimeoutMs * 2 + 1000,
     readHost: (signal) => readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, sysctls: SYSCTLS, kubeletConfig: () => locator.path(signal), signal }),
     readApi,
+    readProbes: probeIntervalMs > 0 ? () => prober.facts() : () => ({ probesOff: true }),
+    onReport: (report) => conditions?.offer(report),
     publisher,
     log,
   });
+  prober.onRound = (round) => {
+    agent.metrics.probed(nodeName, round);
+    if (round.changed) agent.nudge();
+  };
   const app = buildApp(agent, { nodeName });
   agent.start();
   try {
@@ -181,6 +225,9 @@ async function main() {
   const bound = app.server.address();
   if (bound && typeof bound === 'object') log('info', `Server listening at http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`);
   log('info', 'netcheck agent started', { node: nodeName, hostRoot: root.dir, interval: formatMs(intervalMs), factTimeout: formatMs(factTimeoutMs) });
+  // The echo and the peer probes need the agents' shared port: with --port 0 there is none.
+  const echo = port ? startEchoResponder(address, port, (message) => log('warn', message)) : { close() {} };
+  if (probeIntervalMs > 0) prober.start();
 
   const shutdown = async (signal: string) => {
     log('info', 'shutting down', { signal });
@@ -188,6 +235,8 @@ async function main() {
     // the kubelet's grace period is the DaemonSet's terminationGracePeriodSeconds.
     setTimeout(() => process.exit(0), 4000).unref();
     stopWatch();
+    echo.close();
+    await prober.stop();
     await agent.stop();
     await app.close();
     process.exit(0);

@@ -2,7 +2,7 @@
 // names its gauges); the agent's own families are listed here once, and docs/metrics.md is
 // generated from both. The registry is rendered once per check cycle and the text kept, so a scrape
 // costs a string copy, not a serialisation.
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { CHECKS } from '../src/checks';
 import type { FactKey } from '../src/core/facts';
 import { type NodeReport, STATUSES } from '../src/core/model';
@@ -20,7 +20,7 @@ export interface CycleStats {
 
 export interface FamilySpec {
   name: string;
-  type: 'gauge' | 'counter';
+  type: 'gauge' | 'counter' | 'histogram';
   labels: string[];
   help: string;
 }
@@ -46,6 +46,13 @@ export const AGENT_FAMILIES = {
   factUnavailable: { name: 'netcheck_fact_unavailable', type: 'gauge', labels: ['node', 'fact'], help: '1 for each fact that could not be read in the last cycle (the agent logs why, once)' },
   reportWrites: { name: 'netcheck_report_writes_total', type: 'counter', labels: ['node', 'result'], help: "Writes of this node's NodeReport to the API, by result (ok, error)" },
   lastWrite: { name: 'netcheck_report_last_write_timestamp_seconds', type: 'gauge', labels: ['node'], help: "When this node's NodeReport was last written to the API (Unix time)" },
+  probeRtt: {
+    name: 'netcheck_probe_rtt_seconds',
+    type: 'histogram',
+    labels: ['node', 'path'],
+    help: 'TCP connect time to the peers probed, by path (underlay, pod-network): per node, never per peer',
+  },
+  probeUdpLoss: { name: 'netcheck_probe_udp_loss_ratio', type: 'gauge', labels: ['node', 'path'], help: "Share of the last round's UDP echo datagrams to peers that did not come back, by path" },
 } as const satisfies Record<string, FamilySpec>;
 
 /** Every per-check family, from the registry: label `node`, plus a family's own labels. */
@@ -67,6 +74,14 @@ export class Metrics {
   private readonly factErrors = this.gauge(AGENT_FAMILIES.factUnavailable);
   private readonly reportWrites = this.counter(AGENT_FAMILIES.reportWrites);
   private readonly lastWrite = this.gauge(AGENT_FAMILIES.lastWrite);
+  private readonly probeRtt = new Histogram({
+    name: AGENT_FAMILIES.probeRtt.name,
+    help: AGENT_FAMILIES.probeRtt.help,
+    labelNames: AGENT_FAMILIES.probeRtt.labels,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  private readonly probeUdpLoss = this.gauge(AGENT_FAMILIES.probeUdpLoss);
   private counted = { ok: 0, failed: 0 };
   /** The last rendering, kept as text and as the bytes every scrape is sent (encoded once, not per scrape). */
   text = '';
@@ -115,6 +130,13 @@ export class Metrics {
     for (const fact of Object.keys(stats.unavailable)) this.factErrors.set({ node, fact }, 1);
     if (stats.published) this.countWrites(node, stats.published);
     await this.render();
+  }
+
+  /** After a probe round: its RTTs and UDP echo loss, shown from the next rendering on. */
+  probed(node: string, round: { rtts: Record<string, number[]>; udp: Record<string, { sent: number; received: number }> }): void {
+    for (const [path, values] of Object.entries(round.rtts)) for (const v of values) this.probeRtt.observe({ node, path }, v);
+    this.probeUdpLoss.reset();
+    for (const [path, u] of Object.entries(round.udp)) if (u.sent) this.probeUdpLoss.set({ node, path }, (u.sent - u.received) / u.sent);
   }
 
   private async render(): Promise<void> {

@@ -170,13 +170,27 @@ async function run(flags: Flags, name: string | undefined): Promise<Status> {
     }
     process.stderr.write(`requests=${client.requests} bytes=${client.bytes} done at ${performance.now().toFixed(0)} ms\n`);
   };
+  const { probersWanted, withBlame } = await import('../src/probe/blame');
+  const { assemble } = await import('../src/engine');
   if (name !== undefined) {
-    const report = evaluate(await gatherNode(client, name, agentOpts));
+    const gathered = await gatherNode(client, name, agentOpts);
+    // Whether its probers reach it: their reports (src/report/probers.ts) judged with its own.
+    // Asked only when its own agent finds its peers unreachable: `node` stays a few requests otherwise.
+    const probers = flags.useAgent && probersWanted(gathered.agent) ? await (await import('../src/report/probers')).proberReports(client, name) : [];
+    const [report] = withBlame([evaluate(gathered)], [...probers, ...(gathered.agent ? [gathered.agent] : [])], assemble);
     process.stdout.write(renderer.node(report, flags.output));
     debug();
     return report.status;
   }
-  const report = clusterReport((await gatherNodes(client, flags.selector, agentOpts)).map(evaluate));
+  const gathered = await gatherNodes(client, flags.selector, agentOpts);
+  // A culprit is named in its own row, from every prober's report (src/probe/blame.ts).
+  const report = clusterReport(
+    withBlame(
+      gathered.map(evaluate),
+      gathered.flatMap((g) => (g.agent ? [g.agent] : [])),
+      assemble,
+    ),
+  );
   const order: Status[] = ['fail', 'warn', 'unknown', 'ok', 'skip'];
   report.nodes.sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status) || a.node.localeCompare(b.node));
   process.stdout.write(renderer.cluster(report, flags.output));

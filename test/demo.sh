@@ -28,7 +28,7 @@ for _ in $(seq 100); do [ -s "$KUBECONFIG" ] && break; sleep 0.1; done
 for node in "${!host[@]}"; do
   sed "s/token: sim-token/token: agent-$node/" "$KUBECONFIG" > "$work/$node.kubeconfig"
   listen=0; [ "$node" = n02 ] && listen=$port
-  node dist/exporter.mjs --node-name "$node" --host-root "test/fixtures/hosts/${host[$node]}" --address 127.0.0.1 --port "$listen" \
+  node dist/exporter.mjs --probe-interval 0 --node-name "$node" --host-root "test/fixtures/hosts/${host[$node]}" --address 127.0.0.1 --port "$listen" \
     --interval 10s --kubeconfig "$work/$node.kubeconfig" > "$work/agent-$node.log" 2>&1 &
   pids+=($!)
 done

@@ -91,6 +91,7 @@ export const cniReady = defineCheck({
   rank: 90,
   // Not kubelet-ready: a CNI that is not ready leaves the kubelet posting status (its finding is a
   // warning then); a kubelet that stopped is a cause of its own.
+  explains: ['peers'],
   needs: ['node', 'pods', 'events', 'cniLogs', 'cniConfigFiles', 'ciliumHealth', 'apiEndpoints'],
   fetchWhen: {
     // A CNI explains its own crash in its log; other pods' sandbox failures, and Calico's readiness

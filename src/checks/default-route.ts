@@ -78,7 +78,7 @@ export const defaultRoute = defineCheck({
   question: 'Does the host have a default route on an interface that is up?',
   column: 'ROUTE',
   rank: 10,
-  explains: ['kubelet-ready', 'flannel-subnet-env', 'bgp-established', 'cni-ready'],
+  explains: ['kubelet-ready', 'flannel-subnet-env', 'bgp-established', 'cni-ready', 'api-service'],
   needs: ['routes', 'interfaces', 'linkConfig', 'node', 'cniLogs', 'agent'],
   // The CNI's log says "Unable to find default route" or "network is unreachable" only when it is not Ready.
   fetchWhen: { cniLogs: (f) => !!cniAgent(f.pods) && !podReady(cniAgent(f.pods)!.pod) },

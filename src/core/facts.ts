@@ -7,6 +7,7 @@ import type { LinkConfig } from '../parsers/link-config';
 import type { Route } from '../parsers/proc-net-route';
 import type { SwapArea } from '../parsers/proc-swaps';
 import type { SubnetEnv } from '../parsers/subnet-env';
+import type { ApiServiceProbe, DnsProbe, PeerProbes } from './probes';
 
 /**
  * Everything a check may look at for one node. Each part is optional: the plugin gathers API
@@ -85,6 +86,12 @@ export interface HostFacts {
   /** cilium-agent's health from its API socket; absent: no Cilium socket on this host. */
   ciliumHealth?: CiliumHealth;
   bgpSessions?: BgpSession[]; // absent: no BIRD socket on this host
+  /** The agent's data-plane probes (exporter/probe.ts), from its last round. */
+  apiService?: ApiServiceProbe;
+  clusterDns?: DnsProbe | null; // null: the kubelet has no clusterDNS
+  peerProbes?: PeerProbes;
+  /** The agent runs with --probe-interval 0: the probe checks do not apply. */
+  probesOff?: boolean;
 }
 
 export type FactKey =
@@ -114,7 +121,10 @@ export type FactKey =
   | 'modulesLoad'
   | 'mtus'
   | 'ciliumHealth'
-  | 'bgpSessions';
+  | 'bgpSessions'
+  | 'apiService'
+  | 'clusterDns'
+  | 'peerProbes';
 
 /**
  * Facts that cost a request per node (other nodes, events, a pod's log): gathered only when a

@@ -1,5 +1,6 @@
 // The shapes every front shares: what a check returns and how reports are assembled.
 import type { Params } from './params';
+import type { PeerProbe } from './probes';
 
 export const STATUSES = ['ok', 'warn', 'fail', 'unknown', 'skip'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -46,6 +47,8 @@ export interface NodeReport {
    */
   rootCauses?: CheckId[];
   checks: CheckResult[];
+  /** The agent's peer probes of its last round (peer, path, error class; no RTTs), bounded. */
+  probes?: PeerProbe[];
 }
 
 export interface ClusterReport {

@@ -56,7 +56,11 @@ export class KubeClient {
   private reading = 0;
   /** Every request with its timing, when asked for (NETCHECK_DEBUG_REQUESTS, for profiling). */
   timeline?: { what: string; status: number; startMs: number; endMs: number; bytes: number }[];
-  private readonly server: URL;
+  private server: URL;
+  /** The server as configured; `server` differs from it while requests go to the API server directly. */
+  private readonly configured: URL;
+  /** The name the certificate is checked against while redirected (kubernetes.default.svc). */
+  private redirectedName?: string;
   private agent?: http.Agent;
   private agentCert?: https.RequestOptions['cert'];
 
@@ -71,6 +75,37 @@ export class KubeClient {
     } catch {
       throw new KubeError(`the kubeconfig's server address ${JSON.stringify(auth.server)} is not a URL`);
     }
+    this.configured = this.server;
+  }
+
+  /** The server requests go to now ("https://10.96.0.1:443"). */
+  get origin(): string {
+    return this.server.origin;
+  }
+
+  get configuredOrigin(): string {
+    return this.configured.origin;
+  }
+
+  /**
+   * Sends requests to `hostPort` (an API server's own address) instead of the configured server,
+   * verifying its certificate for `serverName` as a pod would; undefined: back to the configured
+   * server. Used by the agent when the kubernetes Service fails (src/kubeapi/direct.ts).
+   */
+  redirect(hostPort: string | undefined, serverName = 'kubernetes.default.svc'): void {
+    const next = hostPort ? new URL(`${this.configured.protocol}//${hostPort}`) : this.configured;
+    if (next.origin === this.server.origin) return;
+    this.server = next;
+    this.redirectedName = hostPort ? serverName : undefined;
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+
+  /** The TLS settings a request to the API server uses (its CA), for a probe that verifies the same way. */
+  async tlsSettings(): Promise<Pick<https.RequestOptions, 'ca' | 'rejectUnauthorized'>> {
+    const opts: https.RequestOptions = { headers: {} };
+    await this.auth.apply(opts);
+    return { ca: opts.ca, rejectUnauthorized: opts.rejectUnauthorized };
   }
 
   /** From the kubeconfig, or, for the agent in a pod, from its service account. */
@@ -182,6 +217,7 @@ export class KubeClient {
       timeout: this.timeoutMs,
     };
     await this.auth.apply(opts);
+    if (this.redirectedName) opts.servername = this.redirectedName;
     this.checkClientCertificate(opts.cert);
     opts.agent = this.agentFor(opts);
     return opts;
@@ -215,6 +251,12 @@ export class KubeClient {
    */
   async apply<T>(path: string, object: object, fieldManager: string): Promise<T> {
     const body = await this.send('PATCH', withQuery(path, { fieldManager, force: 'true' }), { accept: 'application/json', body: JSON.stringify(object), contentType: 'application/apply-patch+yaml' });
+    return JSON.parse(body) as T;
+  }
+
+  /** A strategic merge patch (as the kubelet and node-problem-detector write Node conditions). */
+  async patchStrategic<T>(path: string, patch: object): Promise<T> {
+    const body = await this.send('PATCH', path, { accept: 'application/json', body: JSON.stringify(patch), contentType: 'application/strategic-merge-patch+json' });
     return JSON.parse(body) as T;
   }
 

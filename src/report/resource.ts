@@ -4,6 +4,7 @@
 // the bounds the agent clips to and the reader the plugin uses cannot drift apart.
 import { type CheckResult, type NodeReport, STATUSES, type Status } from '../core/model';
 import { PARAM_BOUNDS, PARAM_KEY, type Params, readParams } from '../core/params';
+import { ERROR_CLASSES, type PeerProbe } from '../core/probes';
 import { assemble, renderReported } from '../engine';
 
 export const GROUP = 'netcheck.io';
@@ -16,7 +17,7 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 export const FIELD_MANAGER = 'netcheck-agent';
 
 /** What the API server accepts; the agent clips its report to fit before writing. */
-export const BOUNDS = { checks: 64, evidence: 32, text: 1024, remedy: 4096, name: 253 } as const;
+export const BOUNDS = { checks: 64, evidence: 32, text: 1024, remedy: 4096, name: 253, probes: 64 } as const;
 
 /** A check as a report carries it: data, no prose (the reader renders the words from its catalogue). */
 export interface ReportCheck {
@@ -62,6 +63,8 @@ export interface ReportStatus {
   /** Failing check ids, comma-separated: the FAILING printer column. */
   failing: string;
   checks: ReportCheck[];
+  /** The agent's last peer probes: which peer, which path, the error class (no RTTs: no rewrite when one moves). */
+  probes?: PeerProbe[];
   observedAt: string; // RFC 3339
   agentVersion: string;
   /** The agent rewrites the report at least this often, and checks this often. */
@@ -134,6 +137,22 @@ export const STATUS_SCHEMA = {
         },
       },
     },
+    probes: {
+      type: 'array',
+      maxItems: BOUNDS.probes,
+      description: "The agent's last peer probes: peer, path and error class (the plugin names the node its probers cannot reach).",
+      items: {
+        type: 'object',
+        required: ['peer', 'path', 'ok'],
+        properties: {
+          peer: str(BOUNDS.name),
+          path: { type: 'string', enum: ['underlay', 'pod-network'] },
+          target: str(64),
+          ok: { type: 'boolean' },
+          error: { type: 'string', enum: [...ERROR_CLASSES] },
+        },
+      },
+    },
     observedAt: { type: 'string', format: 'date-time', description: 'When the agent finished the check cycle this report comes from.' },
     agentVersion: str(64, { description: 'The netcheck agent version that wrote it.' }),
     heartbeatSeconds: { type: 'integer', minimum: 1, description: 'The agent rewrites an unchanged report at least this often.' },
@@ -202,6 +221,9 @@ export function reportObject(
         .map((c) => c.id)
         .join(','),
       checks,
+      ...(report.probes
+        ? { probes: report.probes.slice(0, BOUNDS.probes).map((p) => ({ peer: p.peer, path: p.path, target: p.target.slice(0, 64), ok: p.ok, ...(p.error ? { error: p.error } : {}) })) }
+        : {}),
       observedAt: new Date(meta.observedAt).toISOString().replace(/\.\d+Z$/, 'Z'),
       agentVersion: meta.agentVersion,
       heartbeatSeconds: meta.heartbeatSeconds,
@@ -243,9 +265,17 @@ export function readReportObject(obj: unknown, name: string): PublishedReport {
     const code = typeof c.code === 'string' && /^[A-Za-z][A-Za-z0-9]*$/.test(c.code) ? c.code : undefined;
     return renderReported({ id: c.id.slice(0, 63), status: c.status, code, params: fromReportParams(c.params), evidence }, name, agentVersion);
   });
+  const probes: PeerProbe[] = Array.isArray(status.probes)
+    ? status.probes
+        .slice(0, BOUNDS.probes)
+        .filter((p) => p && typeof p.peer === 'string' && (p.path === 'underlay' || p.path === 'pod-network') && typeof p.ok === 'boolean')
+        .map((p) => ({ peer: p.peer, path: p.path, target: typeof p.target === 'string' ? p.target : '', ok: p.ok, ...(ERROR_CLASSES.includes(p.error as never) ? { error: p.error } : {}) }))
+    : [];
   const seconds = (v: unknown, fallback: number) => (typeof v === 'number' && v > 0 ? v : fallback);
   // Rewritten at least every heartbeat, after a cycle of at most one interval; a cycle late and a
   // slow write are forgiven (one more interval and 30 s).
   const staleAfterMs = (seconds(status.heartbeatSeconds, 300) + 2 * seconds(status.intervalSeconds, 30) + 30) * 1000;
-  return { report: assemble(name, checks), observedAt, agentVersion, staleAt: observedAt + staleAfterMs };
+  const report = assemble(name, checks);
+  if (probes.length) report.probes = probes;
+  return { report, observedAt, agentVersion, staleAt: observedAt + staleAfterMs };
 }

@@ -263,7 +263,10 @@ function readableBundle(): string {
 
 export async function startAgent(args: string[], opts: AgentOptions = {}): Promise<AgentProcess> {
   const bundle = opts.uid === undefined ? path.join(ROOT, 'dist/exporter.mjs') : path.join(readableBundle(), 'exporter.mjs');
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), bundle, '--address', '127.0.0.1', '--port', '0', ...args], {
+  // Probes off unless a test asks: the fixtures' addresses (10.96.0.1, peers' InternalIPs) are not
+  // this machine's, and test traffic stays on loopback or inside the test's namespaces.
+  const probes = args.includes('--probe-interval') ? [] : ['--probe-interval', '0'];
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), bundle, '--address', '127.0.0.1', '--port', '0', ...probes, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
     uid: opts.uid,

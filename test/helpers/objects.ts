@@ -85,4 +85,18 @@ export const healthyHost: HostFacts = {
   sysctlFiles: {},
   modulesLoad: [{ module: 'br_netfilter', file: '/etc/modules-load.d/k8s.conf' }],
   mtus: { lo: 65536, eth0: 1500, 'flannel.1': 1450, cni0: 1450 },
+  // What the agent's probes find on a healthy node (exporter/probe.ts).
+  apiService: { service: { target: '10.96.0.1:443', ok: true, rttSeconds: 0.002 }, serviceSource: 'KUBERNETES_SERVICE_HOST', direct: [], agentVia: 'through the kubernetes Service 10.96.0.1:443' },
+  clusterDns: { server: '10.96.0.10', name: 'kubernetes.default.svc.cluster.local', result: { target: '10.96.0.10:53', ok: true, rttSeconds: 0.001 }, rcode: 'NOERROR', answer: '10.96.0.1' },
+  peerProbes: {
+    chosen: 2,
+    eligible: 3,
+    noPodAddress: [],
+    results: [
+      { peer: 'n2', path: 'underlay', target: '192.168.1.12:9742', ok: true },
+      { peer: 'n2', path: 'pod-network', target: '10.244.2.0:9742', ok: true },
+      { peer: 'n3', path: 'underlay', target: '192.168.1.13:9742', ok: true },
+      { peer: 'n3', path: 'pod-network', target: '10.244.3.0:9742', ok: true },
+    ],
+  },
 };

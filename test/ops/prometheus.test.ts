@@ -16,6 +16,7 @@ import { BirdMesh } from '../helpers/bird';
 import { podMonitorScrapeConfig } from './podmonitor';
 
 const ALERTS = renderAlerts().map((a) => a.rule);
+const PROBE_METRICS = ['netcheck_api_service_reachable', 'netcheck_cluster_dns_ok', 'netcheck_probe_'];
 const HOSTS = path.join(ROOT, 'test/fixtures/hosts');
 let sim: Sim;
 const agents: AgentProcess[] = [];
@@ -145,6 +146,9 @@ test("every dashboard query returns data for a concrete node (never a .* in plac
     for (const p of d.panels ?? []) {
       for (const t of ('targets' in p ? p.targets : undefined) ?? []) {
         const expr = (t as unknown as { expr: string }).expr;
+        // The probes are off in this suite (the fixtures' addresses are not this machine's): their
+        // panels have no data here; test/netns/probes.test.ts runs them on real hosts.
+        if (PROBE_METRICS.some((m) => expr.includes(m))) continue;
         // A per-check number exists only where its check applies (BGP on Calico): some node must have it.
         const answering = [];
         for (const node of nodes) if ((await query(sub(expr, node))).length > 0) answering.push(node);

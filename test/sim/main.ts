@@ -12,7 +12,8 @@ A simulated Kubernetes API server over fixture objects, for tests, benchmarks an
 
 Flags:
   --fixtures FILE[,FILE]      objects to serve: kind: List YAML (with logs:) or plain manifests
-  --port N                    port on 127.0.0.1 (default 0: any free port)
+  --port N                    port to listen on (default 0: any free port)
+  --address A                 address to listen on (default 127.0.0.1)
   --http                      serve plain HTTP (as kubectl proxy does) instead of HTTPS
   --kubeconfig-out FILE       write a kubeconfig for this server (user "sim", token sim-token)
   --generate NxM              add a healthy flannel cluster of N nodes with M pods each
@@ -37,6 +38,7 @@ const options = () =>
     options: {
       fixtures: { type: 'string', default: '' },
       port: { type: 'string', default: '0' },
+      address: { type: 'string', default: '127.0.0.1' },
       http: { type: 'boolean', default: false },
       'kubeconfig-out': { type: 'string' },
       generate: { type: 'string' },
@@ -71,6 +73,7 @@ try {
   sim = new SimCluster({
     fixtures: values.fixtures.split(',').filter(Boolean),
     port: Number(values.port),
+    address: values.address,
     generate: generate ? { nodes: Number(generate[1]), podsPerNode: Number(generate[2]), reports: values['generate-reports'] } : undefined,
     fault: values.fault as Fault | undefined,
     forbid: values.forbid,

@@ -24,6 +24,8 @@ export type Fault = 'blackhole' | 'unauthorized' | 'error500' | 'error503' | 'tr
 export interface SimOptions {
   fixtures: string[];
   port: number;
+  /** The address to listen on (default 127.0.0.1; a test's network namespace may give its own). */
+  address?: string;
   generate?: { nodes: number; podsPerNode: number; reports?: boolean };
   /**
    * How the server misbehaves: blackhole (accepts, never answers), unauthorized, error500,
@@ -161,6 +163,19 @@ function mergePatch(target: any, patch: any): any {
   return out;
 }
 
+/** A strategic merge patch of a status, as far as Nodes need it: `conditions` merge by `type` (patchMergeKey). */
+function strategicStatusPatch(target: any, patch: any): any {
+  const merged = mergePatch(target, { ...patch, conditions: undefined });
+  if (!Array.isArray(patch?.conditions)) return merged;
+  const conditions: Obj[] = [...(target?.conditions ?? [])];
+  for (const c of patch.conditions) {
+    const i = conditions.findIndex((x) => x.type === c.type);
+    if (i >= 0) conditions[i] = { ...conditions[i], ...c };
+    else conditions.push(c);
+  }
+  return { ...merged, conditions };
+}
+
 function jsonPath(obj: Obj, path: string): unknown {
   let value: any = obj;
   for (const part of path.replace(/^\./, '').split('.')) value = value?.[part];
@@ -197,9 +212,10 @@ export class SimCluster {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
     const clientAuth = this.opts.clientCa ? { requestCert: true, rejectUnauthorized: true, ca: fs.readFileSync(this.opts.clientCa) } : {};
     this.server = this.opts.tls ? https.createServer({ cert: fs.readFileSync(this.opts.tls.cert), key: fs.readFileSync(this.opts.tls.key), ...clientAuth }, handler) : http.createServer(handler);
-    await new Promise<void>((resolve) => this.server!.listen(this.opts.port, '127.0.0.1', resolve));
+    const address = this.opts.address ?? '127.0.0.1';
+    await new Promise<void>((resolve) => this.server!.listen(this.opts.port, address, resolve));
     const { port } = this.server.address() as AddressInfo;
-    this.url = `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+    this.url = `${this.opts.tls ? 'https' : 'http'}://${address.includes(':') ? `[${address}]` : address}:${port}`;
     if (this.opts.kubeconfigOut) fs.writeFileSync(this.opts.kubeconfigOut, this.kubeconfig());
     return this.url;
   }
@@ -435,7 +451,8 @@ users:
       next = structuredClone(existing);
       if (onStatus) {
         // One field manager owns the whole status here, so an apply sets it as given.
-        next.status = verb === 'patch' && !apply ? mergePatch(existing.status, input.status) : input.status;
+        const strategic = contentType.startsWith('application/strategic-merge-patch+json');
+        next.status = verb === 'patch' && !apply ? (strategic ? strategicStatusPatch(existing.status, input.status) : mergePatch(existing.status, input.status)) : input.status;
       } else if (verb === 'update') {
         next = { ...structuredClone(input), metadata: { ...input.metadata, uid: existing.metadata.uid, creationTimestamp: existing.metadata.creationTimestamp } };
         if (resource.statusSubresource) next.status = existing.status;

@@ -34,6 +34,8 @@ export const BUILTIN: Resource[] = [
   { kind: 'Event', name: 'events', namespaced: true, group: '', version: 'v1', shortNames: ['ev'] },
   { kind: 'ConfigMap', name: 'configmaps', namespaced: true, group: '', version: 'v1', shortNames: ['cm'] },
   { kind: 'Endpoints', name: 'endpoints', namespaced: true, group: '', version: 'v1', shortNames: ['ep'] },
+  { kind: 'EndpointSlice', name: 'endpointslices', namespaced: true, group: 'discovery.k8s.io', version: 'v1' },
+  { kind: 'Service', name: 'services', namespaced: true, group: '', version: 'v1', shortNames: ['svc'] },
   { kind: 'Namespace', name: 'namespaces', namespaced: false, group: '', version: 'v1', shortNames: ['ns'] },
   { kind: 'DaemonSet', name: 'daemonsets', namespaced: true, group: 'apps', version: 'v1', shortNames: ['ds'] },
   { kind: 'Lease', name: 'leases', namespaced: true, group: 'coordination.k8s.io', version: 'v1' },
