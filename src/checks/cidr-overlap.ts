@@ -107,7 +107,8 @@ export const cidrOverlap = defineCheck({
       if (hit) return found(findings, 'network', { host: n.cidr, where: n.where, block: hit.cidr, what: hit.what }, evidence, { overlaps: 1 });
     }
     const resolv = host.kubeletConfig?.resolvConf || '/etc/resolv.conf';
-    const servers = host.resolvConfs?.[resolv] ?? [];
+    const entry = host.resolvConfs?.[resolv];
+    const servers = Array.isArray(entry) ? entry : [];
     if (servers.length) evidence.push(`${resolv}: nameserver ${servers.join(', ')}`);
     for (const s of servers) {
       let hit: (typeof parsed)[number] | undefined;

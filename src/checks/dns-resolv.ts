@@ -54,6 +54,7 @@ const findings = {
     remedy: (a: { node: string; file: string }) =>
       `On ${a.node}, create ${a.file} with the upstream nameservers, or point resolvConf in the kubelet config at a file that exists, and restart the kubelet.`,
   },
+  linkHidden: { status: 'unknown', summary: (a: { file: string; link: string }) => `${a.file} is a link to ${a.link}, which the agent does not see (mount it into the agent)` },
   off: { status: 'skip', summary: () => 'the kubelet gives pods no host resolv.conf (resolvConf is "")' },
   unreadable: { status: 'unknown', summary: () => "the kubelet's resolv.conf could not be read on the host" },
   notVisible: { status: 'unknown', summary: () => "the kubelet's resolv.conf is not visible through the API", remedy: (a: { hint?: string }) => a.hint },
@@ -78,12 +79,15 @@ export const dnsResolv = defineCheck({
     const from = config?.resolvConf !== undefined ? `resolvConf in ${config.path ?? 'the kubelet config'}` : `the kubelet's default${config?.path ? ` (${config.path} sets no resolvConf)` : ''}`;
     if (file === '') return found(findings, 'off', {}, [`${from}: ""`]);
     if (!(file in host.resolvConfs)) return found(findings, 'unreadable', {}, [`${from}: ${file}, which the agent did not read`]);
-    const servers = host.resolvConfs[file];
+    const entry = host.resolvConfs[file];
+    if (entry && !Array.isArray(entry)) return found(findings, 'linkHidden', { file, link: entry.link }, [`${from}: ${file}`, `${file} -> ${entry.link}, not visible to the agent`]);
+    const servers = entry;
     if (servers === null) return found(findings, 'missing', { node: facts.nodeName, file }, [`${from}: ${file}`, `${file} does not exist`], { loopback: 0 });
     const evidence = [`${from}: ${file}`, `${file}: nameserver ${servers.join(', ') || '(none)'}`];
     const loopback = servers.filter(isLoopbackAddress);
     if (!loopback.length) return found(findings, 'ok', { file, servers: servers.join(', ') || 'none listed' }, evidence, { loopback: 0 });
-    const upstreamServers = host.resolvConfs[RESOLVED_UPSTREAM];
+    const upstreamEntry = host.resolvConfs[RESOLVED_UPSTREAM];
+    const upstreamServers = Array.isArray(upstreamEntry) ? upstreamEntry : undefined;
     const upstream = file !== RESOLVED_UPSTREAM && !!upstreamServers?.length && !upstreamServers.some(isLoopbackAddress);
     if (upstreamServers) evidence.push(`${RESOLVED_UPSTREAM}: nameserver ${upstreamServers.join(', ') || '(none)'}`);
     const coredns = (facts.pods ?? []).some((p) => p.metadata?.labels?.['k8s-app'] === 'kube-dns' || /^coredns-/.test(p.metadata?.name ?? ''));

@@ -17,6 +17,8 @@ interface Leak {
   capacity: number;
   percent: number;
   leaked: number;
+  /** The pods on the node were known, so leaked is counted. */
+  counted: boolean;
   leakedIps: string[];
   podCidr: string;
 }
@@ -33,7 +35,7 @@ const findings = {
   exhausted: {
     status: 'fail',
     summary: (a: Leak) =>
-      `host-local has ${a.leases} of ${a.capacity} addresses of ${a.podCidr} reserved (${a.percent}%), ${a.leaked} by no pod: new pods get "no IP addresses available in range set"`,
+      `host-local has ${a.leases} of ${a.capacity} addresses of ${a.podCidr} reserved (${a.percent}%)${a.counted ? `, ${a.leaked} by no pod` : ''}: new pods get "no IP addresses available in range set"`,
     remedy: (a: Leak) =>
       `On ${a.node}, remove the reservations whose pod sandbox is gone (${a.dir}; the loop keeps every lease a sandbox still holds). Pods stuck in ContainerCreating then get addresses.`,
     steps: (a: Leak): FindingStep[] => [{ on: 'node', run: sweep(a) }],
@@ -120,9 +122,9 @@ export const ipamLeases = defineCheck({
       );
     else evidence.push(`pods on the node: ${facts.unavailable.pods ?? 'not known'}, so leaks are not counted`);
     const measures = { leases: v4.length, capacity: cap, leaked: leaked.length };
-    const args: Leak = { node: facts.nodeName, network: net.network, dir, leases: v4.length, capacity: cap, percent, leaked: leaked.length, leakedIps: leaked.map((l) => l.ip), podCidr };
+    const args: Leak = { node: facts.nodeName, network: net.network, dir, leases: v4.length, capacity: cap, percent, leaked: leaked.length, counted: !!pods, leakedIps: leaked.map((l) => l.ip), podCidr };
     const ratio = v4.length / cap;
-    if (ratio >= FAIL && leaked.length) return found(findings, 'exhausted', args, evidence, measures);
+    if (ratio >= FAIL) return found(findings, 'exhausted', args, evidence, measures);
     if (ratio >= WARN && leaked.length) return found(findings, 'filling', args, evidence, measures);
     if (leaked.length >= Math.max(LEAK_WARN, cap * 0.1)) return found(findings, 'leaking', args, evidence, measures);
     return found(findings, 'ok', { leases: v4.length, capacity: cap, network: net.network, percent }, evidence, measures);

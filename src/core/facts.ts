@@ -2,6 +2,7 @@ import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { BgpSession } from '../parsers/bird';
 import type { CiliumHealth } from '../parsers/cilium-health';
 import type { CniConfig } from '../parsers/cni-config';
+import type { CniPlugins } from '../parsers/cni-plugins';
 import type { KubeletSwapConfig } from '../parsers/kubelet-config';
 import type { LinkConfig } from '../parsers/link-config';
 import type { Route } from '../parsers/proc-net-route';
@@ -91,8 +92,11 @@ export interface HostFacts {
   cniPlugins?: CniPlugins | null;
   /** The kernel modules the CNIs and kube-proxy use, and how each is present (absent: not present). */
   kernelModules?: KernelModules;
-  /** resolv.conf files that decide pods' DNS: path → nameservers, null where the file does not exist. */
-  resolvConfs?: Record<string, string[] | null>;
+  /**
+   * resolv.conf files that decide pods' DNS: path → nameservers; null where the file does not exist;
+   * { link } where it is a symbolic link to a file the agent does not see (systemd-resolved's stub under /run).
+   */
+  resolvConfs?: Record<string, string[] | null | { link: string }>;
   /** host-local IPAM reservations (/var/lib/cni/networks/<network>/). */
   ipamLeases?: IpamNetwork[];
   /** NetworkManager and systemd-networkd: running, and which interfaces they are told to leave alone. */
@@ -111,19 +115,11 @@ export interface HostFacts {
   netCounters?: NetCounterHistory;
 }
 
+export type { CniPlugins };
+
 export interface CniBin {
   /** Directories searched, in order, and where each comes from (containerd's config, the default). */
   dirs: { dir: string; source: string; binaries: string[] | null }[];
-}
-
-export interface CniPlugins {
-  file: string;
-  /** The conflist's "name": host-local keeps its leases under /var/lib/cni/networks/<name>. */
-  network?: string;
-  /** Each binary the config runs: the plugin types, their IPAM types, and what flannel delegates to. */
-  plugins: { type: string; role: 'plugin' | 'ipam' | 'delegate' }[];
-  /** The bridge plugin's (or flannel's) bridge name and hairpinMode, where pods attach to a bridge. */
-  bridge?: { name: string; hairpinMode: boolean };
 }
 
 export interface KernelModules {

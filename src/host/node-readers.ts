@@ -138,10 +138,11 @@ export function nodeReaders(opts: NodeReaderOptions): Readers {
             // the kubeletConfig fact says why it does not parse
           }
         }
-        const out: Record<string, string[] | null> = {};
+        const out: Record<string, string[] | null | { link: string }> = {};
         for (const p of paths) {
           const content = await soft(text(p.slice(1), NODE_FILE_LIMITS.snmp, signal));
-          out[p] = content === null ? null : parseResolvNameservers(content);
+          const link = content === null ? await root.readLink(p.slice(1)).catch(() => undefined) : undefined;
+          out[p] = content !== null ? parseResolvNameservers(content) : link ? { link: link.slice(0, 256) } : null;
         }
         return out;
       },

@@ -1,5 +1,15 @@
-import type { CniPlugins } from '../core/facts';
 import { ParseError } from '../util/parse-error';
+
+/** What the runtime runs for the active CNI config. */
+export interface CniPlugins {
+  file: string;
+  /** The conflist's "name": host-local keeps its leases under /var/lib/cni/networks/<name>. */
+  network?: string;
+  /** Each binary the config runs: the plugin types, their IPAM types, and what flannel delegates to. */
+  plugins: { type: string; role: 'plugin' | 'ipam' | 'delegate' }[];
+  /** The bridge plugin's (or flannel's) bridge name and hairpinMode, where pods attach to a bridge. */
+  bridge?: { name: string; hairpinMode: boolean };
+}
 
 /** A plugin type is a file name in the bin dir: anything else (a path, a space) is not one. */
 const TYPE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
