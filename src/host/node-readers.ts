@@ -105,9 +105,9 @@ export function nodeReaders(opts: NodeReaderOptions): Readers {
         const release = (await soft(text('proc/sys/kernel/osrelease', NODE_FILE_LIMITS.value, signal)))?.trim().slice(0, 128);
         const wanted = new Set<string>(KERNEL_MODULES);
         const present: KernelModules['present'] = {};
+        // No /proc/modules: a kernel built without module support; what it has is built in, and shows in /sys/module.
         const modules = await text('proc/modules', NODE_FILE_LIMITS.procModules, signal);
-        if (modules === null) throw new HostFileError('/proc/modules', '/proc/modules does not exist', 'ENOENT');
-        for (const m of parseProcModules(modules)) if (wanted.has(m)) present[m] = 'loaded';
+        for (const m of parseProcModules(modules ?? '')) if (wanted.has(m)) present[m] = 'loaded';
         for (const m of ((await soft(root.list('sys/module', NODE_DIR_LIMITS.sysModule, signal))) ?? []).map(normalModule)) if (wanted.has(m)) present[m] ??= 'sysfs';
         let builtinKnown = false;
         let available: string[] | null = null;
