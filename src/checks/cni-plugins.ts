@@ -97,6 +97,13 @@ export const cniPlugins = defineCheck({
       ...visible.map((d) => `${d.dir} (${d.source}): ${d.binaries!.length} files${missing.length ? '' : ''}`),
     ];
     const dir = visible[0].dir;
+    // A plugin may be in a bin dir the agent cannot see (CRI-O's /usr/libexec/cni, say): then missing is not known.
+    const hidden = host.cniBin.dirs.filter((d) => d.binaries === null);
+    if (missing.length && hidden.length)
+      return found(findings, 'binDirHidden', { dirs: hidden.map((d) => d.dir).join(', ') }, [
+        ...evidence,
+        `${missing.map((p) => p.type).join(', ')}: not in ${visible.map((d) => d.dir).join(', ')}; ${hidden.map((d) => d.dir).join(', ')} not visible`,
+      ]);
     if (!missing.length) return found(findings, 'ok', { count: config.plugins.length, dir }, evidence, { missing: 0 });
     const names = missing.map((p) => p.type);
     const agent = nodeCni(facts).agent?.pod.metadata;

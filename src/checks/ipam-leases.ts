@@ -122,7 +122,18 @@ export const ipamLeases = defineCheck({
       );
     else evidence.push(`pods on the node: ${facts.unavailable.pods ?? 'not known'}, so leaks are not counted`);
     const measures = { leases: v4.length, capacity: cap, leaked: leaked.length };
-    const args: Leak = { node: facts.nodeName, network: net.network, dir, leases: v4.length, capacity: cap, percent, leaked: leaked.length, counted: !!pods, leakedIps: leaked.map((l) => l.ip), podCidr };
+    const args: Leak = {
+      node: facts.nodeName,
+      network: net.network,
+      dir,
+      leases: v4.length,
+      capacity: cap,
+      percent,
+      leaked: leaked.length,
+      counted: !!pods,
+      leakedIps: leaked.map((l) => l.ip),
+      podCidr,
+    };
     const ratio = v4.length / cap;
     if (ratio >= FAIL) return found(findings, 'exhausted', args, evidence, measures);
     if (ratio >= WARN && leaked.length) return found(findings, 'filling', args, evidence, measures);

@@ -87,7 +87,8 @@ export function nodeReaders(opts: NodeReaderOptions): Readers {
           const content = await soft(text(rel, NODE_FILE_LIMITS.config, signal));
           for (const dir of content ? parseRuntimeCniDirs(content, 'crio') : []) named.push({ dir, source: `/${rel}` });
         }
-        if (!named.length && (await exists(K3S_BIN))) named.push({ dir: `/${K3S_BIN}`, source: 'k3s' });
+        // k3s keeps its CNI binaries under its data dir (not mounted into the agent unless asked): k3s is known by /etc/rancher/k3s.
+        if (!named.length && ((await exists(K3S_BIN)) || (await exists('etc/rancher/k3s')))) named.push({ dir: `/${K3S_BIN}`, source: 'k3s' });
         if (!named.length) named.push({ dir: DEFAULT_CNI_BIN, source: 'the default' });
         const dirs: CniBin['dirs'] = [];
         for (const { dir, source } of named) {
