@@ -9,6 +9,13 @@ export function kubeProxyPod(pods: V1Pod[] | undefined): V1Pod | undefined {
   return (pods ?? []).find((p) => p.metadata?.labels?.['k8s-app'] === 'kube-proxy' || (p.metadata?.namespace === 'kube-system' && /^kube-proxy-[a-z0-9]{5}$/.test(p.metadata?.name ?? '')));
 }
 
+/** kube-proxy's healthz JSON carries Go's time.String(): "2026-11-23 11:58:00.1 +0000 UTC m=+12.3" (or RFC 3339). */
+export function parseGoTime(text: string | undefined): number {
+  if (!text) return Number.NaN;
+  const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?) ([+-]\d\d)(\d\d)/.exec(text);
+  return m ? Date.parse(`${m[1]}T${m[2].replace(/(\.\d{3})\d+/, '$1')}${m[3]}:${m[4]}`) : Date.parse(text);
+}
+
 interface Down {
   node: string;
   namespace: string;
@@ -60,7 +67,7 @@ export const kubeProxy = defineCheck({
     const pod = kubeProxyPod(facts.pods);
     const livez = facts.host?.kubeProxyLivez;
     const answered = livez && 'status' in livez ? livez : undefined;
-    const age = answered?.lastUpdated && answered.currentTime ? Math.round((Date.parse(answered.currentTime) - Date.parse(answered.lastUpdated)) / 1000) : undefined;
+    const age = answered?.lastUpdated && answered.currentTime ? Math.round((parseGoTime(answered.currentTime) - parseGoTime(answered.lastUpdated)) / 1000) : undefined;
     const ageText = age !== undefined && Number.isFinite(age) ? `, last sync ${age}s ago` : '';
     const evidence: string[] = [];
     if (pod) evidence.push(`pod ${podRef(pod)}: ${podState(pod)}`);

@@ -230,6 +230,12 @@ describe('kube-proxy', () => {
     expect(evaluateCheck(kubeProxy, facts({ node: node(), pods: [cniPod('flannel')], host: healthyHost })).code).toBe('absent');
     expect(evaluateCheck(kubeProxy, facts({ node: node(), host: healthyHost, unavailable: { pods: 'forbidden' } })).status).toBe('unknown');
   });
+  test("livez's Go time format gives the sync age", () => {
+    const l = { url: 'http://127.0.0.1:10256/livez', status: 200, lastUpdated: '2026-11-23 11:59:30.123456789 +0000 UTC m=+12.3', currentTime: '2026-11-23 12:00:00.123456789 +0000 UTC m=+42.3' };
+    expect(evaluateCheck(kubeProxy, facts({ node: node(), pods: [proxyPod(true)], host: { ...healthyHost, kubeProxyLivez: l } })).summary).toBe(
+      'kube-proxy kube-system/kube-proxy-7xq2m is Ready, livez ok, last sync 30s ago',
+    );
+  });
   test('k3s: no pod, but its embedded kube-proxy answers livez', () => {
     expect(evaluateCheck(kubeProxy, facts({ node: node(), pods: [], host: { ...healthyHost, kubeProxyLivez: livez(200) } })).status).toBe('ok');
   });
