@@ -30,7 +30,7 @@ const sweep = (a: Leak) =>
 const findings = {
   ok: {
     status: 'ok',
-    summary: (a: { leases: number; capacity: number; network: string; percent: number }) => `${a.leases} of ${a.capacity} host-local addresses reserved in ${a.network} (${a.percent}%)`,
+    summary: (a: { leases: number; capacity: number; network: string; percent: number }) => `host-local reservations in ${a.network} use ${a.percent}% of the podCIDR's ${a.capacity} addresses`,
   },
   exhausted: {
     status: 'fail',

@@ -38,13 +38,13 @@ const findings = {
   },
   notSyncing: {
     status: 'fail',
-    summary: (a: Down & { age: string }) => `kube-proxy on this node is not syncing its rules (livez ${a.state}${a.age}): Service changes do not reach this node`,
+    summary: (a: Down & { age: string }) => `kube-proxy on this node is not syncing its rules (livez ${a.state}): Service changes do not reach this node`,
     remedy: (a: Down) => `Read why in its log (iptables lock, API unreachable), then restart ${a.namespace}/${a.pod}.`,
     steps: podSteps,
   },
   embeddedNotSyncing: {
     status: 'fail',
-    summary: (a: { state: string; age: string }) => `kube-proxy on this node (no pod: k3s's or the host's own) is not syncing its rules (livez ${a.state}${a.age})`,
+    summary: (a: { state: string; age: string }) => `kube-proxy on this node (no pod: k3s's or the host's own) is not syncing its rules (livez ${a.state})`,
     remedy: (a: { node: string }) => `On ${a.node}, read the journal of the service that runs kube-proxy (k3s, k3s-agent or kube-proxy) and restart it.`,
   },
   replaced: { status: 'skip', summary: () => "no kube-proxy: Cilium's kube-proxy replacement handles Services" },
@@ -79,11 +79,11 @@ export const kubeProxy = defineCheck({
       const down: Down = { node: facts.nodeName, namespace: pod.metadata?.namespace ?? 'kube-system', pod: pod.metadata?.name ?? 'kube-proxy', state: podState(pod) };
       if (!podReady(pod)) return found(findings, 'notReady', down, evidence, measures(0));
       if (failing) return found(findings, 'notSyncing', { ...down, state: `HTTP ${answered.status}`, age: ageText }, evidence, measures(0));
-      return found(findings, 'ok', { what: `kube-proxy ${podRef(pod)} is Ready${answered?.status === 200 ? `, livez ok${ageText}` : ''}` }, evidence, measures(1));
+      return found(findings, 'ok', { what: `kube-proxy ${podRef(pod)} is Ready${answered?.status === 200 ? ', livez ok' : ''}` }, evidence, measures(1));
     }
     if (answered && answered.status !== 404) {
       if (failing) return found(findings, 'embeddedNotSyncing', { node: facts.nodeName, state: `HTTP ${answered.status}`, age: ageText }, evidence, measures(0));
-      return found(findings, 'ok', { what: `kube-proxy answers livez on this node${ageText} (no kube-proxy pod: k3s's or the host's own)` }, evidence, measures(1));
+      return found(findings, 'ok', { what: "kube-proxy answers livez on this node (no kube-proxy pod: k3s's or the host's own)" }, evidence, measures(1));
     }
     if (!facts.pods) return found(findings, 'unknownPods', {}, [...evidence, ...unavailableEvidence(facts, ['pods'])]);
     if (nodeCni(facts).kind === 'cilium') return found(findings, 'replaced', {}, [...evidence, 'no kube-proxy pod on the node; the CNI is Cilium']);

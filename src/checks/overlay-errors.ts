@@ -25,7 +25,7 @@ const udevRule = (d: string) => `SUBSYSTEM=="net", ACTION=="add|change|move", EN
 
 const findings = {
   clean: { status: 'ok', summary: (a: { device: string }) => `no UDP checksum errors or receive errors on ${a.device} since the previous reading` },
-  firstReading: { status: 'ok', summary: (a: { device: string; csum: number }) => `${a.csum} UDP checksum errors since boot; ${a.device}'s error rate is judged from the agent's next reading` },
+  firstReading: { status: 'ok', summary: (a: { device: string; csum: number }) => `no rate yet: ${a.device}'s errors are judged from the agent's next reading` },
   checksum: {
     status: 'warn',
     summary: (a: Csum) =>
@@ -42,7 +42,8 @@ const findings = {
   },
   deviceErrors: {
     status: 'warn',
-    summary: (a: { device: string; errors: number; dropped: number }) => `${a.device} is losing received packets: ${a.errors} errors/s, ${a.dropped} dropped/s since the previous reading`,
+    summary: (a: { device: string; errors: number; dropped: number }) =>
+      `${a.device} is losing received packets (${a.errors ? 'receive errors' : ''}${a.errors && a.dropped ? ' and ' : ''}${a.dropped ? 'drops' : ''} rising)`,
     remedy: (a: { node: string; device: string }) =>
       `On ${a.node}, see the counters and what the kernel logs about them; rx_errors on a VXLAN device usually mean bad checksums or a peer sending to the wrong VTEP (see vtep-mac, mtu).`,
     steps: (a: { device: string }): FindingStep[] => (plausibleIfName(a.device) ? [{ on: 'node', run: `ip -s -s link show dev ${shq(a.device)}; dmesg | tail -n 50` }] : []),
@@ -81,6 +82,7 @@ export const overlayErrors = defineCheck({
     const dropped = rate(h.now, h.previous, (c) => (c.overlay?.device === device ? c.overlay.rxDropped : undefined));
     if (csum === undefined) return found(findings, 'firstReading', { device, csum: h.now.udpInCsumErrors ?? 0 }, evidence);
     const measures = { csum: round(csum), rx: round((errors ?? 0) + (dropped ?? 0)) };
+    evidence.push(`since the previous reading: ${round(csum)} checksum errors/s, ${round(errors ?? 0)} rx errors/s, ${round(dropped ?? 0)} rx drops/s on ${device}`);
     if (csum > 0) return found(findings, 'checksum', { node: facts.nodeName, device, rate: round(csum), ...(h.nic?.driver ? { driver: h.nic.driver, nic: h.nic.device } : {}) }, evidence, measures);
     if ((errors ?? 0) + (dropped ?? 0) > 0) return found(findings, 'deviceErrors', { node: facts.nodeName, device, errors: round(errors ?? 0), dropped: round(dropped ?? 0) }, evidence, measures);
     return found(findings, 'clean', { device }, evidence, measures);

@@ -54,7 +54,7 @@ const findings = {
   },
   dropping: {
     status: 'warn',
-    summary: (a: Strict) => `strict reverse-path filtering on ${a.ifaces.join(', ')} is dropping ${a.drops} packets/s (IPReversePathFilter): asymmetric ${a.cni} traffic is lost`,
+    summary: (a: Strict) => `strict reverse-path filtering on ${a.ifaces.join(', ')} is dropping packets (IPReversePathFilter rising): asymmetric ${a.cni} traffic is lost`,
     remedy: (a: Strict) =>
       `On ${a.node}, see which source addresses are dropped (sysctl -w net.ipv4.conf.all.log_martians=1, then dmesg | grep martian); if they are pod or peer addresses, make the filter loose: ${a.fix}`,
     steps: (a: Strict): FindingStep[] => [{ on: 'node', run: a.fix }],
