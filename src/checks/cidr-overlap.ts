@@ -27,7 +27,7 @@ function clusterBlocks(facts: NodeFacts): Block[] {
   add(facts.cluster?.flannel?.network, 'pod CIDR (flannel net-conf Network)');
   add(facts.cluster?.calicoPool?.cidr, 'pod CIDR (Calico IPPool)');
   add(facts.host?.subnetEnv?.network, 'pod CIDR (FLANNEL_NETWORK, /run/flannel/subnet.env)');
-  for (const c of facts.node?.spec?.podCIDRs ?? (facts.node?.spec?.podCIDR ? [facts.node.spec.podCIDR] : [])) add(c, "the node's podCIDR");
+  for (const c of facts.node?.spec?.podCIDRs ?? (facts.node?.spec?.podCIDR ? [facts.node.spec.podCIDR] : [])) add(c, 'podCIDR (node spec)');
   return out;
 }
 

@@ -24,8 +24,8 @@ interface Csum {
 const udevRule = (d: string) => `SUBSYSTEM=="net", ACTION=="add|change|move", ENV{INTERFACE}=="${d}", RUN+="/usr/sbin/ethtool -K ${d} tx-checksum-ip-generic off"`;
 
 const findings = {
-  clean: { status: 'ok', summary: (a: { device: string }) => `no UDP checksum errors or receive errors on ${a.device} since the previous reading` },
-  firstReading: { status: 'ok', summary: (a: { device: string; csum: number }) => `no rate yet: ${a.device}'s errors are judged from the agent's next reading` },
+  clean: { status: 'ok', summary: (a: { device: string }) => `no UDP checksum errors or receive errors rising on ${a.device}` },
+  firstReading: { status: 'ok', summary: (a: { device: string; csum: number }) => `${a.csum} UDP checksum errors since boot: whether they rise is judged from the agent's next reading` },
   checksum: {
     status: 'warn',
     summary: (a: Csum) =>
@@ -72,17 +72,21 @@ export const overlayErrors = defineCheck({
     const cni = nodeCni(facts);
     if (!overlay) return found(findings, 'noOverlay', { cni: cni.agent?.name ?? cni.row?.name ?? 'no CNI seen' }, ['no flannel.1, vxlan.calico or cilium_vxlan in /sys/class/net']);
     const device = overlay.device;
+    // Evidence says what is counted now; a rate only where something rose (so a quiet node's report is the same every cycle).
     const evidence = [
-      `/proc/net/snmp Udp InCsumErrors: ${h.now.udpInCsumErrors ?? 'not counted'}${h.previous ? ` (${h.previous.udpInCsumErrors ?? '?'} ${Math.round((h.now.at - h.previous.at) / 1000)}s before)` : ''}`,
+      `/proc/net/snmp Udp InCsumErrors: ${h.now.udpInCsumErrors ?? 'not counted'}`,
       `/sys/class/net/${device}/statistics: rx_errors ${overlay.rxErrors}, rx_dropped ${overlay.rxDropped}`,
       ...(h.nic ? [`${h.nic.device} (default route): driver ${h.nic.driver ?? 'unknown (no /sys/class/net/<dev>/device/driver)'}`] : []),
     ];
+    // Counters still at zero: nothing was ever dropped, whatever the history.
+    if (!h.now.udpInCsumErrors && !overlay.rxErrors && !overlay.rxDropped) return found(findings, 'clean', { device }, evidence, { csum: 0, rx: 0 });
     const csum = rate(h.now, h.previous, (c) => c.udpInCsumErrors);
     const errors = rate(h.now, h.previous, (c) => (c.overlay?.device === device ? c.overlay.rxErrors : undefined));
     const dropped = rate(h.now, h.previous, (c) => (c.overlay?.device === device ? c.overlay.rxDropped : undefined));
     if (csum === undefined) return found(findings, 'firstReading', { device, csum: h.now.udpInCsumErrors ?? 0 }, evidence);
     const measures = { csum: round(csum), rx: round((errors ?? 0) + (dropped ?? 0)) };
-    evidence.push(`since the previous reading: ${round(csum)} checksum errors/s, ${round(errors ?? 0)} rx errors/s, ${round(dropped ?? 0)} rx drops/s on ${device}`);
+    if (csum > 0 || (errors ?? 0) + (dropped ?? 0) > 0)
+      evidence.push(`since the previous reading: ${round(csum)} checksum errors/s, ${round(errors ?? 0)} rx errors/s, ${round(dropped ?? 0)} rx drops/s on ${device}`);
     if (csum > 0) return found(findings, 'checksum', { node: facts.nodeName, device, rate: round(csum), ...(h.nic?.driver ? { driver: h.nic.driver, nic: h.nic.device } : {}) }, evidence, measures);
     if ((errors ?? 0) + (dropped ?? 0) > 0) return found(findings, 'deviceErrors', { node: facts.nodeName, device, errors: round(errors ?? 0), dropped: round(dropped ?? 0) }, evidence, measures);
     return found(findings, 'clean', { device }, evidence, measures);

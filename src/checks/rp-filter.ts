@@ -84,8 +84,13 @@ export const rpFilter = defineCheck({
     const name = cni.agent?.name ?? cni.row?.name ?? 'the CNI';
     const ifaces = Object.keys(values).filter((k) => k !== 'all' && k !== 'default');
     const drops = rpDropsPerSecond(facts);
-    const dropsText =
-      drops === undefined ? "IPReversePathFilter: no rate yet (judged from the agent's next reading)" : `IPReversePathFilter: ${Math.round(drops * 100) / 100} drops/s since the previous reading`;
+    const counted = facts.host?.netCounters?.now.ipReversePathFilter;
+    // Stable while nothing is dropped: a quiet node's report is the same every cycle.
+    const dropsText = !counted
+      ? `IPReversePathFilter: ${counted ?? 'not counted'}`
+      : drops === undefined
+        ? `IPReversePathFilter: ${counted} since boot; whether it rises is judged from the agent's next reading`
+        : `IPReversePathFilter: ${Math.round(drops * 100) / 100} drops/s since the previous reading`;
     const evidence = [
       `rp_filter: all ${values.all}, default ${values.default ?? '?'}${ifaces.length ? `, ${ifaces.map((i) => `${i} ${values[i]}`).join(', ')}` : ''} (the kernel uses max(all, interface))`,
       dropsText,

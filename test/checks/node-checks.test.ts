@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { CHECK_IDS, SYSCTLS } from '../../src/checks';
+import { cidrOverlap } from '../../src/checks/cidr-overlap';
 import { cniPlugins } from '../../src/checks/cni-plugins';
 import { dnsResolv } from '../../src/checks/dns-resolv';
 import { ipamLeases } from '../../src/checks/ipam-leases';
@@ -171,6 +172,31 @@ describe('the exact fixes', () => {
     );
   });
 
+  test('cidr-overlap: IPv6 too — a host /64 on eth0 inside the pod range; a nameserver inside the Service range', () => {
+    const n = node({ podCIDR: '10.244.1.0/24' });
+    n.spec!.podCIDRs = ['10.244.1.0/24', 'fd00:10:244:1::/64'];
+    const v6 = evaluateCheck(
+      cidrOverlap,
+      facts({
+        node: n,
+        host: {
+          ...healthyHost,
+          ipv6Addresses: [
+            { iface: 'eth0', cidr: 'fd00:10:244:1:0:0:0:5/64' },
+            { iface: 'eth0', cidr: 'fe80:0:0:0:0:0:0:1/64' },
+          ],
+        },
+      }),
+    );
+    expect(v6.summary).toBe(
+      "the podCIDR (node spec) fd00:10:244:1::/64 overlaps the node's own network fd00:10:244:1:0:0:0:5/64 (address on eth0, /proc/net/if_inet6): traffic to those addresses goes to the wrong place",
+    );
+    const cluster = { controllerManager: { flags: { 'service-cluster-ip-range': '10.96.0.0/12' }, source: 'kube-controller-manager-m01' } };
+    const dns = evaluateCheck(cidrOverlap, facts({ node: node({ podCIDR: '10.244.1.0/24' }), cluster, host: { ...healthyHost, resolvConfs: { '/etc/resolv.conf': ['10.96.0.10'] } } }));
+    expect(dns).toMatchObject({ status: 'fail', code: 'dns' });
+    expect(evaluateCheck(cidrOverlap, facts({ node: node({ podCIDR: '10.244.1.0/24' }), host: healthyHost })).status).toBe('ok');
+  });
+
   test('hairpin: turns hairpin on for the one port that has it off', async () => {
     expect((await one('hairpin-off', flannelApi(), 'hairpin')).steps).toEqual([{ on: 'n1', run: "bridge link set dev 'veth8d02e6c1' hairpin on" }]);
   });
@@ -242,13 +268,13 @@ describe('kube-proxy', () => {
 });
 
 describe("rates over the agent's own history", () => {
-  test('overlay-errors and rp-filter: a first reading judges nothing; rising counters on the next one warn', async () => {
+  test('overlay-errors and rp-filter: counters at zero are clean; counters that rose since the previous reading warn', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nc27-history-'));
     try {
       fs.cpSync(path.join(HOSTS, 'healthy-flannel'), dir, { recursive: true });
       const root = await HostRoot.open(dir);
       const first = await hostNode('', flannelApi(), root);
-      expect(evaluateCheck(overlayErrors, first).code).toBe('firstReading');
+      expect(evaluateCheck(overlayErrors, first).code).toBe('clean'); // counters at zero: nothing ever dropped
       const snmp = path.join(dir, 'proc/net/snmp');
       // 60 more checksum errors (the Udp row's InErrors and InCsumErrors columns), as the offload bug counts them.
       fs.writeFileSync(snmp, fs.readFileSync(snmp, 'utf8').replace(/^(Udp: \d+ \d+) 0 (\d+ 0 0) 0 /m, '$1 60 $2 60 '));
@@ -265,6 +291,8 @@ describe("rates over the agent's own history", () => {
       expect(h.now.udpInCsumErrors).toBe(60);
       // Pin the interval: the facts carry both readings' times, the checks divide by them.
       const pinned = { ...second, host: { ...second.host!, netCounters: { ...h, previous: { ...h.previous!, at: h.now.at - 30_000 } } } };
+      // Nonzero counters with no history yet: judged from the next reading, not from one.
+      expect(evaluateCheck(overlayErrors, { ...second, host: { ...second.host!, netCounters: { now: h.now } } }).code).toBe('firstReading');
       const r = evaluateCheck(overlayErrors, pinned);
       expect(r).toMatchObject({ status: 'warn', measures: { csum: 2, rx: 0 } });
       expect(r.steps).toEqual([
