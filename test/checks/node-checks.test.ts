@@ -12,6 +12,7 @@ import { dnsResolv } from '../../src/checks/dns-resolv';
 import { ipamLeases } from '../../src/checks/ipam-leases';
 import { kernelModules } from '../../src/checks/kernel-modules';
 import { kubeProxy } from '../../src/checks/kube-proxy';
+import { networkManager } from '../../src/checks/network-manager';
 import { overlayErrors } from '../../src/checks/overlay-errors';
 import { rpFilter } from '../../src/checks/rp-filter';
 import { vtepMac } from '../../src/checks/vtep-mac';
@@ -170,6 +171,18 @@ describe('the exact fixes', () => {
     expect(r.summary).toBe(
       "the pod CIDR (FLANNEL_NETWORK, /run/flannel/subnet.env) 10.0.0.0/16 overlaps the node's own network 10.0.2.0/24 (route on eth0, /proc/net/route): traffic to those addresses goes to the wrong place",
     );
+  });
+
+  test('network-manager: a systemd-networkd catch-all .network takes the CNI bridge unless an earlier file marks it unmanaged', () => {
+    const nm = (networkd: { file: string; names: string[]; unmanaged: boolean }[]) => ({ running: false, unmanaged: [], networkdRunning: true, networkd });
+    const catchAll = { file: '/etc/systemd/network/99-default.network', names: ['*'], unmanaged: false };
+    const r = evaluateCheck(networkManager, facts({ node: node(), pods: [cniPod('flannel')], host: { ...healthyHost, networkManager: nm([catchAll]) } }));
+    expect(r).toMatchObject({ status: 'warn', summary: "systemd-networkd runs and /etc/systemd/network/99-default.network matches flannel's interfaces: it may reconfigure them" });
+    expect(r.steps).toEqual([
+      { on: 'n1', run: "printf '[Match]\\nName=%s\\n\\n[Link]\\nUnmanaged=yes\\n' 'flannel* cni0 veth*' > '/etc/systemd/network/00-cni-unmanaged.network' && networkctl reload" },
+    ]);
+    const guarded = nm([{ file: '/etc/systemd/network/00-cni.network', names: ['flannel*', 'cni0', 'veth*'], unmanaged: true }, catchAll]);
+    expect(evaluateCheck(networkManager, facts({ node: node(), pods: [cniPod('flannel')], host: { ...healthyHost, networkManager: guarded } })).status).toBe('ok');
   });
 
   test('cidr-overlap: IPv6 too — a host /64 on eth0 inside the pod range; a nameserver inside the Service range', () => {
