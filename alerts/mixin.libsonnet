@@ -23,7 +23,7 @@
       "rules": [
         {
           "alert": "NetcheckCNINotReady",
-          "expr": ("(netcheck_cni_ready{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_flannel_subnet_env_present{%(selector)s} == 0) or (netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_api_service_reachable{%(selector)s} == 0))" % $._config),
+          "expr": ("(netcheck_cni_ready{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_flannel_subnet_env_present{%(selector)s} == 0) or (netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_cni_plugins_missing{%(selector)s} > 0) or (netcheck_kube_proxy_healthy{%(selector)s} == 0) or (netcheck_cidr_overlap{%(selector)s} == 1) or (netcheck_rp_filter_ok{%(selector)s} == 0) or (netcheck_api_service_reachable{%(selector)s} == 0))" % $._config),
           "for": $._config['for'].fast,
           "labels": {
             "severity": "critical",
@@ -37,7 +37,7 @@
         },
         {
           "alert": "NetcheckFlannelSubnetEnvMissing",
-          "expr": ("(netcheck_flannel_subnet_env_present{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_api_service_reachable{%(selector)s} == 0))" % $._config),
+          "expr": ("(netcheck_flannel_subnet_env_present{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_cidr_overlap{%(selector)s} == 1) or (netcheck_api_service_reachable{%(selector)s} == 0))" % $._config),
           "for": $._config['for'].fast,
           "labels": {
             "severity": "critical",
@@ -51,7 +51,7 @@
         },
         {
           "alert": "NetcheckFlannelSubnetEnvStale",
-          "expr": ("(netcheck_flannel_subnet_env_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"flannel-subnet-env\",status=\"fail\"} == 1) unless on (%(clusterLabel)s, node) ((netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"pod-cidr-assigned\",status=\"fail\"} == 1) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"cluster-cidr\",status=\"fail\"} == 1) or (netcheck_api_service_reachable{%(selector)s} == 0))" % $._config),
+          "expr": ("(netcheck_flannel_subnet_env_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"flannel-subnet-env\",status=\"fail\"} == 1) unless on (%(clusterLabel)s, node) ((netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"pod-cidr-assigned\",status=\"fail\"} == 1) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"cluster-cidr\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"kernel-modules\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"network-manager\",status=\"fail\"} == 1) or (netcheck_cidr_overlap{%(selector)s} == 1) or (netcheck_api_service_reachable{%(selector)s} == 0))" % $._config),
           "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",
@@ -65,7 +65,7 @@
         },
         {
           "alert": "NetcheckBGPSessionsDown",
-          "expr": ("(netcheck_bgp_sessions_established{%(selector)s} < netcheck_bgp_sessions{%(selector)s} and netcheck_bgp_sessions_established{%(selector)s} > 0) unless on (%(clusterLabel)s, node) ((netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1))" % $._config),
+          "expr": ("(netcheck_bgp_sessions_established{%(selector)s} < netcheck_bgp_sessions{%(selector)s} and netcheck_bgp_sessions_established{%(selector)s} > 0) unless on (%(clusterLabel)s, node) ((netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"network-manager\",status=\"fail\"} == 1) or (netcheck_cidr_overlap{%(selector)s} == 1))" % $._config),
           "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",
@@ -79,7 +79,7 @@
         },
         {
           "alert": "NetcheckBGPNoSessionEstablished",
-          "expr": ("(netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) unless on (%(clusterLabel)s, node) ((netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1))" % $._config),
+          "expr": ("(netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) unless on (%(clusterLabel)s, node) ((netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_cidr_overlap{%(selector)s} == 1))" % $._config),
           "for": $._config['for'].fast,
           "labels": {
             "severity": "critical",
@@ -163,7 +163,7 @@
         },
         {
           "alert": "NetcheckNodeAddressMismatch",
-          "expr": ("netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1" % $._config),
+          "expr": ("(netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1) unless on (%(clusterLabel)s, node) ((netcheck_cidr_overlap{%(selector)s} == 1))" % $._config),
           "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",
@@ -247,7 +247,7 @@
         },
         {
           "alert": "NetcheckMTUTooLarge",
-          "expr": ("netcheck_mtu_headroom_bytes{%(selector)s} < 0" % $._config),
+          "expr": ("(netcheck_mtu_headroom_bytes{%(selector)s} < 0) unless on (%(clusterLabel)s, node) ((netcheck_check_status{%(selector)s,check=\"kernel-modules\",status=\"fail\"} == 1))" % $._config),
           "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",
@@ -257,6 +257,174 @@
             "summary": "Pod packets plus the overlay do not fit a node's interface.",
             "description": "On node {{ $labels.node }} the pod MTU plus the overlay's overhead exceeds the interface's MTU (headroom {{ $value }} bytes): large pod packets between nodes are dropped, so TLS handshakes and big responses hang.",
             "runbook_url": ("%(runbookUrlBase)s/NetcheckMTUTooLarge.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckCNIPluginMissing",
+          "expr": ("netcheck_cni_plugins_missing{%(selector)s} > 0" % $._config),
+          "for": $._config['for'].fast,
+          "labels": {
+            "severity": "critical",
+            "check": "cni-plugins",
+          },
+          "annotations": {
+            "summary": "A CNI plugin binary the CNI config runs is missing.",
+            "description": "{{ $value }} plugin(s) named in the CNI config of node {{ $labels.node }} have no binary in the CNI bin dir: every new pod sandbox there fails.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckCNIPluginMissing.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckKernelModuleMissing",
+          "expr": ("netcheck_kernel_modules_missing{%(selector)s} > 0" % $._config),
+          "for": $._config['for'].fast,
+          "labels": {
+            "severity": "critical",
+            "check": "kernel-modules",
+          },
+          "annotations": {
+            "summary": "A kernel module the pod network needs is missing.",
+            "description": "{{ $value }} kernel module(s) the CNI or kube-proxy on node {{ $labels.node }} needs (vxlan, wireguard, ipip, ...) are neither loaded, built in nor installed.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckKernelModuleMissing.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckDNSResolvLoopback",
+          "expr": ("netcheck_dns_resolv_loopback{%(selector)s} == 1" % $._config),
+          "for": $._config['for'].slow,
+          "labels": {
+            "severity": "warning",
+            "check": "dns-resolv",
+          },
+          "annotations": {
+            "summary": "Pods' upstream DNS is a loopback resolver.",
+            "description": "The kubelet on node {{ $labels.node }} gives pods a resolv.conf listing a loopback resolver (systemd-resolved 127.0.0.53): CoreDNS there forwards to itself and loops.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckDNSResolvLoopback.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckIPAMExhausted",
+          "expr": ("netcheck_ipam_leases{%(selector)s} / netcheck_ipam_capacity{%(selector)s} >= 0.95 and netcheck_ipam_leases_leaked{%(selector)s} > 0" % $._config),
+          "for": $._config['for'].fast,
+          "labels": {
+            "severity": "critical",
+            "check": "ipam-leases",
+          },
+          "annotations": {
+            "summary": "A node's host-local IPAM range is exhausted by leaked reservations.",
+            "description": "host-local on node {{ $labels.node }} has {{ $value | humanizePercentage }} of its podCIDR reserved, some by pods that are gone: new pods there get no address.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckIPAMExhausted.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckIPAMLeaking",
+          "expr": ("netcheck_ipam_leases_leaked{%(selector)s} >= 10" % $._config),
+          "for": $._config['for'].slowest,
+          "labels": {
+            "severity": "warning",
+            "check": "ipam-leases",
+          },
+          "annotations": {
+            "summary": "host-local IPAM reservations are leaking.",
+            "description": "{{ $value }} host-local reservations on node {{ $labels.node }} belong to no pod: they accumulate until the podCIDR is full.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckIPAMLeaking.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckNetworkManagerManagesCNI",
+          "expr": ("netcheck_network_manager_managing_cni{%(selector)s} == 1" % $._config),
+          "for": $._config['for'].slow,
+          "labels": {
+            "severity": "warning",
+            "check": "network-manager",
+          },
+          "annotations": {
+            "summary": "A host network manager may take the CNI's interfaces.",
+            "description": "NetworkManager, nm-cloud-setup or systemd-networkd on node {{ $labels.node }} may reconfigure the CNI's interfaces or routes.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckNetworkManagerManagesCNI.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckKubeProxyDown",
+          "expr": ("netcheck_kube_proxy_healthy{%(selector)s} == 0" % $._config),
+          "for": $._config['for'].fast,
+          "labels": {
+            "severity": "critical",
+            "check": "kube-proxy",
+          },
+          "annotations": {
+            "summary": "kube-proxy is down or not syncing on a node.",
+            "description": "kube-proxy on node {{ $labels.node }} is not Ready or not syncing its rules: Service traffic from that node goes to stale or no endpoints.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckKubeProxyDown.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckCIDROverlap",
+          "expr": ("netcheck_cidr_overlap{%(selector)s} == 1" % $._config),
+          "for": $._config['for'].fast,
+          "labels": {
+            "severity": "critical",
+            "check": "cidr-overlap",
+          },
+          "annotations": {
+            "summary": "A pod or Service CIDR overlaps a node's own network.",
+            "description": "A pod or Service CIDR overlaps a network or DNS server of node {{ $labels.node }}: traffic to those addresses goes to the wrong place.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckCIDROverlap.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckVtepMacDrift",
+          "expr": ("netcheck_vtep_mac_match{%(selector)s} == 0" % $._config),
+          "for": $._config['for'].fast,
+          "labels": {
+            "severity": "critical",
+            "check": "vtep-mac",
+          },
+          "annotations": {
+            "summary": "flannel.1's MAC differs from the VtepMAC the node publishes.",
+            "description": "flannel.1 on node {{ $labels.node }} has a MAC other than the VtepMAC in its backend-data annotation: peers cannot reach that node's pods over VXLAN.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckVtepMacDrift.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckHairpinOff",
+          "expr": ("netcheck_hairpin_off_ports{%(selector)s} > 0" % $._config),
+          "for": $._config['for'].slow,
+          "labels": {
+            "severity": "warning",
+            "check": "hairpin",
+          },
+          "annotations": {
+            "summary": "Hairpin mode is off on pod ports of the CNI bridge.",
+            "description": "{{ $value }} pod port(s) of the CNI bridge on node {{ $labels.node }} have hairpin mode off: those pods cannot reach themselves through their own Service.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckHairpinOff.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckRPFilterMismatch",
+          "expr": ("netcheck_rp_filter_ok{%(selector)s} == 0" % $._config),
+          "for": $._config['for'].fast,
+          "labels": {
+            "severity": "critical",
+            "check": "rp-filter",
+          },
+          "annotations": {
+            "summary": "Reverse-path filtering does not suit the node's CNI.",
+            "description": "rp_filter on node {{ $labels.node }} is set so the CNI's traffic is dropped (strict under Cilium, loose under an old Calico, or strict and counting drops).",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckRPFilterMismatch.md" % $._config),
+          },
+        },
+        {
+          "alert": "NetcheckOverlayChecksumErrors",
+          "expr": ("netcheck_udp_checksum_errors_per_second{%(selector)s} > 0" % $._config),
+          "for": $._config['for'].slow,
+          "labels": {
+            "severity": "warning",
+            "check": "overlay-errors",
+          },
+          "annotations": {
+            "summary": "UDP checksum errors are rising on a VXLAN node.",
+            "description": "Node {{ $labels.node }} counts {{ $value }} UDP checksum errors per second: the VXLAN checksum-offload bug drops overlay packets there.",
+            "runbook_url": ("%(runbookUrlBase)s/NetcheckOverlayChecksumErrors.md" % $._config),
           },
         },
         {
@@ -275,7 +443,7 @@
         },
         {
           "alert": "NetcheckPodNetworkUnreachable",
-          "expr": ("(netcheck_check_status{%(selector)s,check=\"peers\",status=\"fail\"} == 1) unless on (%(clusterLabel)s, node) ((netcheck_cni_ready{%(selector)s} == 0) or (netcheck_flannel_subnet_env_present{%(selector)s} == 0) or (netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_api_service_reachable{%(selector)s} == 0))" % $._config),
+          "expr": ("(netcheck_check_status{%(selector)s,check=\"peers\",status=\"fail\"} == 1) unless on (%(clusterLabel)s, node) ((netcheck_cni_ready{%(selector)s} == 0) or (netcheck_flannel_subnet_env_present{%(selector)s} == 0) or (netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_cni_plugins_missing{%(selector)s} > 0) or (netcheck_kube_proxy_healthy{%(selector)s} == 0) or (netcheck_cidr_overlap{%(selector)s} == 1) or (netcheck_rp_filter_ok{%(selector)s} == 0) or (netcheck_api_service_reachable{%(selector)s} == 0))" % $._config),
           "for": $._config['for'].fast,
           "labels": {
             "severity": "critical",
@@ -289,7 +457,7 @@
         },
         {
           "alert": "NetcheckClusterDNSUnreachable",
-          "expr": ("(netcheck_cluster_dns_ok{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_check_status{%(selector)s,check=\"kubelet-ready\",status=\"fail\"} == 1) or (netcheck_cni_ready{%(selector)s} == 0) or (netcheck_flannel_subnet_env_present{%(selector)s} == 0) or (netcheck_flannel_subnet_env_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"flannel-subnet-env\",status=\"fail\"} == 1) or (netcheck_bgp_sessions_established{%(selector)s} < netcheck_bgp_sessions{%(selector)s} and netcheck_bgp_sessions_established{%(selector)s} > 0) or (netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) or (netcheck_swap_enabled{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"swap\",status=\"fail\"} == 1) or (netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"pod-cidr-assigned\",status=\"fail\"} == 1) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"cluster-cidr\",status=\"fail\"} == 1) or (netcheck_api_service_reachable{%(selector)s} == 0) or (netcheck_check_status{%(selector)s,check=\"peers\",status=\"fail\"} == 1))" % $._config),
+          "expr": ("(netcheck_cluster_dns_ok{%(selector)s} == 0) unless on (%(clusterLabel)s, node) ((netcheck_check_status{%(selector)s,check=\"kubelet-ready\",status=\"fail\"} == 1) or (netcheck_cni_ready{%(selector)s} == 0) or (netcheck_flannel_subnet_env_present{%(selector)s} == 0) or (netcheck_flannel_subnet_env_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"flannel-subnet-env\",status=\"fail\"} == 1) or (netcheck_bgp_sessions_established{%(selector)s} < netcheck_bgp_sessions{%(selector)s} and netcheck_bgp_sessions_established{%(selector)s} > 0) or (netcheck_bgp_sessions_established{%(selector)s} == 0 and netcheck_bgp_sessions{%(selector)s} > 0) or (netcheck_swap_enabled{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"swap\",status=\"fail\"} == 1) or (netcheck_pod_cidr_assigned{%(selector)s} == 0) or (netcheck_pod_cidr_assigned{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"pod-cidr-assigned\",status=\"fail\"} == 1) or (netcheck_default_route_present{%(selector)s} == 0) or (netcheck_default_route_present{%(selector)s} == 1 and on (%(clusterLabel)s, node) netcheck_check_status{%(selector)s,check=\"default-route\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"node-address\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"cluster-cidr\",status=\"fail\"} == 1) or (netcheck_cni_plugins_missing{%(selector)s} > 0) or (netcheck_check_status{%(selector)s,check=\"kernel-modules\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"ipam-leases\",status=\"fail\"} == 1) or (netcheck_check_status{%(selector)s,check=\"network-manager\",status=\"fail\"} == 1) or (netcheck_kube_proxy_healthy{%(selector)s} == 0) or (netcheck_cidr_overlap{%(selector)s} == 1) or (netcheck_rp_filter_ok{%(selector)s} == 0) or (netcheck_api_service_reachable{%(selector)s} == 0) or (netcheck_check_status{%(selector)s,check=\"peers\",status=\"fail\"} == 1))" % $._config),
           "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",
@@ -308,7 +476,7 @@
       "rules": [
         {
           "alert": "NetcheckCheckFailing",
-          "expr": ("netcheck_check_status{%(selector)s,status=\"fail\",check!~\"cni-ready|flannel-subnet-env|bgp-established|swap|pod-cidr-assigned|default-route|node-address|cluster-cidr|ip-forward|bridge-netfilter|conntrack|mtu|api-service|peers|cluster-dns\"} == 1" % $._config),
+          "expr": ("netcheck_check_status{%(selector)s,status=\"fail\",check!~\"cni-ready|flannel-subnet-env|bgp-established|swap|pod-cidr-assigned|default-route|node-address|cluster-cidr|ip-forward|bridge-netfilter|conntrack|mtu|cni-plugins|kube-proxy|cidr-overlap|vtep-mac|rp-filter|overlay-errors|api-service|peers|cluster-dns\"} == 1" % $._config),
           "for": $._config['for'].slow,
           "labels": {
             "severity": "warning",
@@ -2383,6 +2551,711 @@
             },
             "overrides": [],
           },
+          "title": "CNI-PLUGINS: cni_plugins_missing",
+          "description": "CNI plugins the active CNI config runs whose binary is not in the CNI bin dir (check cni-plugins). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_cni_plugins_missing{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 0,
+            "y": 34,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "MODULES: kernel_modules_missing",
+          "description": "Kernel modules the CNI or kube-proxy needs that are neither loaded, built in nor installed (check kernel-modules). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_kernel_modules_missing{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 6,
+            "y": 34,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "DNS-RESOLV: dns_resolv_loopback",
+          "description": "1 when the resolv.conf the kubelet gives pods lists a loopback resolver (127.0.0.53, ...), 0 when not (check dns-resolv). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_dns_resolv_loopback{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 12,
+            "y": 34,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "IPAM: ipam_leases",
+          "description": "host-local IPAM reservations of the node (IPv4) (check ipam-leases). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_ipam_leases{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 18,
+            "y": 34,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "IPAM: ipam_capacity",
+          "description": "Addresses host-local can hand out of the node's podCIDR (check ipam-leases). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_ipam_capacity{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 0,
+            "y": 40,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "IPAM: ipam_leases_leaked",
+          "description": "host-local reservations whose address no pod on the node has (check ipam-leases). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_ipam_leases_leaked{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 6,
+            "y": 40,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "NET-MANAGER: network_manager_managing_cni",
+          "description": "1 when NetworkManager, nm-cloud-setup or systemd-networkd may take the CNI's interfaces, 0 when not (check network-manager). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_network_manager_managing_cni{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 12,
+            "y": 40,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "KUBE-PROXY: kube_proxy_healthy",
+          "description": "1 when kube-proxy is Ready and its livez answers, 0 when not; absent where kube-proxy does not run (check kube-proxy). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_kube_proxy_healthy{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 18,
+            "y": 40,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "CIDR-OVERLAP: cidr_overlap",
+          "description": "1 when a pod or Service CIDR overlaps the node's own networks or DNS servers, 0 when not (check cidr-overlap). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_cidr_overlap{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 0,
+            "y": 46,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "VTEP-MAC: vtep_mac_match",
+          "description": "1 when flannel.1's MAC is the node's published VtepMAC, 0 when it drifted; absent without flannel VXLAN (check vtep-mac). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_vtep_mac_match{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 6,
+            "y": 46,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "HAIRPIN: hairpin_off_ports",
+          "description": "Pod ports of the CNI bridge with hairpin mode off; absent where the CNI uses no bridge (check hairpin). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_hairpin_off_ports{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 12,
+            "y": 46,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "RP-FILTER: rp_filter_ok",
+          "description": "1 when reverse-path filtering suits the node's CNI and drops nothing, 0 when not (check rp-filter). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_rp_filter_ok{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 18,
+            "y": 46,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "RP-FILTER: rp_filter_drops_per_second",
+          "description": "Packets the kernel's reverse-path filter dropped per second (IPReversePathFilter), between the agent's last two readings (check rp-filter). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_rp_filter_drops_per_second{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 0,
+            "y": 52,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "OVERLAY-ERR: udp_checksum_errors_per_second",
+          "description": "UDP checksum errors (Udp InCsumErrors) per second between the agent's last two readings, on VXLAN nodes (check overlay-errors). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_udp_checksum_errors_per_second{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 6,
+            "y": 52,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
+          "title": "OVERLAY-ERR: overlay_rx_errors_per_second",
+          "description": "Receive errors and drops of the VXLAN device per second between the agent's last two readings (check overlay-errors). Absent where the check does not apply on this node.",
+          "targets": [
+            {
+              "expr": ("netcheck_overlay_rx_errors_per_second{%(selector)s, %(clusterLabel)s=~\"$cluster\", node=~\"$node\"}" % $._config),
+              "legendFormat": "{{node}}",
+              "datasource": {
+                "type": "prometheus",
+                "uid": "${datasource}",
+              },
+              "range": true,
+              "instant": false,
+              "format": "time_series",
+              "refId": "A",
+            },
+          ],
+          "gridPos": {
+            "x": 12,
+            "y": 52,
+            "w": 6,
+            "h": 6,
+          },
+        },
+        {
+          "type": "timeseries",
+          "transparent": false,
+          "repeatDirection": "h",
+          "options": {
+            "legend": {
+              "displayMode": "list",
+              "placement": "bottom",
+              "showLegend": false,
+              "calcs": [],
+            },
+            "tooltip": {
+              "mode": "single",
+              "sort": "asc",
+            },
+          },
+          "fieldConfig": {
+            "defaults": {
+              "custom": {},
+              "unit": "short",
+              "min": 0,
+            },
+            "overrides": [],
+          },
           "title": "API-SVC: api_service_reachable",
           "description": "1 when the host reaches the kubernetes Service (TCP and TLS), 0 when not (check api-service). Absent where the check does not apply on this node.",
           "targets": [
@@ -2400,8 +3273,8 @@
             },
           ],
           "gridPos": {
-            "x": 0,
-            "y": 34,
+            "x": 18,
+            "y": 52,
             "w": 6,
             "h": 6,
           },
@@ -2447,8 +3320,8 @@
             },
           ],
           "gridPos": {
-            "x": 6,
-            "y": 34,
+            "x": 0,
+            "y": 58,
             "w": 6,
             "h": 6,
           },
@@ -2461,7 +3334,7 @@
           "title": "BGP",
           "gridPos": {
             "x": 0,
-            "y": 40,
+            "y": 64,
             "h": 1,
             "w": 24,
           },
@@ -2527,7 +3400,7 @@
           ],
           "gridPos": {
             "x": 0,
-            "y": 41,
+            "y": 65,
             "w": 12,
             "h": 8,
           },
@@ -2574,7 +3447,7 @@
           ],
           "gridPos": {
             "x": 12,
-            "y": 41,
+            "y": 65,
             "w": 12,
             "h": 8,
           },
@@ -2587,7 +3460,7 @@
           "title": "Agent",
           "gridPos": {
             "x": 0,
-            "y": 49,
+            "y": 73,
             "h": 1,
             "w": 24,
           },
@@ -2633,7 +3506,7 @@
           ],
           "gridPos": {
             "x": 0,
-            "y": 50,
+            "y": 74,
             "w": 8,
             "h": 7,
           },
@@ -2679,7 +3552,7 @@
           ],
           "gridPos": {
             "x": 8,
-            "y": 50,
+            "y": 74,
             "w": 8,
             "h": 7,
           },
@@ -2750,7 +3623,7 @@
           ],
           "gridPos": {
             "x": 16,
-            "y": 50,
+            "y": 74,
             "w": 8,
             "h": 7,
           },

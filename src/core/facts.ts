@@ -2,6 +2,7 @@ import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { BgpSession } from '../parsers/bird';
 import type { CiliumHealth } from '../parsers/cilium-health';
 import type { CniConfig } from '../parsers/cni-config';
+import type { CniPlugins } from '../parsers/cni-plugins';
 import type { KubeletSwapConfig } from '../parsers/kubelet-config';
 import type { LinkConfig } from '../parsers/link-config';
 import type { Route } from '../parsers/proc-net-route';
@@ -92,6 +93,93 @@ export interface HostFacts {
   peerProbes?: PeerProbes;
   /** The agent runs with --probe-interval 0: the probe checks do not apply. */
   probesOff?: boolean;
+  /** The CNI bin directories the runtime searches, in order, with the plugin binaries in each. */
+  cniBin?: CniBin;
+  /** The plugin types the active CNI config runs (chained ones and IPAM included), and its bridge. */
+  cniPlugins?: CniPlugins | null;
+  /** The kernel modules the CNIs and kube-proxy use, and how each is present (absent: not present). */
+  kernelModules?: KernelModules;
+  /**
+   * resolv.conf files that decide pods' DNS: path → nameservers; null where the file does not exist;
+   * { link } where it is a symbolic link to a file the agent does not see (systemd-resolved's stub under /run).
+   */
+  resolvConfs?: Record<string, string[] | null | { link: string }>;
+  /** host-local IPAM reservations (/var/lib/cni/networks/<network>/). */
+  ipamLeases?: IpamNetwork[];
+  /** NetworkManager and systemd-networkd: running, and which interfaces they are told to leave alone. */
+  networkManager?: NetworkManagerFacts;
+  /** kube-proxy's health endpoint on this host (127.0.0.1:10256/livez). */
+  kubeProxyLivez?: KubeProxyLivez;
+  /** The host's IPv6 addresses (/proc/net/if_inet6): address/prefix by interface. */
+  ipv6Addresses?: { iface: string; cidr: string }[];
+  /** flannel.1's MAC address (/sys/class/net/flannel.1/address); null: no flannel.1. */
+  vtepMac?: string | null;
+  /** CNI bridges (cni0, ...) → port → hairpin_mode ("0"/"1"). */
+  bridgePorts?: Record<string, Record<string, string>>;
+  /** net.ipv4.conf.<name>.rp_filter for all, default and the node's and CNI's interfaces. */
+  rpFilter?: Record<string, string>;
+  /** Counters that mean something only as a rate, with the agent's previous reading of them. */
+  netCounters?: NetCounterHistory;
+}
+
+export type { CniPlugins };
+
+export interface CniBin {
+  /** Directories searched, in order, and where each comes from (containerd's config, the default). */
+  dirs: { dir: string; source: string; binaries: string[] | null }[];
+}
+
+export interface KernelModules {
+  /** uname -r, from /proc/sys/kernel/osrelease. */
+  release?: string;
+  /** Module → how it is there: loaded (/proc/modules), sysfs (/sys/module/<m>), builtin (modules.builtin). */
+  present: Record<string, 'loaded' | 'sysfs' | 'builtin'>;
+  /** The modules modprobe can load (listed in /lib/modules/<release>/modules.dep); null: not readable. */
+  available: string[] | null;
+  /** modules.builtin could be read (a module not loaded may be built in otherwise). */
+  builtinKnown: boolean;
+}
+
+export interface IpamNetwork {
+  network: string;
+  /** IP → the container id and interface the reservation is for. */
+  leases: { ip: string; containerId: string; ifname?: string }[];
+  /** More files than the reader lists: counted, not read. */
+  truncated?: boolean;
+}
+
+export interface NetworkManagerFacts {
+  /** NetworkManager runs (its process, or /run/NetworkManager). */
+  running: boolean;
+  /** unmanaged-devices= specs, with the file that sets them. */
+  unmanaged: { file: string; specs: string[] }[];
+  /** The nm-cloud-setup timer enabled (its .wants link), which rewrites routes on cloud VMs. */
+  cloudSetup?: string;
+  /** systemd-networkd runs (its process, or /run/systemd/netif). */
+  networkdRunning: boolean;
+  /** systemd-networkd .network files: their [Match] Name= globs and whether they say Unmanaged=yes. */
+  networkd: { file: string; names: string[]; unmanaged: boolean }[];
+}
+
+export type KubeProxyLivez = { url: string; status: number; lastUpdated?: string; currentTime?: string } | { url: string; error: string; refused: boolean };
+
+export interface NetCounters {
+  /** When read, epoch ms. */
+  at: number;
+  /** Udp: InCsumErrors (/proc/net/snmp). */
+  udpInCsumErrors?: number;
+  /** TcpExt: IPReversePathFilter (/proc/net/netstat). */
+  ipReversePathFilter?: number;
+  /** The VXLAN overlay device's receive counters (/sys/class/net/<dev>/statistics). */
+  overlay?: { device: string; rxErrors: number; rxDropped: number };
+}
+
+export interface NetCounterHistory {
+  now: NetCounters;
+  /** The agent's previous reading (absent on its first cycle). */
+  previous?: NetCounters;
+  /** The driver of the NIC the default route uses (/sys/class/net/<dev>/device/driver). */
+  nic?: { device: string; driver?: string };
 }
 
 export type FactKey =
@@ -124,7 +212,19 @@ export type FactKey =
   | 'bgpSessions'
   | 'apiService'
   | 'clusterDns'
-  | 'peerProbes';
+  | 'peerProbes'
+  | 'cniBin'
+  | 'cniPlugins'
+  | 'kernelModules'
+  | 'resolvConfs'
+  | 'ipamLeases'
+  | 'networkManager'
+  | 'kubeProxyLivez'
+  | 'ipv6Addresses'
+  | 'vtepMac'
+  | 'bridgePorts'
+  | 'rpFilter'
+  | 'netCounters';
 
 /**
  * Facts that cost a request per node (other nodes, events, a pod's log): gathered only when a

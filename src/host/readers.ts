@@ -17,6 +17,7 @@ import { ciliumHealthz } from '../sockets/cilium-client';
 import { withDeadline } from '../util/deadline';
 import { swapUnitWhat } from '../util/systemd';
 import { isVirtualLink } from './network';
+import { nodeReaders } from './node-readers';
 import { HostFileError, type HostRoot } from './root';
 
 /** Byte caps, sized to what each file holds on a busy node, with room to spare. */
@@ -103,6 +104,8 @@ export interface HostOptions {
   kubeletConfig?: () => Promise<string>;
   /** The agent stopping: reads in flight are abandoned. */
   signal?: AbortSignal;
+  /** kube-proxy's livez URL (node-readers.ts); default http://127.0.0.1:10256/livez. */
+  kubeProxyLivez?: string;
 }
 
 export interface HostRead {
@@ -149,6 +152,8 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
     return names;
   });
   return {
+    // cni-plugins ... overlay-errors: src/host/node-readers.ts
+    ...nodeReaders(opts),
     subnetEnv: {
       what: 'reading /run/flannel/subnet.env',
       read: async (signal) => {

@@ -4,6 +4,10 @@ import { ParseError } from '../util/parse-error';
 export interface KubeletSwapConfig {
   failSwapOn: boolean;
   swapBehavior?: string;
+  /** resolvConf: the file pods' DNS comes from ("" turns it off); absent: the default, /etc/resolv.conf. */
+  resolvConf?: string;
+  /** clusterDNS: the cluster DNS Service addresses the kubelet gives pods. */
+  clusterDNS?: string[];
 }
 
 /** The swap-related part of /var/lib/kubelet/config.yaml (KubeletConfiguration). */
@@ -16,7 +20,7 @@ export function parseKubeletConfig(text: string): KubeletSwapConfig {
   }
   if (doc === undefined || doc === null) doc = {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ParseError('kubelet config', 'not a YAML mapping');
-  const cfg = doc as { failSwapOn?: unknown; memorySwap?: { swapBehavior?: unknown } };
+  const cfg = doc as { failSwapOn?: unknown; memorySwap?: { swapBehavior?: unknown }; resolvConf?: unknown; clusterDNS?: unknown };
   if (cfg.failSwapOn !== undefined && typeof cfg.failSwapOn !== 'boolean') {
     throw new ParseError('kubelet config', 'failSwapOn is not a boolean');
   }
@@ -24,5 +28,7 @@ export function parseKubeletConfig(text: string): KubeletSwapConfig {
   return {
     failSwapOn: cfg.failSwapOn ?? true, // the kubelet's default
     swapBehavior: typeof behavior === 'string' ? behavior : undefined,
+    ...(typeof cfg.resolvConf === 'string' ? { resolvConf: cfg.resolvConf } : {}),
+    ...(Array.isArray(cfg.clusterDNS) ? { clusterDNS: cfg.clusterDNS.filter((a): a is string => typeof a === 'string').slice(0, 8) } : {}),
   };
 }

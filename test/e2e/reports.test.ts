@@ -50,7 +50,7 @@ describe('agents publish NodeReports; the plugin reads them from the API', () =>
     expect(table.stdout).toMatch(/^3 of 4 nodes failing, 1 not fully seen \(unknown\); see why with: kubectl netcheck node n\d\d$/m);
     const m01 = kubectlNetcheck(['node', 'm01', '--kubeconfig', sim.kubeconfig]).stdout;
     expect(m01).toMatch(
-      /^swap, default-route, ip-forward, bridge-netfilter, conntrack, mtu, api-service, peers, cluster-dns \(unknown\), all for one reason:\n {2}- agent: no netcheck agent pod on m01 in namespace netcheck\n {2}fix: Install the netcheck agent/m,
+      /^swap, default-route, ip-forward, bridge-netfilter, conntrack, mtu, cni-plugins, kernel-modules, dns-resolv, ipam-leases, network-manager, cidr-overlap, vtep-mac, hairpin, rp-filter, overlay-errors, api-service, peers, cluster-dns \(unknown\), all for one reason:\n {2}- agent: no netcheck agent pod on m01 in namespace netcheck\n {2}fix: Install the netcheck agent/m,
     );
     expect(m01.match(/fix: Install the netcheck agent/g)).toHaveLength(1);
   });
