@@ -130,7 +130,9 @@ const findings = {
 function setServiceHost(a: { daemonset: string; namespace: string; endpoint?: string }): string {
   const i = (a.endpoint ?? '').lastIndexOf(':');
   const [host, port] = i > 0 ? [a.endpoint!.slice(0, i), a.endpoint!.slice(i + 1)] : [a.endpoint ?? '', '443'];
-  return `kubectl -n ${a.namespace} set env daemonset/${a.daemonset} KUBERNETES_SERVICE_HOST=${shq(host)} KUBERNETES_SERVICE_PORT=${shq(port)}`;
+  // The address comes from the API's Endpoints: written bare when it is one, quoted when it is not.
+  const word = (v: string) => (/^[0-9A-Fa-f.:]+$/.test(v) ? v : shq(v));
+  return `kubectl -n ${a.namespace} set env daemonset/${a.daemonset} KUBERNETES_SERVICE_HOST=${word(host)} KUBERNETES_SERVICE_PORT=${word(port)}`;
 }
 
 export const cniReady = defineCheck({

@@ -30,7 +30,8 @@ export function distributionClusterCidr(node: V1Node | undefined): CidrClaim | u
     return undefined;
   }
   if (!Array.isArray(args) || args[0] !== 'server' || !args.every((a) => typeof a === 'string')) return undefined;
-  const cidr = parseCommandFlags(args as string[]).get('cluster-cidr');
+  const flags = Object.fromEntries(parseCommandFlags(args as string[]));
+  const cidr = flags['cluster-cidr'];
   const who = `${platform.name} server --cluster-cidr`;
   // Dual-stack: "10.42.0.0/16,2001:cafe:42::/56"; the first family is the one compared.
   if (cidr && cidr !== 'true') return { who, cidr: cidr.split(',')[0], source: `annotation ${key} of node ${node?.metadata?.name}` };
