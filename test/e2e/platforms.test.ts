@@ -21,7 +21,17 @@ interface Report {
 
 test('there is a fixture of each platform netcheck must be right on', () => {
   expect(PLATFORMS).toEqual(
-    expect.arrayContaining(['platform-eks.yaml', 'platform-gke-dataplane-v2.yaml', 'platform-gke-calico.yaml', 'platform-aks-overlay.yaml', 'platform-aks-kubenet.yaml', 'platform-k3s.yaml', 'platform-rke2-canal.yaml', 'platform-kind.yaml', 'platform-openshift-ovn.yaml']),
+    expect.arrayContaining([
+      'platform-eks.yaml',
+      'platform-gke-dataplane-v2.yaml',
+      'platform-gke-calico.yaml',
+      'platform-aks-overlay.yaml',
+      'platform-aks-kubenet.yaml',
+      'platform-k3s.yaml',
+      'platform-rke2-canal.yaml',
+      'platform-kind.yaml',
+      'platform-openshift-ovn.yaml',
+    ]),
   );
 });
 
@@ -56,7 +66,9 @@ describe.each(PLATFORMS)('%s', (fixture) => {
   test('a node whose kubelet reports NetworkPluginNotReady fails cni-ready', async () => {
     const victim = structuredClone(nodes[nodes.length - 1]) as (typeof nodes)[number] & { status: { conditions: Record<string, string>[] } };
     victim.status.conditions = victim.status.conditions.map((c) =>
-      c.type === 'Ready' ? { ...c, status: 'False', reason: 'KubeletNotReady', message: NOT_READY, lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date(Date.now() - 120_000).toISOString() } : c,
+      c.type === 'Ready'
+        ? { ...c, status: 'False', reason: 'KubeletNotReady', message: NOT_READY, lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date(Date.now() - 120_000).toISOString() }
+        : c,
     );
     await sim.upsert({ apiVersion: 'v1', ...victim });
     const run = kubectlNetcheck(['node', victim.metadata.name, '-o', 'json', '--no-agent', '--kubeconfig', sim.kubeconfig]);
