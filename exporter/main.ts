@@ -166,7 +166,8 @@ async function main() {
     intervalMs,
     // Facts run side by side, each under its deadline; the cycle's own deadline is a backstop.
     cycleTimeoutMs: factTimeoutMs * 2 + 1000,
-    readHost: (signal) => readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, sysctls: SYSCTLS, kubeletConfig: () => locator.path(signal), signal }),
+    readHost: (signal) =>
+      readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, sysctls: SYSCTLS, kubeletConfig: () => locator.path(signal), kubeletConfigDir: () => locator.configDir(signal), signal }),
     readApi,
     publisher,
     log,

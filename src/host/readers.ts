@@ -6,7 +6,7 @@ import type { FactKey, HostFacts, SwapUnit } from '../core/facts';
 import { parseBirdProtocols } from '../parsers/bird';
 import { parseCniConfig } from '../parsers/cni-config';
 import { parseFstabSwaps } from '../parsers/fstab';
-import { parseKubeletConfig } from '../parsers/kubelet-config';
+import { mergeKubeletConfig } from '../parsers/kubelet-config';
 import { type LinkConfig, parseIfcfg, parseInterfaces, parseNetplan, parseNetworkdNetwork, parseNmKeyfile } from '../parsers/link-config';
 import { isDefaultRoute, parseProcNetIpv6Route, parseProcNetRoute, type Route } from '../parsers/proc-net-route';
 import { parseProcSwaps } from '../parsers/proc-swaps';
@@ -81,6 +81,8 @@ const LINK_CONFIG_SOURCES: { dir: string; file: RegExp; read: (text: string, fil
 ];
 
 export const KUBEADM_KUBELET_CONFIG = 'var/lib/kubelet/config.yaml';
+/** Where kubeadm points the kubelet's --config-dir, read when the kubelet's command line cannot be. */
+export const KUBELET_DROP_IN_DIR = 'etc/kubernetes/kubelet.conf.d';
 /** Calico's BIRD socket: /var/run is /run on every current distribution, but not inside every mount. */
 export const DEFAULT_BIRD_SOCKETS = ['var/run/calico/bird.ctl', 'run/calico/bird.ctl'];
 
@@ -102,6 +104,8 @@ export interface HostOptions {
   factTimeoutMs: number;
   /** Where the kubelet's config is, as a host path; found from the kubelet's command line when unset. */
   kubeletConfig?: () => Promise<string>;
+  /** The kubelet's --config-dir, as a host path; undefined: it reads no drop-ins. Unset: KUBELET_DROP_IN_DIR. */
+  kubeletConfigDir?: () => Promise<string | undefined>;
   /** The agent stopping: reads in flight are abandoned. */
   signal?: AbortSignal;
 }
@@ -174,7 +178,19 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
       read: async (signal) => {
         const file = opts.kubeletConfig ? await opts.kubeletConfig() : KUBEADM_KUBELET_CONFIG;
         const content = await text(file, HOST_FILE_LIMITS.kubeletConfig, signal);
-        return content === null ? null : { ...parseKubeletConfig(content), path: `/${file.replace(/^\/+/, '')}` };
+        // Its drop-ins (--config-dir): *.conf, in lexical order, each overriding the fields it sets.
+        const dir = (opts.kubeletConfigDir ? await opts.kubeletConfigDir() : KUBELET_DROP_IN_DIR)?.replace(/^\/+|\/+$/g, '');
+        const names = dir ? ((await root.list(dir, HOST_DIR_LIMITS.config, signal).catch(() => null)) ?? []).filter((n) => n.endsWith('.conf')).sort() : [];
+        const dropIns: { file: string; text: string }[] = [];
+        for (const name of names) {
+          const t = await text(`${dir}/${name}`, HOST_FILE_LIMITS.kubeletConfig, signal).catch(() => null);
+          if (t !== null) dropIns.push({ file: `/${dir}/${name}`, text: t });
+        }
+        if (content === null && dropIns.length === 0) return null;
+        const { setBy, ...merged } = mergeKubeletConfig(content, dropIns);
+        const main = content === null ? '' : `/${file.replace(/^\/+/, '')}`;
+        const from = [...new Set(Object.values(setBy))];
+        return { ...merged, path: from.length ? `${main}${main ? ' with ' : ''}drop-in ${from.join(', ')}` : main || undefined };
       },
     },
     routes: { what: 'reading /proc/net/route and /proc/net/ipv6_route', read: routes },
