@@ -58,6 +58,9 @@ function help(): string {
   return `netcheck-exporter: the netcheck agent. Runs every check on its node in the background and serves\nthe results as Prometheus metrics.\n\nUsage: netcheck-exporter [flags]\n\nFlags:\n${lines.join('\n')}\n\nRoutes: /metrics, /healthz, /readyz, / on --address:--port; /checks (the NodeReport) on loopback only.\n`;
 }
 
+/** Backoff of the API client's set-up when it fails at start. */
+const API_RETRY_MS = { first: 1000, max: 60_000 };
+
 function fatal(message: string): never {
   process.stderr.write(`error: ${sanitize(message)} (see netcheck-exporter --help)\n`);
   process.exit(1);
@@ -138,27 +141,47 @@ async function main() {
     else if (early.length < 100) early.push([level, message, fields]);
   };
 
-  // The API view is optional: without it the host checks still run and API checks are unknown.
-  let readApi: ConstructorParameters<typeof Agent>[0]['readApi'];
-  let publisher: ReportPublisher | undefined;
-  let stopWatch = () => {};
-  try {
+  // The API view is optional: without it the host checks still run and API checks are unknown. A
+  // set-up that fails (the service account's token not mounted yet, a kubeconfig being rotated) is
+  // retried with backoff, and /readyz says so meanwhile.
+  let api: { watcher: import('../src/gather/node-watch').NodeWatcher; publisher: ReportPublisher } | undefined;
+  let apiProblem: string | undefined = 'not set up yet';
+  let stopped = false;
+  const connectApi = async (): Promise<void> => {
     const { KubeClient } = await import('../src/kubeapi/kube-client');
     const { NodeWatcher } = await import('../src/gather/node-watch');
     const client = await KubeClient.load({ connection: { kubeconfig }, inCluster: true, requestTimeoutMs: 10_000, limits: { maxResponseBytes: 8 * 1024 * 1024 } });
     const watcher = new NodeWatcher(client, nodeName, (level, message) => log(level, message));
     watcher.start();
     const clusterRead = watcher.refreshCluster(10 * 60_000);
+    api = { watcher, publisher: new ReportPublisher({ client, nodeName, nodeUid: () => watcher.facts().node?.metadata?.uid, heartbeatMs, intervalMs, log }) };
+    apiProblem = undefined;
     // Give the first cycle the API view if it comes quickly; never block on it.
     await Promise.race([clusterRead, new Promise((r) => setTimeout(r, 5000))]);
-    readApi = () => watcher.facts();
-    stopWatch = () => watcher.stop();
-    publisher = new ReportPublisher({ client, nodeName, nodeUid: () => watcher.facts().node?.metadata?.uid, heartbeatMs, intervalMs, log });
-  } catch (e) {
-    const reason = (e as Error).message;
-    readApi = () => ({ unavailable: { node: reason, pods: reason } });
-    process.stderr.write(`${JSON.stringify({ level: 40, msg: `running without the Kubernetes API: ${reason}` })}\n`);
-  }
+  };
+  const retryApi = async (backoffMs: number): Promise<void> => {
+    try {
+      await connectApi();
+      if (backoffMs > API_RETRY_MS.first) log('info', 'the Kubernetes API client is set up');
+    } catch (e) {
+      const reason = (e as Error).message;
+      if (reason !== apiProblem) log('warn', `running without the Kubernetes API for now (retrying in ${formatMs(backoffMs)}): ${reason}`);
+      apiProblem = reason;
+      if (!stopped) setTimeout(() => void retryApi(Math.min(backoffMs * 2, API_RETRY_MS.max)), backoffMs).unref();
+    }
+  };
+  await retryApi(API_RETRY_MS.first);
+  const readApi: ConstructorParameters<typeof Agent>[0]['readApi'] = () => api?.watcher.facts() ?? { unavailable: { node: apiProblem ?? 'not set up yet', pods: apiProblem ?? 'not set up yet' } };
+  const publisher: ConstructorParameters<typeof Agent>[0]['publisher'] = {
+    offer: (report, observedAt) => api?.publisher.offer(report, observedAt),
+    get stats() {
+      return api?.publisher.stats ?? { ok: 0, failed: 0 };
+    },
+  };
+  const stopWatch = () => {
+    stopped = true;
+    api?.watcher.stop();
+  };
 
   const locator = new KubeletConfigLocator(root, get('kubelet-config'));
   const agent = new Agent({
@@ -170,6 +193,7 @@ async function main() {
       readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, sysctls: SYSCTLS, kubeletConfig: () => locator.path(signal), kubeletConfigDir: () => locator.configDir(signal), signal }),
     readApi,
     publisher,
+    apiProblem: () => apiProblem,
     log,
   });
   app = buildApp(agent, { nodeName, logger: { level: 'info' } });
