@@ -171,6 +171,7 @@ async function main() {
     }
   };
   await retryApi(API_RETRY_MS.first);
+  const apiExpected = !!process.env.KUBERNETES_SERVICE_HOST || (!!kubeconfig && fs.existsSync(kubeconfig)) || (!kubeconfig && !!process.env.KUBECONFIG && fs.existsSync(process.env.KUBECONFIG));
   const readApi: ConstructorParameters<typeof Agent>[0]['readApi'] = () => api?.watcher.facts() ?? { unavailable: { node: apiProblem ?? 'not set up yet', pods: apiProblem ?? 'not set up yet' } };
   const publisher: ConstructorParameters<typeof Agent>[0]['publisher'] = {
     offer: (report, observedAt) => api?.publisher.offer(report, observedAt),
@@ -193,7 +194,10 @@ async function main() {
       readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, sysctls: SYSCTLS, kubeletConfig: () => locator.path(signal), kubeletConfigDir: () => locator.configDir(signal), signal }),
     readApi,
     publisher,
-    apiProblem: () => apiProblem,
+    // Not ready without the API only where it is expected: in a pod (the service account), or with a
+    // kubeconfig that exists but does not load yet. Pointed at no kubeconfig at all, the agent runs
+    // its host checks alone, ready, as it always has.
+    apiProblem: () => (apiExpected ? apiProblem : undefined),
     log,
   });
   app = buildApp(agent, { nodeName, logger: { level: 'info' } });

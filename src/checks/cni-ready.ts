@@ -228,8 +228,6 @@ export const cniReady = defineCheck({
         evidence.push(`node condition Ready=True (${ready.reason ?? ''})`);
         return found(findings, 'builtinReady', { name }, evidence, { ready: 1 });
       }
-      // Seen only in the host's CNI config while the pods are not known: the config is all there is.
-      if (cni.row && !facts.pods && files?.length) return found(findings, 'ready', { name }, evidence, { ready: 1 });
       if (!facts.pods) return found(findings, 'podsUnreadable', {}, [...evidence, ...unavailableEvidence(facts, ['pods'])]);
       if (cni.row) return found(findings, 'agentNotSeen', { node, name, namespaces: (cni.row.namespaces ?? ['any namespace']).join(', ') }, evidence);
       return found(findings, 'noAgent', { understood: UNDERSTOOD.join(', ') }, evidence);
