@@ -25,6 +25,8 @@ export interface AgentOptions {
   now?: () => number;
   /** Where finished reports go beyond this process (the API); it decides when to write. */
   publisher?: { offer(report: NodeReport, observedAt: number): Promise<void> | undefined; stats: PublishStats };
+  /** Why the API client is not set up (it is being retried); undefined once it is. /readyz is 503 meanwhile. */
+  apiProblem?: () => string | undefined;
 }
 
 const HOST_KEYS = hostFactKeys();
@@ -65,6 +67,8 @@ export class Agent {
   /** /readyz: a report exists and is fresh. */
   readiness(): { ok: boolean; reason: string } {
     if (this.lastFinishedAt === undefined) return { ok: false, reason: 'the first check cycle has not finished' };
+    const apiProblem = this.opts.apiProblem?.();
+    if (apiProblem) return { ok: false, reason: `no Kubernetes API client, so no report leaves the node (retrying): ${apiProblem}` };
     const age = this.now() - this.lastFinishedAt;
     if (age > this.staleAfterMs) return { ok: false, reason: `the last check cycle finished ${Math.round(age / 1000)}s ago (stale after ${Math.round(this.staleAfterMs / 1000)}s)` };
     return { ok: true, reason: 'ok' };

@@ -73,6 +73,9 @@ function help(): string {
   return `netcheck-exporter: the netcheck agent. Runs every check on its node in the background and serves\nthe results as Prometheus metrics.\n\nUsage: netcheck-exporter [flags]\n\nFlags:\n${lines.join('\n')}\n\nRoutes: /metrics, /healthz, /readyz, / on --address:--port; /checks (the NodeReport) on loopback only.\n`;
 }
 
+/** Backoff of the API client's set-up when it fails at start. */
+const API_RETRY_MS = { first: 1000, max: 60_000 };
+
 function fatal(message: string): never {
   process.stderr.write(`error: ${sanitize(message)} (see netcheck-exporter --help)\n`);
   process.exit(1);
@@ -157,34 +160,58 @@ async function main() {
     process.stdout.write(`${JSON.stringify({ level: LEVEL[level], time: Date.now(), pid: process.pid, hostname, ...fields, msg: message })}\n`);
   };
 
-  // The API view is optional: without it the host checks still run and API checks are unknown.
-  let readApi: ConstructorParameters<typeof Agent>[0]['readApi'];
-  let publisher: ReportPublisher | undefined;
-  let stopWatch = () => {};
+  // The API view is optional: without it the host checks still run and API checks are unknown. A
+  // set-up that fails (the service account's token not mounted yet, a kubeconfig being rotated) is
+  // retried with backoff, and /readyz says so meanwhile.
+  let api: { watcher: import('../src/gather/node-watch').NodeWatcher; publisher: ReportPublisher } | undefined;
+  let apiProblem: string | undefined = 'not set up yet';
+  let stopped = false;
   let apiClient: import('../src/kubeapi/kube-client').KubeClient | undefined;
   let conditions: import('./node-condition').NodeConditionWriter | undefined;
-  try {
+  let onClient = (_client: import('../src/kubeapi/kube-client').KubeClient) => {};
+  const connectApi = async (): Promise<void> => {
+    // (the prober and the Node condition writer get the client once there is one)
     const { KubeClient } = await import('../src/kubeapi/kube-client');
     const { NodeWatcher } = await import('../src/gather/node-watch');
     const client = await KubeClient.load({ connection: { kubeconfig }, inCluster: true, requestTimeoutMs: 10_000, limits: { maxResponseBytes: 8 * 1024 * 1024 } });
     apiClient = client;
+    onClient(client);
     const watcher = new NodeWatcher(client, nodeName, (level, message) => log(level, message));
     watcher.start();
     const clusterRead = watcher.refreshCluster(10 * 60_000);
+    api = { watcher, publisher: new ReportPublisher({ client, nodeName, nodeUid: () => watcher.facts().node?.metadata?.uid, heartbeatMs, intervalMs, log }) };
+    apiProblem = undefined;
     // Give the first cycle the API view if it comes quickly; never block on it.
     await Promise.race([clusterRead, new Promise((r) => setTimeout(r, 5000))]);
-    readApi = () => watcher.facts();
-    stopWatch = () => watcher.stop();
     if (values['node-condition'] || /^(1|true)$/i.test(process.env.NETCHECK_NODE_CONDITION ?? '')) {
       const { NodeConditionWriter } = await import('./node-condition');
       conditions = new NodeConditionWriter({ client, nodeName, log });
     }
-    publisher = new ReportPublisher({ client, nodeName, nodeUid: () => watcher.facts().node?.metadata?.uid, heartbeatMs, intervalMs, log });
-  } catch (e) {
-    const reason = (e as Error).message;
-    readApi = () => ({ unavailable: { node: reason, pods: reason } });
-    process.stderr.write(`${JSON.stringify({ level: 40, msg: `running without the Kubernetes API: ${reason}` })}\n`);
-  }
+  };
+  const retryApi = async (backoffMs: number): Promise<void> => {
+    try {
+      await connectApi();
+      if (backoffMs > API_RETRY_MS.first) log('info', 'the Kubernetes API client is set up');
+    } catch (e) {
+      const reason = (e as Error).message;
+      if (reason !== apiProblem) log('warn', `running without the Kubernetes API for now (retrying in ${formatMs(backoffMs)}): ${reason}`);
+      apiProblem = reason;
+      if (!stopped) setTimeout(() => void retryApi(Math.min(backoffMs * 2, API_RETRY_MS.max)), backoffMs).unref();
+    }
+  };
+  await retryApi(API_RETRY_MS.first);
+  const apiExpected = !!process.env.KUBERNETES_SERVICE_HOST || (!!kubeconfig && fs.existsSync(kubeconfig)) || (!kubeconfig && !!process.env.KUBECONFIG && fs.existsSync(process.env.KUBECONFIG));
+  const readApi: ConstructorParameters<typeof Agent>[0]['readApi'] = () => api?.watcher.facts() ?? { unavailable: { node: apiProblem ?? 'not set up yet', pods: apiProblem ?? 'not set up yet' } };
+  const publisher: ConstructorParameters<typeof Agent>[0]['publisher'] = {
+    offer: (report, observedAt) => api?.publisher.offer(report, observedAt),
+    get stats() {
+      return api?.publisher.stats ?? { ok: 0, failed: 0 };
+    },
+  };
+  const stopWatch = () => {
+    stopped = true;
+    api?.watcher.stop();
+  };
 
   const locator = new KubeletConfigLocator(root, get('kubelet-config'));
   // The data-plane probes, on their own interval; the agent answers its peers' probes on its port.
@@ -199,16 +226,22 @@ async function main() {
     kubeletConfig: () => locator.path(),
     log,
   });
+  onClient = (client) => prober.useClient(client);
   const agent = new Agent({
     nodeName,
     intervalMs,
     // Facts run side by side, each under its deadline; the cycle's own deadline is a backstop.
     cycleTimeoutMs: factTimeoutMs * 2 + 1000,
-    readHost: (signal) => readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, sysctls: SYSCTLS, kubeletConfig: () => locator.path(signal), signal }),
+    readHost: (signal) =>
+      readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, sysctls: SYSCTLS, kubeletConfig: () => locator.path(signal), kubeletConfigDir: () => locator.configDir(signal), signal }),
     readApi,
     readProbes: probeIntervalMs > 0 ? () => prober.facts() : () => ({ probesOff: true }),
     onReport: (report) => conditions?.offer(report),
     publisher,
+    // Not ready without the API only where it is expected: in a pod (the service account), or with a
+    // kubeconfig that exists but does not load yet. Pointed at no kubeconfig at all, the agent runs
+    // its host checks alone, ready, as it always has.
+    apiProblem: () => (apiExpected ? apiProblem : undefined),
     log,
   });
   prober.onRound = (round) => {

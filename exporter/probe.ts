@@ -48,6 +48,11 @@ export class Prober {
 
   constructor(private readonly opts: ProberOptions) {}
 
+  /** The API client, once the agent has one (its set-up is retried until it works). */
+  useClient(client: KubeClient): void {
+    this.opts.client = client;
+  }
+
   /** The last round's findings, as host facts. */
   facts(): Pick<HostFacts, 'apiService' | 'clusterDns' | 'peerProbes'> {
     return this.results;

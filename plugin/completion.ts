@@ -125,6 +125,11 @@ function flagValue(words: string[], ...names: string[]): string | undefined {
   return value;
 }
 
+/** The whole lookup of names, every page included: past it, completion offers what it has. */
+const COMPLETION_DEADLINE_MS = 5_000;
+/** Metadata only, with plain JSON for servers that do not serve it. */
+export const METADATA_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+
 /** Names of nodes or namespaces, with the connection flags typed so far; [] on any failure. */
 async function clusterNames(resource: 'nodes' | 'namespaces', words: string[]): Promise<string[]> {
   try {
@@ -148,10 +153,26 @@ async function clusterNames(resource: 'nodes' | 'namespaces', words: string[]): 
         clientKey: flagValue(words, '--client-key'),
         tlsServerName: flagValue(words, '--tls-server-name'),
       },
-      requestTimeoutMs: 5_000,
+      requestTimeoutMs: COMPLETION_DEADLINE_MS,
     });
-    const items = await client.list<{ metadata: { name: string } }>(`/api/v1/${resource}`);
-    return items.map((i) => i.metadata.name).sort();
+    // Names only (metadata, as `kubectl get -o name` asks): a 5,000-node list is kilobytes, not the
+    // hundreds of megabytes of whole Node objects; pages until the deadline, then what it has.
+    const { withQuery } = await import('../src/kubeapi/kube-client');
+    const deadline = Date.now() + COMPLETION_DEADLINE_MS;
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      const page = await Promise.race([
+        client.get<{ items?: { metadata?: { name?: string } }[]; metadata?: { continue?: string } }>(withQuery(`/api/v1/${resource}`, { limit: '500', continue: token }), METADATA_ONLY),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), left).unref()),
+      ]);
+      if (!page) break;
+      for (const i of page.items ?? []) if (i.metadata?.name) names.push(i.metadata.name);
+      token = page.metadata?.continue || undefined;
+    } while (token);
+    return names.sort();
   } catch {
     return [];
   }

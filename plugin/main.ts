@@ -21,7 +21,7 @@ Usage:
                                        (kubectl itself completes through kubectl_complete-netcheck)
 
 Flags:
-      --request-timeout DURATION  give up on an API request after this long (default 10s)
+      --request-timeout DURATION  give up on an API request after this long; 0: never (default 10s)
   -o, --output FORMAT             table, wide, json or yaml (default table)
   -l, --selector SELECTOR         label selector for \`nodes\`
       --agent-namespace NS        namespace of the netcheck agent DaemonSet (default netcheck)
@@ -157,7 +157,9 @@ async function run(flags: Flags, name: string | undefined): Promise<Status> {
     import('./output'),
     import('../src/core/model'),
   ]);
-  const client = await KubeClient.load({ connection: flags.connection, requestTimeoutMs: parseDuration(flags.requestTimeout), keepAlive: true });
+  // kubectl's meaning: each request gives up after this long; 0 (or 0s) means never.
+  const requestTimeoutMs = /^0+(\.0+)?(ms|s|m|h)?$/.test(flags.requestTimeout.trim()) ? 0 : parseDuration(flags.requestTimeout);
+  const client = await KubeClient.load({ connection: flags.connection, requestTimeoutMs, keepAlive: true });
   const agentOpts = { agentNamespace: flags.agentNamespace, useAgent: flags.useAgent };
   const renderer = new Renderer(useColor(flags));
   const evaluate = ({ facts, agent }: Awaited<ReturnType<typeof gatherNode>>) => evaluateWithAgent(facts, agent);
@@ -250,6 +252,8 @@ main(process.argv.slice(2)).then(
   (e: Error) => {
     const message = e instanceof UsageError ? `${e.message} (see kubectl netcheck --help)` : e.message;
     process.stderr.write(`error: ${sanitize(message.split('\n')[0])}\n`);
-    process.exitCode = EXIT_RUN_FAILED;
+    // Now, not when the requests still in flight time out too: the run has failed, and
+    // --request-timeout bounds how long that takes to say.
+    process.exit(EXIT_RUN_FAILED);
   },
 );

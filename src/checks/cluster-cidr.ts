@@ -1,5 +1,8 @@
 import { allocatesNodeCidrs, KCM_MANIFEST, podNetworkClaims } from '../cni/cluster-network';
-import { defineCheck, found, unavailableEvidence } from '../core/check';
+import { nodeCni, usesPodCidr } from '../cni/cni';
+import { platformOf } from '../cni/platform';
+import { defineCheck, type FindingStep, found, unavailableEvidence } from '../core/check';
+import { podCIDRs } from '../kube/objects';
 import { contains, parseCidr, sameCidr } from '../util/cidr';
 
 const findings = {
@@ -8,16 +11,26 @@ const findings = {
   disagree: {
     status: 'fail',
     summary: (a: { problem: string; network: string }) => a.problem,
-    remedy: (a: { network: string }) =>
-      `Pick one pod network (${a.network}) and declare it everywhere: --allocate-node-cidrs=true --cluster-cidr=${a.network} in ${KCM_MANIFEST}, ` +
+    remedy: (a: { network: string; controller: string }) =>
+      `Pick one pod network (${a.network}) and declare it everywhere: ${a.controller}, ` +
       `networking.podSubnet in kubectl -n kube-system edit cm kubeadm-config, and Network in flannel's net-conf.json ` +
-      '(nodes keep the podCIDR they have; recreate nodes whose podCIDR falls outside).',
+      '(these are cluster-wide settings; nodes keep the podCIDR they have; recreate nodes whose podCIDR falls outside).',
+    steps: (): FindingStep[] => [{ on: 'cluster', run: "kubectl -n kube-system get cm kubeadm-config -o jsonpath='{.data.ClusterConfiguration}'" }],
   },
   calicoOutside: {
     status: 'warn',
     summary: (a: { pool: string; cidr: string }) => `Calico's pool ${a.pool} is outside ${a.cidr}`,
     remedy: (a: { pool: string; cidr: string }) =>
       `Calico IPAM allocates from its IPPools: keep them inside ${a.cidr} so kube-proxy's --cluster-cidr masquerading matches (kubectl get ippools -o wide; a new pool inside ${a.cidr}, then disable ${a.pool}).`,
+    steps: (): FindingStep[] => [{ on: 'cluster', run: 'kubectl get ippools -o wide' }],
+  },
+  noClusterCidr: {
+    status: 'skip',
+    summary: (a: { cni: string }) => `${a.cni} gives pods addresses of its own (not node podCIDRs): there is no cluster CIDR for it to agree with`,
+  },
+  managed: {
+    status: 'skip',
+    summary: (a: { platform: string }) => `${a.platform} manages the control plane: its --cluster-cidr is hidden, and nothing else here declares the pod network`,
   },
   nothing: { status: 'unknown', summary: () => 'no pod network declaration could be read' },
 } as const;
@@ -33,13 +46,27 @@ export const clusterCidr = defineCheck({
   seenBest: 'api',
   findings,
   evaluate(facts) {
-    const claims = podNetworkClaims(facts.cluster);
+    const claims = podNetworkClaims(facts.cluster, facts.node);
     const evidence = claims.map((c) => `${c.who}: ${c.cidr} (${c.source})`);
     const kcm = facts.cluster?.controllerManager;
     if (kcm) evidence.push(`kube-controller-manager --allocate-node-cidrs=${kcm.flags['allocate-node-cidrs'] ?? '(unset)'} (${kcm.source})`);
-    if (claims.length === 0) return found(findings, 'nothing', {}, [...evidence, ...unavailableEvidence(facts, ['controllerManager', 'kubeadm', 'flannel'])]);
+    if (claims.length === 0) {
+      const missing = unavailableEvidence(facts, ['controllerManager', 'kubeadm', 'flannel']);
+      const cni = nodeCni(facts);
+      if (cni.row && usesPodCidr(cni, undefined) === false) return found(findings, 'noClusterCidr', { cni: cni.row.name }, [`CNI: ${cni.row.name} (${cni.source})`, ...missing]);
+      const platform = platformOf(facts.node);
+      if (platform?.managed) {
+        const cidrs = podCIDRs(facts.node);
+        return found(findings, 'managed', { platform: platform.name }, [
+          `platform ${platform.name} (${platform.evidence})`,
+          ...(cidrs.length ? [`spec.podCIDRs: ${cidrs.join(', ')}`] : []),
+          ...missing,
+        ]);
+      }
+      return found(findings, 'nothing', {}, [...evidence, ...missing]);
+    }
     const byWho = (prefix: string) => claims.find((c) => c.who.startsWith(prefix));
-    const controller = byWho('kube-controller-manager');
+    const controller = byWho('kube-controller-manager') ?? claims.find((c) => / server --cluster-cidr/.test(c.who));
     const kubeadm = byWho('kubeadm');
     const flannel = byWho('flannel');
     const calico = byWho('Calico');
@@ -56,7 +83,10 @@ export const clusterCidr = defineCheck({
     }
     // The network to settle on: flannel's (what pods already use), else the controller-manager's.
     const network = (flannel ?? reference ?? claims[0]).cidr;
-    if (failures.length) return found(findings, 'disagree', { problem: failures[0], network }, [...evidence, ...failures.slice(1)]);
+    const platform = platformOf(facts.node);
+    const config = platform?.id === 'k3s' || platform?.id === 'rke2' ? `/etc/rancher/${platform.id}/config.yaml` : undefined;
+    const where = config ? `cluster-cidr: ${network} in ${config} on every server node` : `--allocate-node-cidrs=true --cluster-cidr=${network} in ${KCM_MANIFEST}`;
+    if (failures.length) return found(findings, 'disagree', { problem: failures[0], network, controller: where }, [...evidence, ...failures.slice(1)]);
     if (calico && reference && !contains(parseCidr(reference.cidr), parseCidr(calico.cidr))) return found(findings, 'calicoOutside', { pool: calico.cidr, cidr: reference.cidr }, evidence);
     if (claims.length > 1) return found(findings, 'agree', { cidr: reference?.cidr ?? claims[0].cidr }, evidence);
     return found(findings, 'single', { who: claims[0].who, cidr: claims[0].cidr }, evidence);

@@ -1,10 +1,12 @@
 import { allocatesNodeCidrs, KCM_MANIFEST, nodeCidrMaskSize, podNetworkClaims } from '../cni/cluster-network';
-import { nodeCni } from '../cni/cni';
-import { defineCheck, found, unavailableEvidence } from '../core/check';
+import { nodeCni, usesPodCidr } from '../cni/cni';
+import { type Platform, platformOf } from '../cni/platform';
+import { defineCheck, type FindingStep, found, unavailableEvidence } from '../core/check';
 import type { NodeFacts } from '../core/facts';
 import { cluesOf } from '../kube/clues';
 import { podCIDRs } from '../kube/objects';
 import { peerIndex } from '../kube/peers';
+import { shq, word } from '../remedy/shell';
 import { contains, firstFreeSubnet, parseCidr } from '../util/cidr';
 
 interface Unassigned {
@@ -24,9 +26,70 @@ interface Unassigned {
   kcmPod?: string;
 }
 
-const patch = (node: string, cidr: string) => `kubectl patch node ${node} -p '{"spec":{"podCIDR":"${cidr}","podCIDRs":["${cidr}"]}}'`;
+const patch = (node: string, cidr: string) => `kubectl patch node ${node} -p ${shq(JSON.stringify({ spec: { podCIDR: cidr, podCIDRs: [cidr] } }))}`;
 const LIST_USED = 'kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR';
 const FIND_NETWORK = "kubectl -n kube-system get cm kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' | grep podSubnet";
+
+/** The steps of the fix: the patch when a free block is known; the controller-manager's log when it allocates. */
+function assignSteps(a: Unassigned): FindingStep[] {
+  const steps: FindingStep[] = [];
+  if (a.free) steps.push({ on: 'cluster', run: patch(a.node, a.free) });
+  else if (!a.exhausted) steps.push({ on: 'cluster', run: LIST_USED });
+  if (a.allocating)
+    steps.push({ on: 'cluster', run: a.kcmPod ? `kubectl -n kube-system logs ${shq(a.kcmPod)} | grep -i cidr` : 'kubectl -n kube-system logs -l component=kube-controller-manager | grep -i cidr' });
+  return steps;
+}
+
+interface OnPlatform {
+  node: string;
+  platform: string;
+  cause: string;
+  /** The platform's own fix, and the command that starts it. */
+  fix: string;
+  run: string;
+}
+
+/** Where a platform's podCIDRs come from, and what to do when a node has none: never a manifest that is not there. */
+function platformFix(p: Platform, node: string): { cause: string; fix: string; run: string } {
+  switch (p.id) {
+    case 'gke': {
+      const run =
+        p.instance && p.zone && p.project && [p.instance, p.zone, p.project].every((v) => /^[a-z0-9][a-z0-9:.-]{0,62}$/.test(v))
+          ? `gcloud compute instances describe ${p.instance} --zone ${p.zone} --project ${p.project} --format='value(metadata.items.cluster-name)'`
+          : `kubectl get node ${node} -o jsonpath='{.spec.providerID}'`;
+      return {
+        cause: "GKE assigns a node's podCIDR from the cluster's Pod secondary range when it creates the node: the range is exhausted (or the node pool's range is)",
+        fix: `Find the cluster (${run}), then give it more Pod addresses: gcloud container clusters update with --additional-pod-ipv4-ranges (discontiguous multi-Pod CIDR), or a new node pool with its own --pod-ipv4-range; then replace this node (its node pool recreates it).`,
+        run,
+      };
+    }
+    case 'aks': {
+      // The resource group comes from the Node: quoted, and only when it looks like one.
+      const rg = p.resourceGroup && /^[\w.()-]{1,90}$/.test(p.resourceGroup) ? p.resourceGroup : undefined;
+      const run = rg
+        ? `az aks list --query ${shq(`[?nodeResourceGroup=='${rg}'].{name:name,resourceGroup:resourceGroup,podCidr:networkProfile.podCidr}`)} -o table`
+        : "az aks list --query '[].{name:name,resourceGroup:resourceGroup,nodeResourceGroup:nodeResourceGroup,podCidr:networkProfile.podCidr}' -o table";
+      return {
+        cause: "AKS (kubenet, Azure CNI overlay) assigns a node's podCIDR from the cluster's --pod-cidr: the range is exhausted",
+        fix: `See the cluster's pod CIDR and size (az aks list -o table; az aks show --query networkProfile), then scale down, or move to a cluster with a larger --pod-cidr; AKS replaces a node you delete (kubectl delete node ${node}) with one that gets a podCIDR.`,
+        run,
+      };
+    }
+    case 'k3s':
+    case 'rke2':
+      return {
+        cause: `${p.name} allocates podCIDRs from its server's --cluster-cidr (default 10.42.0.0/16): it is exhausted or the server has not given this node one`,
+        fix: `On a server node: check cluster-cidr and the node mask size in /etc/rancher/${p.id}/config.yaml and the server's log (journalctl -u ${p.id === 'k3s' ? 'k3s' : 'rke2-server'} | grep -i cidr); restart ${p.id === 'k3s' ? 'k3s-agent' : 'rke2-agent'} on ${node} after a fix.`,
+        run: `journalctl -u ${shq(p.id === 'k3s' ? 'k3s' : 'rke2-server')} --no-pager | grep -i cidr`,
+      };
+    default:
+      return {
+        cause: `${p.name} runs the controller-manager: this node was given no podCIDR`,
+        fix: `The ${p.name} control plane assigns podCIDRs; see its documentation for the pod network range, and replace this node (kubectl delete node ${node}).`,
+        run: `kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR`,
+      };
+  }
+}
 
 /** A free subnet now, and the controller-manager fix that lasts (unless it is already in place). */
 function assign(a: Unassigned): string {
@@ -35,7 +98,7 @@ function assign(a: Unassigned): string {
   else if (a.exhausted) now = `${a.pool} has no free /${a.mask} left: widen the cluster CIDR or raise --node-cidr-mask-size`;
   else now = `Find a /${a.mask} of the pod network that no node uses (${LIST_USED}; the network: ${FIND_NETWORK}), then: kubectl patch node ${a.node} -p with spec.podCIDR and spec.podCIDRs set to it`;
   if (a.allocating) {
-    return `${now}. The controller-manager already allocates from ${a.pool}; see why it skipped ${a.node}: ${a.kcmPod ? `kubectl -n kube-system logs ${a.kcmPod} | grep -i cidr` : 'kubectl -n kube-system logs -l component=kube-controller-manager | grep -i cidr'}`;
+    return `${now}. The controller-manager already allocates from ${word(a.pool, 'its --cluster-cidr')}; see why it skipped ${a.node} in its log (the last step).`;
   }
   const network = a.network ?? 'the pod network your CNI uses (its config names it)';
   return `${now}. Lasting: set --allocate-node-cidrs=true and --cluster-cidr=${network} in ${KCM_MANIFEST} on every control-plane node${a.network ? ` (kubeadm: networking.podSubnet, i.e. kubeadm init --pod-network-cidr=${a.network})` : ''}.`;
@@ -43,7 +106,17 @@ function assign(a: Unassigned): string {
 
 const findings = {
   assigned: { status: 'ok', summary: (a: { cidrs: string }) => `podCIDR ${a.cidrs}` },
-  unassigned: { status: 'fail', summary: (a: Unassigned) => `no podCIDR assigned: ${a.cause}`, remedy: assign },
+  unassigned: { status: 'fail', summary: (a: Unassigned) => `no podCIDR assigned: ${a.cause}`, remedy: assign, steps: assignSteps },
+  unassignedOnPlatform: {
+    status: 'fail',
+    summary: (a: OnPlatform) => `no podCIDR assigned: ${a.cause}`,
+    remedy: (a: OnPlatform) => a.fix,
+    steps: (a: OnPlatform): FindingStep[] => [{ on: a.run.startsWith('journalctl') ? 'node' : 'cluster', run: a.run }],
+  },
+  cniNotUnderstood: {
+    status: 'unknown',
+    summary: (a: { cni: string }) => `no podCIDR, and ${a.cni}: whether it needs one cannot be told`,
+  },
   conflict: {
     status: 'fail',
     summary: (a: { node: string; problem: string }) => `podCIDR ${a.problem}`,
@@ -70,15 +143,40 @@ export const podCidrAssigned = defineCheck({
     const node = facts.nodeName;
     if (!facts.node) return found(findings, 'nodeUnreadable', { node }, unavailableEvidence(facts, ['node']));
     const cidrs = podCIDRs(facts.node);
-    const claims = podNetworkClaims(facts.cluster);
+    const claims = podNetworkClaims(facts.cluster, facts.node);
     const allocates = allocatesNodeCidrs(facts.cluster);
     const kcm = facts.cluster?.controllerManager;
-    const clusterCidr = claims.find((c) => c.who.startsWith('kube-controller-manager'))?.cidr;
+    const clusterCidr = claims.find((c) => c.who.startsWith('kube-controller-manager') || / server --cluster-cidr/.test(c.who))?.cidr;
     const flannelNetwork = facts.cluster?.flannel?.network;
 
     if (cidrs.length === 0) {
-      const kind = nodeCni(facts).kind;
-      if ((kind === 'calico' || kind === 'cilium') && allocates !== true) return found(findings, 'ownIpam', { cni: kind === 'calico' ? 'Calico' : 'Cilium' });
+      const cni = nodeCni(facts);
+      const uses = usesPodCidr(cni, allocates);
+      if (uses === false || (uses === undefined && cni.row?.podCidr === 'depends')) {
+        const name = cni.kind === 'calico' ? 'Calico' : cni.kind === 'cilium' && cni.row?.id === 'cilium' ? 'Cilium' : cni.row!.name;
+        return found(findings, 'ownIpam', { cni: name }, [`CNI: ${cni.row!.name} (${cni.source})`]);
+      }
+      const platform = platformOf(facts.node);
+      // Not known to need one, and no controller-manager says it hands them out: cannot tell.
+      if (uses === undefined && allocates !== true) {
+        const what = cni.notUnderstood ? `CNI ${cni.notUnderstood} is not understood` : 'no CNI was recognised on this node';
+        return found(findings, 'cniNotUnderstood', { cni: what }, ['spec.podCIDR is empty', ...unavailableEvidence(facts, ['pods', 'controllerManager'])]);
+      }
+      if (!kcm && platform && platform.id !== 'kind') {
+        const fix = platformFix(platform, node);
+        return found(
+          findings,
+          'unassignedOnPlatform',
+          { node, platform: platform.name, ...fix },
+          [
+            'spec.podCIDR is empty',
+            `platform ${platform.name} (${platform.evidence})`,
+            `CNI: ${cni.row?.name} (${cni.source}), which uses the node's podCIDR`,
+            ...unavailableEvidence(facts, ['controllerManager']),
+          ],
+          { assigned: 0 },
+        );
+      }
       const evidence = ['spec.podCIDR is empty'];
       const clues = cluesOf(facts);
       if (clues.evidence.podCidrNotAssigned) evidence.push(clues.evidence.podCidrNotAssigned);

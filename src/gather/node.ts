@@ -10,6 +10,7 @@ import type { NodeReport } from '../core/model';
 import { type KubeClient, KubeError, withQuery } from '../kubeapi/kube-client';
 import { type AgentView, agentView, isAgentPod, readNodeReport } from '../report/agents';
 import { gatherCluster, readControllerManager } from './cluster';
+import { newestSymptom, unlessPredating } from './predates';
 import { apiEndpoints, attempt, cniLog, eventsAbout, peerOf, warningEvents } from './shared';
 
 export interface AgentOptions {
@@ -76,5 +77,7 @@ export async function gatherNode(client: KubeClient, name: string, opts: AgentOp
     unavailable: [unavailable],
   });
   const agentPod = pods?.find((p) => isAgentPod(p, opts.agentNamespace));
-  return withAgent(facts, opts.useAgent ? agentView(name, opts.agentNamespace, report ?? {}, agentPod, now) : NO_AGENT);
+  if (!opts.useAgent) return withAgent(facts, NO_AGENT);
+  const view = agentView(name, opts.agentNamespace, report ?? {}, agentPod, now);
+  return withAgent(facts, unlessPredating(view, report?.object, name, newestSymptom(node, pods, facts.events)));
 }

@@ -9,6 +9,7 @@ import type { KubeClient } from '../kubeapi/kube-client';
 import { AGENT_LABEL, agentView, readNodeReports } from '../report/agents';
 import { gatherCluster, readControllerManager } from './cluster';
 import { type AgentOptions, type GatheredNode, NO_AGENT, withAgent } from './node';
+import { newestSymptom, unlessPredating } from './predates';
 import { apiEndpoints, attempt, cniLog, eventsAbout, mapLimit, peerOf, warningEvents } from './shared';
 
 export async function gatherNodes(client: KubeClient, selector: string | undefined, opts: AgentOptions, now = Date.now()): Promise<GatheredNode[]> {
@@ -65,6 +66,7 @@ export async function gatherNodes(client: KubeClient, selector: string | undefin
     });
     if (!opts.useAgent) return withAgent(facts, NO_AGENT);
     const found = reports?.error ? { error: reports.error } : { object: reports?.byNode.get(name) };
-    return withAgent(facts, agentView(name, opts.agentNamespace, found, agentByNode.get(name), now));
+    const view = agentView(name, opts.agentNamespace, found, agentByNode.get(name), now);
+    return withAgent(facts, unlessPredating(view, found.object, name, newestSymptom(node, pods, facts.events)));
   });
 }

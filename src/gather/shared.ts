@@ -20,9 +20,31 @@ export function peerOf(node: V1Node): PeerNode {
   return { name: node.metadata!.name!, internalIP: internalIP(node), podCIDRs: podCIDRs(node), cniAddress: cniAddress(node)?.address };
 }
 
-/** Warning events, newest first as the API server keeps them; at most one page. */
-export function warningEvents(client: KubeClient): Promise<{ items: CoreV1Event[] }> {
-  return client.get<{ items: CoreV1Event[] }>(withQuery('/api/v1/events', { fieldSelector: 'type=Warning', limit: '500' }));
+/** Pages of Warning events read at most: 5,000 events, past which a cluster's storm says enough. */
+export const MAX_EVENT_PAGES = 10;
+
+/**
+ * Warning events, every page up to MAX_EVENT_PAGES. The API server lists them in key order
+ * (namespace, then name), not by time: one page of a busy cluster is whichever namespaces sort
+ * first, so the node's own are found only by reading on, then ordered newest first (eventsAbout).
+ */
+export async function warningEvents(client: KubeClient): Promise<{ items: CoreV1Event[] }> {
+  const items: CoreV1Event[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < MAX_EVENT_PAGES; page++) {
+    const list = await client.get<{ items?: CoreV1Event[]; metadata?: { continue?: string } }>(withQuery('/api/v1/events', { fieldSelector: 'type=Warning', limit: '500', continue: token }));
+    items.push(...(list.items ?? []));
+    token = list.metadata?.continue || undefined;
+    if (!token) break;
+  }
+  return { items };
+}
+
+/** When an event was last seen: the series' last observation, lastTimestamp, eventTime, or its creation. */
+export function eventTime(e: CoreV1Event): number {
+  const t = e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp;
+  const ms = t ? new Date(t as unknown as string).getTime() : Number.NaN;
+  return Number.isFinite(ms) ? ms : 0;
 }
 
 /** The tail of a CNI pod's log; the previous container's when it is crash-looping, since that one says why. */
@@ -35,14 +57,18 @@ export async function cniLog(client: KubeClient, pod: V1Pod): Promise<string> {
   return client.getText(path, 'text/plain');
 }
 
-/** The events about one node and the pods on it. */
+/** The events about one node and the pods on it, newest first. */
 export function eventsAbout(events: CoreV1Event[], nodeName: string, pods: V1Pod[]): CoreV1Event[] {
   const podKeys = new Set(pods.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`));
-  return events.filter((e) => {
-    const about = e.involvedObject;
-    if (about?.kind === 'Node') return about.name === nodeName;
-    return e.source?.host === nodeName || podKeys.has(`${about?.namespace}/${about?.name}`);
-  });
+  return events
+    .filter((e) => {
+      const about = e.involvedObject;
+      if (about?.kind === 'Node') return about.name === nodeName;
+      return e.source?.host === nodeName || podKeys.has(`${about?.namespace}/${about?.name}`);
+    })
+    .map((e) => ({ e, t: eventTime(e) }))
+    .sort((a, b) => b.t - a.t)
+    .map(({ e }) => e);
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */

@@ -6,9 +6,9 @@ import type { FactKey, HostFacts, SwapUnit } from '../core/facts';
 import { parseBirdProtocols } from '../parsers/bird';
 import { parseCniConfig } from '../parsers/cni-config';
 import { parseFstabSwaps } from '../parsers/fstab';
-import { parseKubeletConfig } from '../parsers/kubelet-config';
+import { mergeKubeletConfig } from '../parsers/kubelet-config';
 import { type LinkConfig, parseIfcfg, parseInterfaces, parseNetplan, parseNetworkdNetwork, parseNmKeyfile } from '../parsers/link-config';
-import { parseProcNetRoute } from '../parsers/proc-net-route';
+import { isDefaultRoute, parseProcNetIpv6Route, parseProcNetRoute, type Route } from '../parsers/proc-net-route';
 import { parseProcSwaps } from '../parsers/proc-swaps';
 import { parseSubnetEnv } from '../parsers/subnet-env';
 import { parseModulesLoad, parseSysctlConf } from '../parsers/sysctl-conf';
@@ -28,6 +28,7 @@ export const HOST_FILE_LIMITS = {
   fstab: 64 * 1024,
   kubeletConfig: 256 * 1024,
   procNetRoute: 1024 * 1024, // ~8,000 routes: a Calico node with a /32 per pod and a block per peer
+  procNetIpv6Route: 2 * 1024 * 1024, // 150 bytes a line: as many IPv6 routes, local and link-local ones included
   cmdline: 64 * 1024,
   unit: 16 * 1024,
   config: 64 * 1024,
@@ -81,6 +82,8 @@ const LINK_CONFIG_SOURCES: { dir: string; file: RegExp; read: (text: string, fil
 ];
 
 export const KUBEADM_KUBELET_CONFIG = 'var/lib/kubelet/config.yaml';
+/** Where kubeadm points the kubelet's --config-dir, read when the kubelet's command line cannot be. */
+export const KUBELET_DROP_IN_DIR = 'etc/kubernetes/kubelet.conf.d';
 /** Calico's BIRD socket: /var/run is /run on every current distribution, but not inside every mount. */
 export const DEFAULT_BIRD_SOCKETS = ['var/run/calico/bird.ctl', 'run/calico/bird.ctl'];
 
@@ -102,6 +105,8 @@ export interface HostOptions {
   factTimeoutMs: number;
   /** Where the kubelet's config is, as a host path; found from the kubelet's command line when unset. */
   kubeletConfig?: () => Promise<string>;
+  /** The kubelet's --config-dir, as a host path; undefined: it reads no drop-ins. Unset: KUBELET_DROP_IN_DIR. */
+  kubeletConfigDir?: () => Promise<string | undefined>;
   /** The agent stopping: reads in flight are abandoned. */
   signal?: AbortSignal;
   /** kube-proxy's livez URL (node-readers.ts); default http://127.0.0.1:10256/livez. */
@@ -145,7 +150,14 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
     }
     return files;
   };
-  const routes = once(async (signal) => parseProcNetRoute(await required('proc/net/route', HOST_FILE_LIMITS.procNetRoute, signal)));
+  // Both families: /proc/net/ipv6_route is absent only where IPv6 is off, which leaves IPv4's alone.
+  const routes = once(async (signal): Promise<Route[]> => {
+    const [v4, v6] = await Promise.all([required('proc/net/route', HOST_FILE_LIMITS.procNetRoute, signal), text('proc/net/ipv6_route', HOST_FILE_LIMITS.procNetIpv6Route, signal)]);
+    return [...parseProcNetRoute(v4), ...(v6 === null ? [] : parseProcNetIpv6Route(v6))];
+  });
+  // The links routes use, whose state matters whatever their name: IPv6's link-local and local
+  // routes name every veth, so of IPv6 only the default routes count.
+  const routedLinks = async (signal: AbortSignal) => new Set((await routes(signal).catch(() => [] as Route[])).filter((r) => r.family !== 6 || isDefaultRoute(r)).map((r) => r.iface));
   const links = once(async (signal) => {
     const names = await root.list('sys/class/net', HOST_DIR_LIMITS.interfaces, signal);
     if (names === null) throw new HostFileError('/sys/class/net', '/sys/class/net does not exist', 'ENOENT');
@@ -171,17 +183,29 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
       read: async (signal) => {
         const file = opts.kubeletConfig ? await opts.kubeletConfig() : KUBEADM_KUBELET_CONFIG;
         const content = await text(file, HOST_FILE_LIMITS.kubeletConfig, signal);
-        return content === null ? null : { ...parseKubeletConfig(content), path: `/${file.replace(/^\/+/, '')}` };
+        // Its drop-ins (--config-dir): *.conf, in lexical order, each overriding the fields it sets.
+        const dir = (opts.kubeletConfigDir ? await opts.kubeletConfigDir() : KUBELET_DROP_IN_DIR)?.replace(/^\/+|\/+$/g, '');
+        const names = dir ? ((await root.list(dir, HOST_DIR_LIMITS.config, signal).catch(() => null)) ?? []).filter((n) => n.endsWith('.conf')).sort() : [];
+        const dropIns: { file: string; text: string }[] = [];
+        for (const name of names) {
+          const t = await text(`${dir}/${name}`, HOST_FILE_LIMITS.kubeletConfig, signal).catch(() => null);
+          if (t !== null) dropIns.push({ file: `/${dir}/${name}`, text: t });
+        }
+        if (content === null && dropIns.length === 0) return null;
+        const { setBy, ...merged } = mergeKubeletConfig(content, dropIns);
+        const main = content === null ? '' : `/${file.replace(/^\/+/, '')}`;
+        const from = [...new Set(Object.values(setBy))];
+        return { ...merged, path: from.length ? `${main}${main ? ' with ' : ''}drop-in ${from.join(', ')}` : main || undefined };
       },
     },
-    routes: { what: 'reading /proc/net/route', read: routes },
+    routes: { what: 'reading /proc/net/route and /proc/net/ipv6_route', read: routes },
     interfaces: {
       what: 'reading /sys/class/net',
       read: async (signal) => {
         const names = await links(signal);
         // Only links that can carry the node's traffic are read: a node with 110 pods has 110 veths,
         // whose state tells nothing about the node. Links a route uses are read whatever their name.
-        const routed = new Set((await routes(signal).catch(() => [])).map((r) => r.iface));
+        const routed = await routedLinks(signal);
         const wanted = names.filter((n) => routed.has(n) || !isVirtualLink(n));
         const states: Record<string, string> = {};
         await Promise.all(
@@ -243,7 +267,7 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
       what: 'reading link MTUs',
       read: async (signal) => {
         const names = await links(signal);
-        const routed = new Set((await routes(signal).catch(() => [])).map((r) => r.iface));
+        const routed = await routedLinks(signal);
         const wanted = names.filter((n) => routed.has(n) || !isVirtualLink(n) || OVERLAY_LINKS.test(n));
         const mtus: Record<string, number> = {};
         await Promise.all(

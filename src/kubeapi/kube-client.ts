@@ -120,8 +120,9 @@ export class KubeClient {
     }
   }
 
-  async get<T>(path: string): Promise<T> {
-    const body = await this.getText(path, 'application/json');
+  /** GET as JSON; `accept` asks for another representation (PartialObjectMetadataList, for names only). */
+  async get<T>(path: string, accept = 'application/json'): Promise<T> {
+    const body = await this.getText(path, accept);
     try {
       return JSON.parse(body) as T;
     } catch {
@@ -214,7 +215,7 @@ export class KubeClient {
       port: this.server.port || undefined,
       path: this.server.pathname.replace(/\/$/, '') + path,
       headers: { Accept: accept, 'User-Agent': 'netcheck' },
-      timeout: this.timeoutMs,
+      ...(this.timeoutMs > 0 ? { timeout: this.timeoutMs } : {}),
     };
     await this.auth.apply(opts);
     if (this.redirectedName) opts.servername = this.redirectedName;
@@ -280,9 +281,13 @@ export class KubeClient {
     const verb = `${method} ${path.split('?')[0]}`;
     const started = performance.now();
     return new Promise<string>((resolve, reject) => {
-      const deadline = setTimeout(() => {
-        req.destroy(new KubeError(`the API server at ${this.server.origin} did not answer ${verb} within ${this.timeoutMs / 1000}s (--request-timeout)`));
-      }, this.timeoutMs);
+      // kubectl's --request-timeout: per request, and 0 means none.
+      const deadline =
+        this.timeoutMs > 0
+          ? setTimeout(() => {
+              req.destroy(new KubeError(`the API server at ${this.server.origin} did not answer ${verb} within ${this.timeoutMs / 1000}s (--request-timeout)`));
+            }, this.timeoutMs)
+          : undefined;
       const req = transport.request(request, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;

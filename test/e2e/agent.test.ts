@@ -1,5 +1,6 @@
 // The agent as a process: its flags, and the faults around it that must not stop it.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { NodeReport } from '../../src/core/model';
@@ -41,10 +42,32 @@ describe('flags', () => {
   test('environment variables stand in for flags; a flag wins over its variable', async () => {
     const agent = await startAgent([], { env: { NODE_NAME: 'from-env', NETCHECK_HOST_ROOT: path.join(HOSTS, 'healthy-flannel'), NETCHECK_INTERVAL: '200ms', KUBECONFIG: '/nonexistent' } });
     try {
-      await agent.waitFor('the first report', async () => (await agent.get('/readyz')).ok);
+      await agent.waitFor('the first report', async () => (await agent.get('/checks')).ok);
       expect(((await (await agent.get('/checks')).json()) as NodeReport).node).toBe('from-env');
     } finally {
       await agent.stop();
+    }
+  });
+
+  test('an API client that cannot be set up at start is retried with backoff, and /readyz says so until it is', async () => {
+    const dir = tmpdir();
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    // Readable but not a kubeconfig yet (a Secret being rotated): the set-up fails, the agent runs on.
+    fs.writeFileSync(kubeconfig, 'not: [a kubeconfig');
+    const sim = await startSim(['flannel-incidents.yaml']);
+    const agent = await startAgent(['--node-name', 'n01', '--host-root', path.join(HOSTS, 'healthy-flannel'), '--interval', '300ms', '--kubeconfig', kubeconfig]);
+    try {
+      await agent.waitFor('the first report', async () => (await agent.get('/checks')).ok);
+      const notReady = await agent.get('/readyz');
+      expect({ status: notReady.status, body: await notReady.text() }).toEqual({ status: 503, body: expect.stringMatching(/^no Kubernetes API client, so no report leaves the node \(retrying\): /) });
+      fs.copyFileSync(sim.kubeconfig, kubeconfig);
+      await agent.waitFor('the API client set up on a retry, and /readyz green', async () => (await agent.get('/readyz')).ok, 20_000);
+      await agent.waitFor('the node seen through the API', async () => ((await (await agent.get('/checks')).json()) as NodeReport).checks.find((c) => c.id === 'kubelet-ready')!.status === 'ok');
+      expect(agent.output()).toMatch(/running without the Kubernetes API for now \(retrying in 1s\)/);
+      expect(agent.output()).toMatch(/the Kubernetes API client is set up/);
+    } finally {
+      await agent.stop();
+      await sim.stop();
     }
   });
 });

@@ -55,7 +55,7 @@ export function agentPodFixture(node: string, state: { ready?: boolean; waiting?
 export interface Sim {
   url: string;
   kubeconfig: string;
-  requests(): Promise<{ method: string; path: string; user: string; credential: string; impersonate?: Record<string, string>; contentType?: string }[]>;
+  requests(): Promise<{ method: string; path: string; user: string; credential: string; impersonate?: Record<string, string>; contentType?: string; accept?: string }[]>;
   resetRequests(): Promise<void>;
   upsert(obj: object): Promise<void>;
   remove(obj: object): Promise<void>;

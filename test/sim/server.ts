@@ -53,6 +53,7 @@ export interface RequestRecord {
   /** How the client authenticated: a client certificate, a bearer token, basic auth, or none. */
   credential: 'certificate' | 'bearer' | 'basic' | 'none';
   contentType?: string;
+  accept?: string;
 }
 
 function credentialOf(req: http.IncomingMessage): RequestRecord['credential'] {
@@ -300,6 +301,7 @@ users:
       credential: credentialOf(req),
       ...(Object.keys(impersonate).length ? { impersonate } : {}),
       ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
+      ...(req.headers.accept ? { accept: req.headers.accept } : {}),
     };
     this.requests.push(entry);
     // Count the bytes each request is answered with, for the benchmarks' bytes-received comparison.
@@ -500,6 +502,15 @@ users:
   }
 
   private reply(res: http.ServerResponse, req: http.IncomingMessage, resource: Resource, items: Obj[], body: Obj): void {
+    // A list of metadata only (what `kubectl get -o name` and completion ask for), when it is a list.
+    if ((req.headers.accept ?? '').includes('as=PartialObjectMetadataList') && Array.isArray(body.items)) {
+      return send(res, 200, {
+        kind: 'PartialObjectMetadataList',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: { resourceVersion: String(this.store.resourceVersion), ...(body.metadata?.continue ? { continue: body.metadata.continue } : {}) },
+        items: items.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata })),
+      });
+    }
     if ((req.headers.accept ?? '').includes('as=Table')) {
       const table = toTable(resource, items, String(this.store.resourceVersion), jsonPath);
       if (body.metadata?.continue) table.metadata.continue = body.metadata.continue;

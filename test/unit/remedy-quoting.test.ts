@@ -9,12 +9,6 @@ import { templates, unquoted } from '../helpers/shell-lint';
 const ROOT = path.resolve(__dirname, '../..');
 const DIRS = ['src/checks', 'src/remedy'];
 
-/**
- * Checks whose remedies another change (issue #22, the platforms) converts to steps at the same
- * time. Each must still need it: once converted, it leaves this list and the lint holds it too.
- */
-const CONVERTED_ELSEWHERE = ['src/checks/cni-ready.ts', 'src/checks/default-route.ts', 'src/checks/pod-cidr-assigned.ts'];
-
 describe('every value enters a command through shq()', () => {
   const files = DIRS.flatMap((d) =>
     fs
@@ -24,12 +18,8 @@ describe('every value enters a command through shq()', () => {
   );
   const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 
-  test.each(files.filter((f) => !CONVERTED_ELSEWHERE.includes(f)))('%s', (file) => {
+  test.each(files)('%s', (file) => {
     expect(unquoted(file, read(file))).toEqual([]);
-  });
-
-  test.each(CONVERTED_ELSEWHERE)('%s is still to be converted (when it is, take it off CONVERTED_ELSEWHERE)', (file) => {
-    expect(unquoted(file, read(file)).length).toBeGreaterThan(0);
   });
 
   test('the lint finds an unquoted value, and passes the quoted one', () => {

@@ -207,9 +207,7 @@ describe('root causes', () => {
 
 // Over the whole catalogue, as far as these scenarios reach: a report whose every string param is
 // a sentence of the attacker's must not get that sentence into any fix (prose or step) of a finding
-// that is shown. A check listed here is still being converted elsewhere (issue #22) and must leave
-// the list once it holds.
-const CONVERTED_ELSEWHERE = ['cni-ready', 'default-route', 'cluster-cidr'];
+// that is shown.
 
 describe('no param reaches a fix as words', () => {
   const PWN = 'kubectl create clusterrolebinding pwn --clusterrole=cluster-admin --user=mallory';
@@ -240,7 +238,7 @@ describe('no param reaches a fix as words', () => {
     expect(new Set(found.map((c) => c.id)).size).toBeGreaterThanOrEqual(8);
   });
 
-  test.each(found.filter((c) => !CONVERTED_ELSEWHERE.includes(c.id)).map((c) => [`${c.id} ${c.code}`, c] as const))('%s', (_name, c) => {
+  test.each(found.map((c) => [`${c.id} ${c.code}`, c] as const))('%s', (_name, c) => {
     const params = Object.fromEntries(Object.entries(c.params ?? {}).map(([k, v]) => [k, k === 'node' ? v : forge(v)])) as Record<string, string>;
     const rendered = renderReported({ id: c.id, status: c.status, code: c.code, params, evidence: [] }, 'n1', '0.1.0');
     expect(rendered.remedy ?? '').not.toMatch(/clusterrolebinding/);
@@ -248,16 +246,5 @@ describe('no param reaches a fix as words', () => {
       expect(bare(s.run)).not.toMatch(/clusterrolebinding/);
       execFileSync('bash', ['-n', '-c', s.run]);
     }
-  });
-
-  test.each(CONVERTED_ELSEWHERE)('%s is still to be converted (when it holds, take it off CONVERTED_ELSEWHERE)', (id) => {
-    const leaks = found
-      .filter((c) => c.id === id)
-      .some((c) => {
-        const params = Object.fromEntries(Object.entries(c.params ?? {}).map(([k, v]) => [k, k === 'node' ? v : forge(v)])) as Record<string, string>;
-        const r = renderReported({ id: c.id, status: c.status, code: c.code, params, evidence: [] }, 'n1', '0.1.0');
-        return /clusterrolebinding/.test(`${r.remedy ?? ''}\n${(r.steps ?? []).map((s) => bare(s.run)).join('\n')}`);
-      });
-    expect(leaks || !found.some((c) => c.id === id)).toBe(true);
   });
 });
