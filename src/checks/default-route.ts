@@ -24,14 +24,16 @@ function bringUpSteps(a: LinkArgs): FindingStep[] {
     case 'netplan':
       return [{ on: 'node', run: 'netplan apply' }, check];
     case 'network-scripts':
-      return [{ on: 'node', run: `${config.onBoot === false ? `sed -i 's/^ONBOOT=.*/ONBOOT=yes/' ${shq(config.file)} && ` : ''}ifup ${shq(iface)}` }, check];
+      return [...(config.onBoot === false ? [{ on: 'node' as const, run: `sed -i 's/^ONBOOT=.*/ONBOOT=yes/' ${shq(config.file)}` }] : []), { on: 'node', run: `ifup ${shq(iface)}` }, check];
     case 'NetworkManager': {
       const conn = config.connection ?? iface;
       const up: FindingStep = { on: 'node', run: `nmcli connection up ${shq(conn)}` };
       return config.onBoot === false ? [up, { on: 'node', run: `nmcli connection modify ${shq(conn)} connection.autoconnect yes` }, check] : [up, check];
     }
-    case 'ifupdown':
-      return [{ on: 'node', run: `${config.onBoot === false ? `echo ${shq(`auto ${iface}`)} >> ${shq(config.file)} && ` : ''}ifup ${shq(iface)}` }, check];
+    case 'ifupdown': {
+      const auto = `auto ${iface}`;
+      return [...(config.onBoot === false ? [{ on: 'node' as const, run: `echo ${shq(auto)} >> ${shq(config.file)}` }] : []), { on: 'node', run: `ifup ${shq(iface)}` }, check];
+    }
     case 'systemd-networkd':
       return [{ on: 'node', run: `networkctl up ${shq(iface)}` }, check];
     default:

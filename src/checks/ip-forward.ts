@@ -37,7 +37,11 @@ export const ipForward = defineCheck({
     // IPv6 forwarding matters where pods get IPv6 addresses: a node with an IPv6 podCIDR.
     const dualStack = podCIDRs(facts.node).some((c) => c.includes(':'));
     const keys = dualStack ? [IPV4, IPV6] : [IPV4];
-    const evidence = keys.map((k) => `${k} = ${sysctls[k] ?? '(missing)'} (${sysctlSource(sysctlFix(facts.host, k, '1', 'ip-forward'))})`);
+    const evidence = keys.map((k) => {
+      const value = sysctls[k] ?? '(missing)';
+      const source = sysctlSource(sysctlFix(facts.host, k, '1', 'ip-forward'));
+      return `${k} = ${value} (${source})`;
+    });
     const off = keys.filter((k) => sysctls[k] === '0');
     const enabled = { enabled: off.length ? 0 : 1 };
     if (off.length)

@@ -3,7 +3,7 @@ import { defineCheck, found, unavailableEvidence } from '../core/check';
 import type { NodeFacts } from '../core/facts';
 import { containerEnv } from '../kube/objects';
 import { hostFactRemedy } from '../remedy/agent';
-import { shq } from '../remedy/shell';
+import { shq, shqAll } from '../remedy/shell';
 
 interface Need {
   module: string;
@@ -61,14 +61,14 @@ const findings = {
       a.pkg
         ? `On ${a.node}, install the package with the module${a.modules.length > 1 ? 's' : ''} and load ${a.modules.length > 1 ? 'them' : 'it'}; then restart the CNI's pod on the node.`
         : `On ${a.node}, install your distribution's package with ${a.modules.join(', ')} for kernel ${a.release ?? '(uname -r)'} (modinfo ${a.modules[0]} says when it is there), load ${a.modules.length > 1 ? 'them' : 'it'}, then restart the CNI's pod on the node.`,
-    steps: (a: Absent) => [...(a.pkg ? [{ on: 'node' as const, run: `apt-get install -y ${shq(a.pkg)}` }] : []), { on: 'node' as const, run: `modprobe -a ${a.modules.map((m) => shq(m)).join(' ')}` }],
+    steps: (a: Absent) => [...(a.pkg ? [{ on: 'node' as const, run: `apt-get install -y ${shq(a.pkg)}` }] : []), { on: 'node' as const, run: `modprobe -a ${shqAll(a.modules)}` }],
   },
   likelyAbsent: {
     status: 'warn',
     summary: (a: Absent) => `${a.modules.join(', ')} ${a.modules.length > 1 ? 'are' : 'is'} not in this kernel${a.release ? ` (${a.release})` : ''}, and flannel's default backend needs vxlan`,
     remedy: (a: Absent) =>
       `If flannel uses the vxlan backend (kubectl -n kube-flannel get configmap kube-flannel-cfg -o yaml), install the module on ${a.node}${a.pkg ? '' : ` (your distribution's package for kernel ${a.release ?? '(uname -r)'})`} and load it.`,
-    steps: (a: Absent) => [...(a.pkg ? [{ on: 'node' as const, run: `apt-get install -y ${shq(a.pkg)}` }] : []), { on: 'node' as const, run: `modprobe -a ${a.modules.map((m) => shq(m)).join(' ')}` }],
+    steps: (a: Absent) => [...(a.pkg ? [{ on: 'node' as const, run: `apt-get install -y ${shq(a.pkg)}` }] : []), { on: 'node' as const, run: `modprobe -a ${shqAll(a.modules)}` }],
   },
   none: { status: 'skip', summary: (a: { cni: string }) => `no kernel module to check for ${a.cni}` },
   cannotTell: { status: 'unknown', summary: (a: { modules: string }) => `${a.modules}: not loaded, and the agent cannot see /lib/modules to tell whether it is built in or installed` },

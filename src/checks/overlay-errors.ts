@@ -2,7 +2,7 @@ import { nodeCni } from '../cni/cni';
 import { defineCheck, type FindingStep, found, unavailableEvidence } from '../core/check';
 import type { NetCounters, NodeFacts } from '../core/facts';
 import { hostFactRemedy } from '../remedy/agent';
-import { plausibleIfName, shq } from '../remedy/shell';
+import { plausibleIfName, shq, word } from '../remedy/shell';
 
 /** A counter's rise per second between the agent's previous reading and this one (undefined: no history, or a reset). */
 function rate(now: NetCounters, previous: NetCounters | undefined, pick: (c: NetCounters) => number | undefined): number | undefined {
@@ -21,7 +21,8 @@ interface Csum {
   nic?: string;
 }
 
-const udevRule = (d: string) => `SUBSYSTEM=="net", ACTION=="add|change|move", ENV{INTERFACE}=="${d}", RUN+="/usr/sbin/ethtool -K ${d} tx-checksum-ip-generic off"`;
+// udev runs RUN without a shell; %k is the device's own name, so nothing from the host enters it.
+const udevRule = (d: string) => `SUBSYSTEM=="net", ACTION=="add|change|move", ENV{INTERFACE}=="${d}", RUN+="/usr/sbin/ethtool -K %k tx-checksum-ip-generic off"`;
 
 const findings = {
   clean: { status: 'ok', summary: (a: { device: string }) => `no UDP checksum errors or receive errors rising on ${a.device}` },
@@ -31,7 +32,7 @@ const findings = {
     summary: (a: Csum) =>
       `UDP checksum errors are rising (${a.rate}/s) on a VXLAN node${a.driver ? ` (NIC driver ${a.driver})` : ''}: the checksum-offload bug drops overlay packets (the "63-second delay")`,
     remedy: (a: Csum) =>
-      `On ${a.node}, turn off checksum offload on ${a.device} now and at every boot (a udev rule, /etc/udev/rules.d/90-${a.device}-checksum.rules); then the errors stop rising (watch: grep Udp: /proc/net/snmp).`,
+      `On ${a.node}, turn off checksum offload on ${word(a.device, 'the overlay device')} now and at every boot (a udev rule in /etc/udev/rules.d, the steps write it); then the errors stop rising (watch: grep Udp: /proc/net/snmp).`,
     steps: (a: Csum): FindingStep[] =>
       plausibleIfName(a.device)
         ? [

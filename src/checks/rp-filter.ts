@@ -10,7 +10,7 @@ const MODE = { '0': 'off', '1': 'strict', '2': 'loose' } as Record<string, strin
 /** Calico's Felix (before v3.12, felix#2189) refuses to start when the kernel's RPF is loose. */
 const CALICO_IPTABLES_RPF = [3, 12];
 
-/** The kernel uses max(conf/all, conf/<iface>) when it validates a packet's source on <iface>. */
+/** The kernel uses max(conf/all, conf/IFACE) when it validates a packet's source on IFACE. */
 export function effectiveRpFilter(values: Record<string, string>, iface: string): number {
   return Math.max(Number(values.all ?? 0) || 0, Number(values[iface] ?? values.default ?? 0) || 0);
 }
@@ -35,7 +35,8 @@ interface Strict {
 }
 
 /** Set `all` now and at boot (through the sysctl.d files), or each interface now. */
-const rpSteps = (a: Strict): FindingStep[] => (a.sysctl ? sysctlSteps(a.sysctl) : a.ifaces.map((i) => ({ on: 'node', run: `sysctl -w ${shq(`net.ipv4.conf.${i}.rp_filter=${a.value}`)}` })));
+const rpSetting = (iface: string, value: string) => `net.ipv4.conf.${iface}.rp_filter=${value}`;
+const rpSteps = (a: Strict): FindingStep[] => (a.sysctl ? sysctlSteps(a.sysctl) : a.ifaces.map((i) => ({ on: 'node', run: `sysctl -w ${shq(rpSetting(i, a.value))}` })));
 const rpProse = (a: Strict) => (a.sysctl ? sysctlProse(a.sysctl) : `set rp_filter to ${a.value} on those interfaces (the steps name them)`);
 
 const calicoVersion = (image: string | undefined) => {

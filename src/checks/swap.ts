@@ -2,7 +2,7 @@ import { defineCheck, type FindingStep, found, onNode, unavailableEvidence } fro
 import type { NodeFacts, SwapUnit } from '../core/facts';
 import { nodeCondition } from '../kube/objects';
 import { hostFactRemedy } from '../remedy/agent';
-import { shq } from '../remedy/shell';
+import { shqAll } from '../remedy/shell';
 import { unitNameOfPath } from '../util/systemd';
 
 /** Comments out every active swap line of /etc/fstab, keeping a backup. */
@@ -31,7 +31,7 @@ function lastingSteps(l: Lasting): FindingStep[] {
   const steps: FindingStep[] = [];
   if (l.fstab) steps.push(onNode(COMMENT_FSTAB));
   // Quoted: unit names carry \x2d escapes a shell would eat.
-  if (l.units.length) steps.push(onNode(`systemctl mask ${l.units.map((u) => shq(u)).join(' ')}`));
+  if (l.units.length) steps.push(onNode(`systemctl mask ${shqAll(l.units)}`));
   if (l.zram) steps.push(onNode("printf '[zram0]\\nzram-size = 0\\n' > /etc/systemd/zram-generator.conf"));
   return steps;
 }

@@ -116,7 +116,7 @@ export interface HostFacts {
   vtepMac?: string | null;
   /** CNI bridges (cni0, ...) → port → hairpin_mode ("0"/"1"). */
   bridgePorts?: Record<string, Record<string, string>>;
-  /** net.ipv4.conf.<name>.rp_filter for all, default and the node's and CNI's interfaces. */
+  /** net.ipv4.conf.NAME.rp_filter for all, default and the node's and CNI's interfaces. */
   rpFilter?: Record<string, string>;
   /** Counters that mean something only as a rate, with the agent's previous reading of them. */
   netCounters?: NetCounterHistory;

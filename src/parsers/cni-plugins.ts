@@ -3,7 +3,7 @@ import { ParseError } from '../util/parse-error';
 /** What the runtime runs for the active CNI config. */
 export interface CniPlugins {
   file: string;
-  /** The conflist's "name": host-local keeps its leases under /var/lib/cni/networks/<name>. */
+  /** The conflist's "name": host-local keeps its leases under /var/lib/cni/networks/ under its name. */
   network?: string;
   /** Each binary the config runs: the plugin types, their IPAM types, and what flannel delegates to. */
   plugins: { type: string; role: 'plugin' | 'ipam' | 'delegate' }[];

@@ -7,6 +7,11 @@ export function shq(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Several values, each one quoted word: `modprobe -a ${shqAll(modules)}`. */
+export function shqAll(values: readonly string[]): string {
+  return values.map((v) => shq(v)).join(' ');
+}
+
 /**
  * A Linux interface name the kernel would accept (1–15 bytes, no `/`, no whitespace, not `.` or
  * `..`). A name that is not plausible is not put in a command at all: the step lists the

@@ -313,7 +313,7 @@ describe("rates over the agent's own history", () => {
         { on: 'n1', run: "ethtool -K 'flannel.1' tx-checksum-ip-generic off" },
         {
           on: 'n1',
-          run: `echo 'SUBSYSTEM=="net", ACTION=="add|change|move", ENV{INTERFACE}=="flannel.1", RUN+="/usr/sbin/ethtool -K flannel.1 tx-checksum-ip-generic off"' > '/etc/udev/rules.d/90-flannel.1-checksum.rules'`,
+          run: `echo 'SUBSYSTEM=="net", ACTION=="add|change|move", ENV{INTERFACE}=="flannel.1", RUN+="/usr/sbin/ethtool -K %k tx-checksum-ip-generic off"' > '/etc/udev/rules.d/90-flannel.1-checksum.rules'`,
         },
       ]);
       // rp-filter: loose (Ubuntu's 2) is not strict, so drops alone do not warn; strict and dropping does.

@@ -21,6 +21,7 @@ const COMMAND =
 function allowed(expr: string): boolean {
   const e = expr.trim();
   if (/^shq\([\s\S]*\)$/.test(e) && balanced(e.slice(4, -1))) return true;
+  if (/^shqAll\([\s\S]*\)$/.test(e) && balanced(e.slice(7, -1))) return true;
   if (/^(\w+\.)?node$/.test(e)) return true;
   if (/^[A-Z][A-Z0-9_]*$/.test(e)) return true;
   // A list of names, each quoted: `${units.map((u) => shq(u)).join(' ')}`
