@@ -7,7 +7,7 @@ import { podReady } from '../kube/objects';
 import type { LinkConfig } from '../parsers/link-config';
 import { isDefaultRoute, isOnLink, type Route, routeFamily } from '../parsers/proc-net-route';
 import { hostFactRemedy } from '../remedy/agent';
-import { plausibleIfName, shq } from '../remedy/shell';
+import { plausibleIfName, shq, word } from '../remedy/shell';
 import { containsAddress, parseCidr } from '../util/cidr';
 
 type LinkArgs = { node: string; iface: string; config?: LinkConfig };
@@ -45,14 +45,16 @@ function bringUpSteps(a: LinkArgs): FindingStep[] {
   }
 }
 
-/** The same, in words: where the interface is configured, and the commands. */
+/** The same, in words: which tool brings it up; the commands are the steps (prose carries no host text but plain names). */
 function bringUp(a: LinkArgs): string {
   const { node, iface, config } = a;
-  const [first, check, find] = bringUpSteps(a).map((s) => s.run);
-  if (!plausibleIfName(iface)) return `On ${node}: the interface's name is not one a command can take; find it with ${first}, bring it up with the tool that manages it, then check: ${check}`;
-  const where = config && (config.manager === 'netplan' || config.manager === 'systemd-networkd') ? ` (${shq(iface)} is configured in ${shq(config.file)})` : '';
-  if (!config) return `On ${node}: ${first}; then check: ${check}. To keep it up at boot, find what manages ${shq(iface)}: ${find}`;
-  return `On ${node}: ${first}${where}; then check: ${check}`;
+  if (!plausibleIfName(iface))
+    return `On ${node}: the interface's name is not one a command can take: list the links (the first step), bring the one that is DOWN up with the tool that manages it, then check the default route.`;
+  const name = word(iface, 'the interface');
+  if (!config)
+    return `On ${node}: bring ${name} up (the first step), then check the default route (the second). To keep it up at boot, the last step shows what manages it (NetworkManager, netplan, network-scripts, ifupdown or systemd-networkd).`;
+  const boot = config.onBoot === false ? ', make it come up at boot' : '';
+  return `On ${node}: bring ${name} up with ${word(config.manager, 'the tool that manages it')}${boot} (the steps, in order), then check the default route (the last step).`;
 }
 
 /** When only the API speaks: find the interface first, then bring it up with its own tool. */
