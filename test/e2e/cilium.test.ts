@@ -32,8 +32,9 @@ describe('from the API', () => {
     expect(report.rootCause).toBe('cni-ready');
     expect(cni.summary).toBe('cilium cannot start: the BPF filesystem is not mounted at /sys/fs/bpf');
     expect(cni.remedy).toBe(
-      "On c2: mount bpffs -t bpf /sys/fs/bpf && echo 'bpffs /sys/fs/bpf bpf defaults 0 0' >> /etc/fstab (so it is there after a reboot); then kubectl -n kube-system delete pod cilium-9pq4t",
+      "On c2: mount bpffs -t bpf /sys/fs/bpf && echo 'bpffs /sys/fs/bpf bpf defaults 0 0' >> /etc/fstab (so it is there after a reboot); then delete its pod on c2 (the step; its DaemonSet starts it again there, other nodes are left alone)",
     );
+    expect(cni.steps?.map((s) => s.run)).toEqual(["mount bpffs -t bpf /sys/fs/bpf && echo 'bpffs /sys/fs/bpf bpf defaults 0 0' >> /etc/fstab", "kubectl -n 'kube-system' delete pod 'cilium-9pq4t'"]);
   });
 
   test('kube-proxy replaced, API service unreachable: point Cilium at the endpoint the API publishes', () => {
@@ -42,7 +43,7 @@ describe('from the API', () => {
     const { check: cni } = check(run, 'cni-ready');
     expect(cni.summary).toBe('cilium cannot reach the API server through the kubernetes Service (10.96.0.1:443): it replaces kube-proxy, and nothing else routes that address on this node');
     expect(cni.remedy).toMatch(
-      /^Point Cilium at the API server itself, not its Service: kubectl -n kube-system set env daemonset\/cilium KUBERNETES_SERVICE_HOST=192\.168\.10\.11 KUBERNETES_SERVICE_PORT=6443 /,
+      /^Point Cilium at the API server itself, not its Service: kubectl -n 'kube-system' set env 'daemonset\/cilium' 'KUBERNETES_SERVICE_HOST=192\.168\.10\.11' 'KUBERNETES_SERVICE_PORT=6443' /,
     );
     // Each line of evidence once, though two clues quote the same log line.
     expect(new Set(cni.evidence).size).toBe(cni.evidence.length);
@@ -102,7 +103,8 @@ describe("from cilium-agent's socket", () => {
     const cni = await cniReady();
     expect(cni.status).toBe('fail');
     expect(cni.summary).toBe('cilium reports Failure: Kubernetes service is not ready: 10.96.0.1:443');
-    expect(cni.remedy).toMatch(/^See what it says is wrong: kubectl -n kube-system exec cilium-\w+ -- cilium-dbg status --verbose$/);
+    expect(cni.remedy).toBe('See what it says is wrong (the step asks it).');
+    expect(cni.steps?.map((s) => s.run)).toEqual([expect.stringMatching(/^kubectl -n 'kube-system' exec 'cilium-\w+' -- cilium-dbg status --verbose$/)]);
   });
 
   test('a socket that never answers: the cycle ends on time, the evidence says so, the agent stays healthy', async () => {

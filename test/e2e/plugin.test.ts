@@ -29,7 +29,7 @@ describe('kubectl netcheck against the flannel incidents (seeds 000 and 001)', (
     expect(statusOf(report, 'default-route').summary).toMatch(/10\.96\.0\.1:443/);
     expect(statusOf(report, 'flannel-subnet-env').status).toBe('fail');
     expect(statusOf(report, 'flannel-subnet-env').evidence.join('\n')).toMatch(/253 FailedCreatePodSandBox events/);
-    expect(statusOf(report, 'cni-ready').remedy).toMatch(/kubectl -n kube-system delete pod kube-flannel-ds-amd64-dvgdn/);
+    expect(statusOf(report, 'cni-ready').steps).toContainEqual({ on: 'cluster', run: "kubectl -n 'kube-system' delete pod 'kube-flannel-ds-amd64-dvgdn'" });
     expect(statusOf(report, 'bgp-established').status).toBe('skip');
   });
 

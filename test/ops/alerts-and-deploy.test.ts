@@ -358,13 +358,14 @@ describe('deploy/', () => {
     expect(quota.spec.scopeSelector.matchExpressions).toEqual([{ scopeName: 'PriorityClass', operator: 'In', values: [pod.priorityClassName] }]);
     expect(quota.spec.hard.pods).toBe('10k');
     expect(pod.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
-    // Directories every kubelet host has, or made on /run (tmpfs) when the CNI has not: never a file.
+    // Directories every kubelet host has, or made on /run (tmpfs) when the CNI has not, or the CNI's
+    // standard directories (containerd and CRI-O make them too): never a file.
     for (const dir of [[], ['cni-sockets']]) {
       const volumes = (dir.length ? overlay(dir) : objects).find((o) => o.kind === 'DaemonSet')!.spec.template.spec.volumes as { hostPath: { path: string; type: string } }[];
       for (const v of volumes) {
-        const always = ['/proc', '/sys', '/etc', '/var/lib/kubelet'].includes(v.hostPath.path);
+        const always = ['/proc', '/sys', '/etc', '/var/lib/kubelet', '/lib/modules'].includes(v.hostPath.path);
         expect([v.hostPath.path, v.hostPath.type]).toEqual([v.hostPath.path, always ? 'Directory' : 'DirectoryOrCreate']);
-        if (!always) expect(v.hostPath.path).toMatch(/^\/run\//);
+        if (!always) expect(v.hostPath.path).toMatch(/^(\/run\/|\/opt\/cni\/bin$|\/var\/lib\/cni\/networks$)/);
       }
     }
   });
