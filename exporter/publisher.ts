@@ -32,7 +32,13 @@ const BACKOFF_MS = { first: 10_000, max: 5 * 60_000 };
  * rewrote the report on nearly every cycle: 35 writes in 70 s at --interval 2s instead of 2.
  */
 export function fingerprint(report: NodeReport): string {
-  return JSON.stringify([report.status, report.rootCauses ?? report.rootCause ?? null, report.checks.map((c) => [c.id, c.status, c.code ?? null, names(c.params)])]);
+  return JSON.stringify([
+    report.status,
+    report.rootCauses ?? report.rootCause ?? null,
+    report.checks.map((c) => [c.id, c.status, c.code ?? null, names(c.params)]),
+    // Which peer answers on which path, and how it fails: what the plugin's blame reads (no RTTs).
+    (report.probes ?? []).map((p) => [p.peer, p.path, p.ok, p.error ?? null]),
+  ]);
 }
 
 /** A finding's names (which interface, which file, which peer): a change of them is a change of finding; numbers are measures. */
