@@ -71,7 +71,10 @@ export function udpEcho(host: string, port: number, timeoutMs: number, count = 3
     const nonce = randomBytes(8);
     const seen = new Set<number>();
     let error: ErrorClass | undefined;
+    let finished = false;
     const done = () => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       socket.close();
       resolve({ sent: count, received: seen.size, ...(error && !seen.size ? { error } : {}) });
@@ -82,7 +85,12 @@ export function udpEcho(host: string, port: number, timeoutMs: number, count = 3
       if (seen.size === count) done();
     });
     socket.on('error', (e: NodeJS.ErrnoException) => (error = classify(e)));
-    socket.connect(port, host, () => {
+    // connect() calls back with the error when there is no way there (no route): nothing is sent then.
+    socket.connect(port, host, (e?: Error) => {
+      if (e) {
+        error = classify(e as NodeJS.ErrnoException);
+        return done();
+      }
       for (let i = 0; i < count; i++) {
         const msg = Buffer.alloc(ECHO_BYTES);
         ECHO_MAGIC.copy(msg, 0);
@@ -122,7 +130,10 @@ export function dnsQuery(server: string, name: string, timeoutMs: number, port =
   const query = Buffer.concat([header, question]);
   return new Promise((resolve) => {
     const socket = dgram.createSocket(server.includes(':') ? 'udp6' : 'udp4');
+    let finished = false;
     const done = (r: { result: Omit<ProbeResult, 'target'>; rcode?: string; answer?: string }) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       socket.close();
       resolve({ ...r, result: { target: target(server, port), ...r.result } });
@@ -136,7 +147,9 @@ export function dnsQuery(server: string, name: string, timeoutMs: number, port =
       done({ result: { ok: true, rttSeconds: seconds(started) }, rcode, answer });
     });
     socket.on('error', (e: NodeJS.ErrnoException) => done({ result: { ok: false, error: classify(e), detail: e.code ?? e.message } }));
-    socket.connect(port, server, () => socket.send(query));
+    socket.connect(port, server, (e?: Error) =>
+      e ? done({ result: { ok: false, error: classify(e as NodeJS.ErrnoException), detail: (e as NodeJS.ErrnoException).code ?? e.message } }) : socket.send(query),
+    );
   });
 }
 

@@ -113,7 +113,9 @@ expect('--version', version.status === 0 && version.stdout.trim() === `netcheck-
 
 run('ip', ['netns', 'add', NETNS]);
 run('ip', ['-n', NETNS, 'link', 'set', 'lo', 'up']);
-agent = spawn('ip', ['netns', 'exec', NETNS, 'unshare', ...inImage(argv, FIXTURE)], { stdio: ['ignore', 'pipe', 'pipe'] });
+// The namespace has loopback only: the data-plane probes would find the fixture's cluster DNS and
+// Service unreachable, truly (test/netns/probes.test.ts runs them on real hosts), so they are off here.
+agent = spawn('ip', ['netns', 'exec', NETNS, 'unshare', ...inImage([...argv, '--probe-interval=0'], FIXTURE)], { stdio: ['ignore', 'pipe', 'pipe'] });
 agent.stdout.on('data', (c) => (log += c));
 agent.stderr.on('data', (c) => (log += c));
 const exited = new Promise((resolve) => agent.once('exit', (code, signal) => resolve({ code, signal })));
