@@ -1,4 +1,4 @@
-import { ParseError } from '../util/parse-error';
+import { cniConfigDocument } from './cni-config';
 
 /** What the runtime runs for the active CNI config. */
 export interface CniPlugins {
@@ -24,15 +24,7 @@ const FLANNEL_DELEGATES = ['bridge', 'host-local'];
  * directory) and the bridge pods attach to, with its hairpinMode.
  */
 export function parseCniPlugins(text: string, file: string): CniPlugins {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new ParseError('CNI config', 'not JSON');
-  }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new ParseError('CNI config', 'not a JSON object');
-  const conf = doc as Record<string, unknown>;
-  const list = (Array.isArray(conf.plugins) ? conf.plugins : [conf]).filter((p): p is Record<string, unknown> => !!p && typeof p === 'object' && !Array.isArray(p));
+  const { conf, plugins: list } = cniConfigDocument(text);
   const plugins: CniPlugins['plugins'] = [];
   const add = (type: unknown, role: CniPlugins['plugins'][number]['role']) => {
     if (typeof type === 'string' && TYPE.test(type) && !plugins.some((p) => p.type === type)) plugins.push({ type, role });
