@@ -27,7 +27,7 @@ const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 function validV4(text: string | undefined): string | undefined {
   const m = text ? IPV4.exec(text.trim()) : null;
-  return m && m.slice(1).every((o) => Number(o) <= 255) ? text!.trim() : undefined;
+  return m?.slice(1).every((o) => Number(o) <= 255) ? text?.trim() : undefined;
 }
 
 /** The first (offset 0) or second (offset 1) address of an IPv4 block. */
