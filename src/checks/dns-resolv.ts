@@ -2,7 +2,7 @@ import { defineCheck, type FindingStep, found, unavailableEvidence } from '../co
 import type { NodeFacts } from '../core/facts';
 import { isLoopbackAddress } from '../parsers/resolv-conf';
 import { hostFactRemedy } from '../remedy/agent';
-import { shq } from '../remedy/shell';
+import { shq, word } from '../remedy/shell';
 
 /** systemd-resolved's list of the real upstream servers (its stub file lists 127.0.0.53). */
 export const RESOLVED_UPSTREAM = '/run/systemd/resolve/resolv.conf';
@@ -23,12 +23,15 @@ interface Loop {
 
 const fix = (a: Loop) =>
   a.upstream && a.config
-    ? `On ${a.node}, point the kubelet at systemd-resolved's upstream list, resolvConf: ${RESOLVED_UPSTREAM}, in ${a.config}, and restart the kubelet; then restart CoreDNS (kubectl -n kube-system rollout restart deployment coredns, which restarts it cluster-wide) so its pods take the new file.`
-    : `Give the kubelet a resolv.conf with the real upstream servers (not ${a.loopback.join(', ')}): write one, set resolvConf to it in the kubelet config${a.config ? ` (${a.config})` : ''}, and restart the kubelet; then restart CoreDNS (kubectl -n kube-system rollout restart deployment coredns, cluster-wide).`;
+    ? `On ${a.node}, point the kubelet at systemd-resolved's upstream list, resolvConf: ${RESOLVED_UPSTREAM}, in ${word(a.config, 'the kubelet config')}, and restart the kubelet; then restart CoreDNS (kubectl -n kube-system rollout restart deployment coredns, which restarts it cluster-wide) so its pods take the new file.`
+    : `Give the kubelet a resolv.conf with the real upstream servers (not ${a.loopback.map((l) => word(l, 'a loopback address')).join(', ')}): write one, set resolvConf to it in the kubelet config${a.config ? ` (${word(a.config, 'its file')})` : ''}, and restart the kubelet; then restart CoreDNS (kubectl -n kube-system rollout restart deployment coredns, cluster-wide).`;
+
+const RESOLV_CONF_LINE = `resolvConf: ${RESOLVED_UPSTREAM}`;
+const SET_RESOLV_CONF = `s|^resolvConf:.*|${RESOLV_CONF_LINE}|`;
 
 const steps = (a: Loop, coredns: boolean): FindingStep[] | undefined => {
   if (!a.upstream || !a.config) return undefined;
-  const set = a.configSets ? `sed -i 's|^resolvConf:.*|resolvConf: ${RESOLVED_UPSTREAM}|' ${shq(a.config)}` : `echo 'resolvConf: ${RESOLVED_UPSTREAM}' >> ${shq(a.config)}`;
+  const set = a.configSets ? `sed -i ${shq(SET_RESOLV_CONF)} ${shq(a.config)}` : `echo ${shq(RESOLV_CONF_LINE)} >> ${shq(a.config)}`;
   return [{ on: 'node', run: `${set} && systemctl restart kubelet` }, ...(coredns ? [{ on: 'cluster' as const, run: 'kubectl -n kube-system rollout restart deployment coredns' }] : [])];
 };
 

@@ -21,8 +21,10 @@ const SYSCTL_DIRS = '/etc/sysctl.d /run/sysctl.d /usr/lib/sysctl.d /etc/sysctl.c
 
 /** The commands, as root on the node: set it now; make it last (unless the files already do). */
 export function sysctlSteps(f: SysctlFix): FindingStep[] {
-  const now = onNode(`sysctl -w ${shq(`${f.key}=${f.value}`)}`);
-  if (!f.effective) return [now, onNode(`printf '%s\\n' ${shq(`${f.key} = ${f.value}`)} > ${shq(f.ownFile)}`)];
+  const assignment = `${f.key}=${f.value}`;
+  const line = `${f.key} = ${f.value}`;
+  const now = onNode(`sysctl -w ${shq(assignment)}`);
+  if (!f.effective) return [now, onNode(`printf '%s\\n' ${shq(line)} > ${shq(f.ownFile)}`)];
   if (f.effective.value !== f.value) {
     const key = f.key.replace(/\./g, '\\.');
     return [now, onNode(`sed -i -E ${shq(`s/^\\s*-?${key}\\s*=.*/${f.key} = ${f.value}/`)} ${shq(f.effective.file)}`)];
