@@ -1,7 +1,7 @@
 # netcheck: `make test` and `make demo` work on a fresh clone; they install what they need.
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: deps debian-deps image-deps demo-deps build typecheck lint test test-unit golden demo bench generate release install soak clean image image-arm64 image-smoke write-load
+.PHONY: deps debian-deps image-deps demo-deps build typecheck lint test test-unit golden demo bench generate release install soak footprint-floor clean image image-arm64 image-smoke write-load
 
 # The real peers the tests run against, as tool:Debian-package: Prometheus and promtool, Alertmanager
 # and amtool, BIRD 1.6, node_exporter, jsonnet (the mixin), kubectl (kubernetes-client only where
@@ -89,6 +89,11 @@ bench: deps debian-deps build
 # connections the whole time; writes its table into docs/benchmarks.md.
 soak: deps build image
 	SOAK_NODE=image node bench/soak.mjs
+
+# The RSS of the agent's stack (Node, TLS, Fastify, prom-client) with none of netcheck's code, on
+# the image's Node under the soak's load, beside node_exporter (bench/footprint-floor.mjs).
+footprint-floor: deps build image
+	FLOOR_NODE=image node bench/footprint-floor.mjs
 
 # The agent image for this machine's platform (IMAGE_ARCH=arm64 for the other one), assembled from
 # Debian's packages and Node.js from the npm registry, both verified (tools/image/build.mjs): an OCI

@@ -2,12 +2,13 @@
 // names its gauges); the agent's own families are listed here once, and docs/metrics.md is
 // generated from both. The registry is rendered once per check cycle and the text kept, so a scrape
 // costs a string copy, not a serialisation.
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CHECKS } from '../src/checks';
 import type { FactKey } from '../src/core/facts';
 import { type NodeReport, STATUSES } from '../src/core/model';
 import type { Measures } from '../src/engine';
 import { REVISION, RUNTIME, VERSION } from '../src/version';
+import { registerProcessMetrics } from './process-metrics';
 import type { PublishStats } from './publisher';
 
 export interface CycleStats {
@@ -60,9 +61,6 @@ export const CHECK_FAMILIES = CHECKS.flatMap((check) =>
   check.metrics.map((m) => ({ ...m, check: check.id, family: { name: m.name, type: 'gauge' as const, labels: ['node', ...(m.labels ?? [])], help: m.help } })),
 );
 
-/** prom-client's default gauges with a _total suffix. */
-const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
-
 export class Metrics {
   private readonly registry = new Registry();
   private readonly checkGauges = CHECK_FAMILIES.map((m) => ({ ...m, gauge: this.gauge(m.family) }));
@@ -89,10 +87,8 @@ export class Metrics {
 
   constructor() {
     this.gauge(AGENT_FAMILIES.buildInfo).set({ version: VERSION, revision: REVISION, runtime: RUNTIME }, 1);
-    // process_* (start time, resident memory, CPU, open fds) and the runtime's heap and event loop.
-    collectDefaultMetrics({ register: this.registry });
-    // Gauges named like counters: promtool check metrics (and Prometheus naming) reject them.
-    for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
+    // process_* (start time, resident memory, CPU, open fds) and the V8 heap's size.
+    registerProcessMetrics(this.registry);
   }
 
   readonly contentType = this.registry.contentType;

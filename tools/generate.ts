@@ -215,8 +215,12 @@ function metricsDoc(): string {
     ...CHECK_FAMILIES.map((m) => row(m.family, ` (check \`${m.check}\`)`)),
     ...Object.values(AGENT_FAMILIES).map((f) => row(f)),
     '',
-    "Also served: prom-client's default `process_*` metrics (among them `process_start_time_seconds` and",
-    '`process_resident_memory_bytes`) and `nodejs_*` runtime metrics (heap, event loop lag, GC).',
+    'Also served (exporter/process-metrics.ts): the `process_*` families every Prometheus client serves',
+    '(`process_start_time_seconds`, `process_resident_memory_bytes`, `process_virtual_memory_bytes`,',
+    '`process_heap_bytes`, `process_cpu_seconds_total` and its user and system parts, `process_open_fds`,',
+    "`process_max_fds`) and the V8 heap's `nodejs_heap_size_total_bytes`, `nodejs_heap_size_used_bytes`,",
+    "`nodejs_external_memory_bytes`. Not prom-client's other defaults (event-loop lag, GC, heap spaces,",
+    'handles): they cost RSS under scrape load and nothing here reads them (docs/benchmarks.md).',
     '',
   ].join('\n');
 }
