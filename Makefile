@@ -1,7 +1,7 @@
 # netcheck: `make test` and `make demo` work on a fresh clone; they install what they need.
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: deps debian-deps image-deps demo-deps build typecheck lint test test-unit golden demo bench generate release install soak footprint-floor clean image image-arm64 image-smoke write-load
+.PHONY: deps debian-deps image-deps demo-deps build typecheck lint test test-unit golden demo bench generate release install soak footprint-floor clean image image-arm64 image-smoke image-smoke-arm64 write-load
 
 # The real peers the tests run against, as tool:Debian-package: Prometheus and promtool, Alertmanager
 # and amtool, BIRD 1.6, node_exporter, jsonnet (the mixin), kubectl (kubernetes-client only where
@@ -111,6 +111,11 @@ image-arm64: dist/plugin.mjs
 # Debian's lists and packages and Node (1-5 minutes); the smoke itself takes 5-20 s.
 image-smoke: image image-deps
 	node tools/image/smoke.mjs
+
+# The linux/arm64 image, run the same way under Debian's qemu-user-static (no arm64 machine here).
+image-smoke-arm64: image-arm64 image-deps
+	$(call install-missing,qemu-aarch64-static:qemu-user-static)
+	node tools/image/smoke.mjs --arch arm64
 
 # 100 agents whose hosts' conntrack counts move, against the simulated cluster: NodeReport writes
 # per agent per heartbeat (bench/write-load.mjs; about 3 minutes; the table goes into docs/benchmarks.md).

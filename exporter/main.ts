@@ -233,7 +233,16 @@ async function main() {
     // Facts run side by side, each under its deadline; the cycle's own deadline is a backstop.
     cycleTimeoutMs: factTimeoutMs * 2 + 1000,
     readHost: (signal) =>
-      readHostFacts({ root, birdSocket: get('bird-socket'), factTimeoutMs, sysctls: SYSCTLS, kubeletConfig: () => locator.path(signal), kubeletConfigDir: () => locator.configDir(signal), signal }),
+      readHostFacts({
+        root,
+        birdSocket: get('bird-socket'),
+        factTimeoutMs,
+        sysctls: SYSCTLS,
+        kubeletConfig: () => locator.path(signal),
+        kubeletConfigDir: () => locator.configDir(signal),
+        kubeletConfigNamed: () => locator.named(signal),
+        signal,
+      }),
     readApi,
     readProbes: probeIntervalMs > 0 ? () => prober.facts() : () => ({ probesOff: true }),
     onReport: (report) => conditions?.offer(report),

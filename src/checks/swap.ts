@@ -90,6 +90,12 @@ const findings = {
     steps: (a: Lasting) => lastingSteps(a),
   },
   unreadable: { status: 'unknown', summary: () => 'swap state could not be read on the host' },
+  // Swap is on (or comes back at boot), and the kubelet's config is there but not readable: whether
+  // the kubelet refuses swap is its failSwapOn, which is then not known.
+  configUnknown: {
+    status: 'unknown',
+    summary: (a: { now: boolean }) => `swap is ${a.now ? 'on' : 'off now but comes back at boot'}, and the kubelet's config cannot be read: whether the kubelet refuses it (failSwapOn) is not known`,
+  },
   notVisible: { status: 'unknown', summary: () => 'swap state is not visible through the API', remedy: (a: { hint?: string }) => a.hint },
 } as const;
 
@@ -114,17 +120,25 @@ export const swap = defineCheck({
       return host ? found(findings, 'unreadable', {}, evidence) : found(findings, 'notVisible', { hint: hostFactRemedy(facts) }, evidence);
     }
     const config = host.kubeletConfig;
+    // No config at all is the kubelet's defaults (failSwapOn: true); one that is there but cannot be
+    // read (not mounted into the agent, or not parsed) says nothing.
+    const configUnread = !config && facts.unavailable.kubeletConfig !== undefined;
     const failSwapOn = config?.failSwapOn ?? true;
     const { lasting, evidence: units } = lastingOf(facts);
     const evidence = [
       host.swaps.length ? `/proc/swaps: ${host.swaps.map((s) => `${s.filename} (${s.type}, ${Math.round(s.sizeKiB / 1024)} MiB)`).join(', ')}` : '/proc/swaps: no active swap',
       config
         ? `kubelet config${config.path ? ` ${config.path}` : ''}: failSwapOn: ${failSwapOn}${config.swapBehavior ? `, memorySwap.swapBehavior: ${config.swapBehavior}` : ''}`
-        : `kubelet config: ${facts.unavailable.kubeletConfig ?? 'not found'}, so failSwapOn defaults to true`,
+        : configUnread
+          ? `kubelet config: ${facts.unavailable.kubeletConfig}`
+          : 'kubelet config: not found, so failSwapOn defaults to true',
       host.fstabSwaps?.length ? `/etc/fstab swap entries: ${host.fstabSwaps.join(', ')}` : '/etc/fstab: no active swap entry',
       ...units,
     ];
     const enabled = { enabled: host.swaps.length ? 1 : 0 };
+    if (configUnread && (host.swaps.length || lasting.fstab || lasting.units.length || lasting.zram)) {
+      return found(findings, 'configUnknown', { now: host.swaps.length > 0 }, evidence, enabled);
+    }
     if (host.swaps.length && failSwapOn) {
       // A kubelet still Ready has not restarted since swap came on: the failure is latent.
       const running = nodeCondition(facts.node, 'Ready')?.status === 'True';

@@ -10,7 +10,7 @@ import type { HostRoot } from './root';
 const RESCAN_MS = 10 * 60_000;
 
 export class KubeletConfigLocator {
-  private found?: { path: string; dir?: string; at: number };
+  private found?: { path: string; dir?: string; named: boolean; at: number };
 
   constructor(
     private readonly root: HostRoot,
@@ -25,6 +25,16 @@ export class KubeletConfigLocator {
   }
 
   /**
+   * Whether the path was named (this agent's --kubelet-config, or the kubelet's own --config) rather
+   * than guessed: a named file the agent cannot see is not mounted into it, and proves nothing about
+   * what the kubelet runs with.
+   */
+  async named(signal?: AbortSignal): Promise<boolean> {
+    if (this.explicit) return true;
+    return (await this.locate(signal)).named;
+  }
+
+  /**
    * The kubelet's --config-dir (drop-ins), relative to the root: from its command line; without one
    * there, none; when the command line cannot be read, kubeadm's /etc/kubernetes/kubelet.conf.d.
    */
@@ -32,13 +42,13 @@ export class KubeletConfigLocator {
     return (await this.locate(signal)).dir;
   }
 
-  private async locate(signal?: AbortSignal): Promise<{ path: string; dir?: string }> {
+  private async locate(signal?: AbortSignal): Promise<{ path: string; dir?: string; named: boolean }> {
     if (this.found && this.now() - this.found.at < RESCAN_MS) return this.found;
     const flags = await this.fromKubeletProcess(signal).catch(() => undefined);
     const config = flags?.get('config');
     const dir = flags ? flags.get('config-dir') : KUBELET_DROP_IN_DIR;
     const path = (config && config !== 'true' ? config : KUBEADM_KUBELET_CONFIG).replace(/^\/+/, '');
-    this.found = { path, ...(dir && dir !== 'true' ? { dir: dir.replace(/^\/+/, '') } : {}), at: this.now() };
+    this.found = { path, ...(dir && dir !== 'true' ? { dir: dir.replace(/^\/+/, '') } : {}), named: Boolean(config && config !== 'true'), at: this.now() };
     return this.found;
   }
 

@@ -107,6 +107,8 @@ export interface HostOptions {
   kubeletConfig?: () => Promise<string>;
   /** The kubelet's --config-dir, as a host path; undefined: it reads no drop-ins. Unset: KUBELET_DROP_IN_DIR. */
   kubeletConfigDir?: () => Promise<string | undefined>;
+  /** Whether kubeletConfig's path was named (the kubelet's --config, or --kubelet-config), not guessed. */
+  kubeletConfigNamed?: () => Promise<boolean>;
   /** The agent stopping: reads in flight are abandoned. */
   signal?: AbortSignal;
   /** kube-proxy's livez URL (node-readers.ts); default http://127.0.0.1:10256/livez. */
@@ -191,7 +193,18 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
           const t = await text(`${dir}/${name}`, HOST_FILE_LIMITS.kubeletConfig, signal).catch(() => null);
           if (t !== null) dropIns.push({ file: `/${dir}/${name}`, text: t });
         }
-        if (content === null && dropIns.length === 0) return null;
+        if (content === null && dropIns.length === 0) {
+          // The kubelet runs with a file it names: one the agent cannot see is not mounted into it
+          // (GKE keeps it under /home/kubernetes), and says nothing about failSwapOn.
+          if (opts.kubeletConfigNamed && (await opts.kubeletConfigNamed())) {
+            throw new HostFileError(
+              `/${file}`,
+              `/${file.replace(/^\/+/, '')}, the kubelet's --config, is not visible to the agent (not mounted${file.includes('home/kubernetes/') ? ': on GKE add deploy/components/gke-kubelet-config' : ''})`,
+              'ENOENT',
+            );
+          }
+          return null;
+        }
         const { setBy, ...merged } = mergeKubeletConfig(content, dropIns);
         const main = content === null ? '' : `/${file.replace(/^\/+/, '')}`;
         const from = [...new Set(Object.values(setBy))];

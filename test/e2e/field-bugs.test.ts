@@ -112,3 +112,49 @@ test("on a busy cluster the node's own events are found past the first 500, and 
     await sim.stop();
   }
 });
+
+// GKE's kubelet runs with --config /home/kubernetes/kubelet-config.yaml (kube-bench's GKE notes;
+// the kubelet command lines in public GKE node dumps), outside every directory the base DaemonSet
+// mounts. With swap on (GKE node swap sets failSwapOn: false), guessing the kubelet's defaults from
+// a file the agent cannot see would page for a kubelet that tolerates swap.
+describe("a kubelet config the kubelet names but the agent cannot see (GKE's /home/kubernetes)", () => {
+  function gkeHost(withConfig: boolean): string {
+    const root = path.join(tmpdir(), 'host');
+    fs.cpSync(path.join(HOSTS, 'swap-on'), root, { recursive: true });
+    fs.rmSync(path.join(root, 'var/lib/kubelet'), { recursive: true, force: true });
+    fs.mkdirSync(path.join(root, 'proc/2817'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'proc/2817/comm'), 'kubelet\n');
+    const argv = ['/home/kubernetes/bin/kubelet', '--v=2', '--cloud-provider=external', '--experimental-mounter-path=/home/kubernetes/containerized_mounter/mounter', '--cert-dir=/var/lib/kubelet/pki/', '--kubeconfig=/var/lib/kubelet/kubeconfig', '--config', '/home/kubernetes/kubelet-config.yaml'];
+    fs.writeFileSync(path.join(root, 'proc/2817/cmdline'), `${argv.join('\0')}\0`);
+    if (withConfig) {
+      fs.mkdirSync(path.join(root, 'home/kubernetes'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'home/kubernetes/kubelet-config.yaml'), 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfailSwapOn: false\nmemorySwap:\n  swapBehavior: LimitedSwap\n');
+    }
+    return root;
+  }
+
+  async function swapCheck(root: string) {
+    // No API here: KUBECONFIG naming no file runs the agent on the host alone.
+    const agent = await startAgent(['--node-name', 'gke-pool-1-a1b2', '--host-root', root, '--interval', '300ms'], { env: { KUBECONFIG: '/nonexistent' } });
+    try {
+      await agent.waitFor('the first report', async () => (await agent.get('/checks')).ok);
+      const report = (await (await agent.get('/checks')).json()) as { checks: { id: string; status: string; summary: string; evidence: string[] }[] };
+      return report.checks.find((c) => c.id === 'swap');
+    } finally {
+      await agent.stop();
+    }
+  }
+
+  test('not mounted: swap is unknown, and the evidence says which file and which component mounts it', async () => {
+    const swap = await swapCheck(gkeHost(false));
+    expect(swap?.status).toBe('unknown');
+    expect(swap?.summary).toMatch(/kubelet's config cannot be read/);
+    expect(swap?.evidence.join('\n')).toMatch(/\/home\/kubernetes\/kubelet-config\.yaml, the kubelet's --config, is not visible to the agent \(not mounted: on GKE add deploy\/components\/gke-kubelet-config\)/);
+  });
+
+  test('mounted (the gke-kubelet-config component): failSwapOn: false is read, swap is tolerated, not a failure', async () => {
+    const swap = await swapCheck(gkeHost(true));
+    expect(swap?.status).toBe('warn');
+    expect(swap?.evidence.join('\n')).toMatch(/kubelet config \/home\/kubernetes\/kubelet-config\.yaml: failSwapOn: false, memorySwap\.swapBehavior: LimitedSwap/);
+  });
+});

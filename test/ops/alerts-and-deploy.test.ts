@@ -512,4 +512,17 @@ describe('deploy/', () => {
     ]);
     expect(kubeadm.containers[0].volumeMounts.every((m: { readOnly: boolean }) => m.readOnly)).toBe(true);
   });
+
+  test("gke-kubelet-config mounts GKE's kubelet config file alone, read-only, where the kubelet's --config names it", () => {
+    for (const components of [['gke-kubelet-config'], ['cni-sockets', 'gke-kubelet-config']]) {
+      const pod = overlay(components).find((o) => o.kind === 'DaemonSet')!.spec.template.spec;
+      expect(pod.volumes.filter((v: { hostPath: { path: string } }) => v.hostPath.path.startsWith('/home'))).toEqual([
+        { name: 'gke-kubelet-config', hostPath: { path: '/home/kubernetes/kubelet-config.yaml', type: 'File' } },
+      ]);
+      // Under --host-root (/host) at the path the kubelet's command line names.
+      expect(pod.containers[0].volumeMounts.filter((m: { name: string }) => m.name === 'gke-kubelet-config')).toEqual([
+        { name: 'gke-kubelet-config', mountPath: '/host/home/kubernetes/kubelet-config.yaml', readOnly: true },
+      ]);
+    }
+  });
 });
