@@ -124,11 +124,23 @@ describe("a kubelet config the kubelet names but the agent cannot see (GKE's /ho
     fs.rmSync(path.join(root, 'var/lib/kubelet'), { recursive: true, force: true });
     fs.mkdirSync(path.join(root, 'proc/2817'), { recursive: true });
     fs.writeFileSync(path.join(root, 'proc/2817/comm'), 'kubelet\n');
-    const argv = ['/home/kubernetes/bin/kubelet', '--v=2', '--cloud-provider=external', '--experimental-mounter-path=/home/kubernetes/containerized_mounter/mounter', '--cert-dir=/var/lib/kubelet/pki/', '--kubeconfig=/var/lib/kubelet/kubeconfig', '--config', '/home/kubernetes/kubelet-config.yaml'];
+    const argv = [
+      '/home/kubernetes/bin/kubelet',
+      '--v=2',
+      '--cloud-provider=external',
+      '--experimental-mounter-path=/home/kubernetes/containerized_mounter/mounter',
+      '--cert-dir=/var/lib/kubelet/pki/',
+      '--kubeconfig=/var/lib/kubelet/kubeconfig',
+      '--config',
+      '/home/kubernetes/kubelet-config.yaml',
+    ];
     fs.writeFileSync(path.join(root, 'proc/2817/cmdline'), `${argv.join('\0')}\0`);
     if (withConfig) {
       fs.mkdirSync(path.join(root, 'home/kubernetes'), { recursive: true });
-      fs.writeFileSync(path.join(root, 'home/kubernetes/kubelet-config.yaml'), 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfailSwapOn: false\nmemorySwap:\n  swapBehavior: LimitedSwap\n');
+      fs.writeFileSync(
+        path.join(root, 'home/kubernetes/kubelet-config.yaml'),
+        'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfailSwapOn: false\nmemorySwap:\n  swapBehavior: LimitedSwap\n',
+      );
     }
     return root;
   }
@@ -149,7 +161,9 @@ describe("a kubelet config the kubelet names but the agent cannot see (GKE's /ho
     const swap = await swapCheck(gkeHost(false));
     expect(swap?.status).toBe('unknown');
     expect(swap?.summary).toMatch(/kubelet's config cannot be read/);
-    expect(swap?.evidence.join('\n')).toMatch(/\/home\/kubernetes\/kubelet-config\.yaml, the kubelet's --config, is not visible to the agent \(not mounted: on GKE add deploy\/components\/gke-kubelet-config\)/);
+    expect(swap?.evidence.join('\n')).toMatch(
+      /\/home\/kubernetes\/kubelet-config\.yaml, the kubelet's --config, is not visible to the agent \(not mounted: on GKE add deploy\/components\/gke-kubelet-config\)/,
+    );
   });
 
   test('mounted (the gke-kubelet-config component): failSwapOn: false is read, swap is tolerated, not a failure', async () => {

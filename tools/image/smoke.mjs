@@ -125,7 +125,24 @@ const env = [...config.config.Env, 'NODE_NAME=smoke-node'];
 const [uid, gid] = config.config.User.split(':');
 const enter = [which('env'), '-i', ...env, which('unshare'), `--root=${rootfs}`, `--wd=${config.config.WorkingDir}`, `--setgid=${gid}`, `--setuid=${uid}`, '--'];
 const emulator = EMULATED ? which(QEMU) : '';
-const inImage = (args, host = '') => ['--mount', '--pid', '--fork', '--ipc', '--uts', '--', 'sh', '-c', SETUP, 'smoke', rootfs, host, emulator, ...enter, ...(EMULATED ? [EMULATOR_IN_ROOT] : []), ...args];
+const inImage = (args, host = '') => [
+  '--mount',
+  '--pid',
+  '--fork',
+  '--ipc',
+  '--uts',
+  '--',
+  'sh',
+  '-c',
+  SETUP,
+  'smoke',
+  rootfs,
+  host,
+  emulator,
+  ...enter,
+  ...(EMULATED ? [EMULATOR_IN_ROOT] : []),
+  ...args,
+];
 if (EMULATED) process.stdout.write(`smoke: ${ARCH} image on an ${HOST_ARCH} machine: run under ${QEMU}\n`);
 
 const version = run('unshare', ['--net', ...inImage([...config.config.Entrypoint, '--version'])], { allowFail: true });
@@ -220,7 +237,11 @@ const stopAt = Date.now();
 process.kill(Number(pid), 'SIGTERM');
 const STOP_MS = EMULATED ? 15_000 : 5000;
 const end = await Promise.race([exited, new Promise((r) => setTimeout(() => r(undefined), 2 * STOP_MS))]);
-expect(`SIGTERM ends it (exit 0) within ${STOP_MS / 1000} s`, end?.code === 0 && Date.now() - stopAt < STOP_MS, end ? `exit ${end.code} after ${Date.now() - stopAt} ms` : `still running after ${(2 * STOP_MS) / 1000} s`);
+expect(
+  `SIGTERM ends it (exit 0) within ${STOP_MS / 1000} s`,
+  end?.code === 0 && Date.now() - stopAt < STOP_MS,
+  end ? `exit ${end.code} after ${Date.now() - stopAt} ms` : `still running after ${(2 * STOP_MS) / 1000} s`,
+);
 
 if (failures.length) fail(`${failures.length} smoke check(s) failed: ${failures.join('; ')}`);
 process.stdout.write(`smoke: ${path.relative(ROOT, ARCHIVE)} passed in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
