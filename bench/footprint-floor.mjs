@@ -88,7 +88,7 @@ const date = new Date().toISOString().slice(0, 10);
 const table = [
   `## The floor: what the agent's stack costs before netcheck's code (make footprint-floor, ${date}, ${nodeVersion} ${FLAGS.join(' ')})`,
   '',
-  `Each skeleton serves /metrics under 50 connections scraping without pause for ${SECONDS} s (the soak's load); no netcheck code runs in it.`,
+  `Each skeleton serves /metrics under 50 connections scraping without pause for ${SECONDS} s (the soak's load); no netcheck code runs in it. node_exporter answers at most 40 scrapes at once (its --web.max-requests) and refuses the others: those are its errors.`,
   '',
   '| what serves /metrics | RSS ready | RSS at the end: anonymous + file-backed | peak (VmHWM) | req/s (errors) |',
   '|---|---|---|---|---|',

@@ -5,8 +5,16 @@
 //   prom        prom-client renders 135 check-status series every 5 s; else a hand-written text
 //   defaults    prom-client's collectDefaultMetrics() too (with prom)
 //   process     netcheck's own process_* collectors (exporter/process-metrics.ts, with prom)
-// Prints "ready" once listening on PORT.
+// Prints "ready" once listening on PORT. As in the agent's bundle (build.mjs), Fastify's server.js
+// gets a stand-in for node:http2 and prom-client's pushgateway.js one for zlib.
 const parts = new Set((process.env.FLOOR_PARTS || '').split(',').filter(Boolean));
+const Module = require('node:module');
+const load = Module._load;
+Module._load = function (request, parent, ...rest) {
+  const from = parent?.filename ?? '';
+  if ((request === 'node:http2' && /[\\/]fastify[\\/]lib[\\/]server\.js$/.test(from)) || (request === 'zlib' && /[\\/]prom-client[\\/]lib[\\/]pushgateway\.js$/.test(from))) return {};
+  return load.call(this, request, parent, ...rest);
+};
 if (parts.has('tls')) {
   require('node:https');
   require('node:tls').createSecureContext({});
