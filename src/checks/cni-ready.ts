@@ -1,5 +1,5 @@
 import { CNIS, type CniAgent, cniAgent, nodeCni } from '../cni/cni';
-import { platformOf } from '../cni/platform';
+import { K3S_CNI_CONF_DIR, platformOf } from '../cni/platform';
 import { defineCheck, type FindingStep, found, unavailableEvidence } from '../core/check';
 import type { NodeFacts } from '../core/facts';
 import { cluesOf } from '../kube/clues';
@@ -212,7 +212,10 @@ export const cniReady = defineCheck({
     }
     const files = facts.host?.cniConfigFiles;
     if (files) {
-      if (files.length === 0) problems.push('no CNI config in /etc/cni/net.d');
+      // k3s's containerd reads its CNI configs from its own data directory (the conf_dir of the
+      // config.toml it writes), not mounted into the agent: an empty /etc/cni/net.d says nothing there.
+      if (files.length === 0 && platform?.id === 'k3s') evidence.push(`/etc/cni/net.d: empty; k3s keeps its CNI config in ${K3S_CNI_CONF_DIR}, which the agent does not read`);
+      else if (files.length === 0) problems.push('no CNI config in /etc/cni/net.d');
       else evidence.push(`/etc/cni/net.d: ${files.join(', ')}`);
     }
     const sandboxFailures = (facts.events ?? []).filter((e) => e.reason === 'FailedCreatePodSandBox');

@@ -7,6 +7,12 @@
 // platform's own fix instead.
 import type { V1Node } from '@kubernetes/client-node';
 
+/**
+ * Where k3s's containerd reads CNI configs (the conf_dir of the config.toml k3s writes under
+ * /var/lib/rancher/k3s/agent/etc/containerd): not /etc/cni/net.d, and not mounted into the agent.
+ */
+export const K3S_CNI_CONF_DIR = '/var/lib/rancher/k3s/agent/etc/cni/net.d';
+
 export type PlatformId = 'eks' | 'gke' | 'aks' | 'k3s' | 'rke2' | 'openshift' | 'kind';
 
 export interface Platform {

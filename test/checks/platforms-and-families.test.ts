@@ -106,6 +106,16 @@ describe('cni-ready', () => {
       summary: 'flannel (built into k3s) is ready (no agent pod: the kubelet reports the network ready)',
     });
   });
+  // k3s's containerd reads CNI configs from /var/lib/rancher/k3s/agent/etc/cni/net.d (the conf_dir of
+  // the containerd config.toml k3s writes under /var/lib/rancher/k3s/agent/etc/containerd), not
+  // /etc/cni/net.d, which is empty or absent on a healthy k3s node.
+  test("k3s: an empty /etc/cni/net.d is not k3s's CNI config directory, and no failure", () => {
+    const r = evaluateCheck(cniReady, facts({ node: k3s(), pods: [], host: { ...healthyHost, cniConfigFiles: [] } }));
+    expect(r.status).toBe('ok');
+    expect(r.evidence.join('\n')).toMatch(/k3s keeps its CNI config in \/var\/lib\/rancher\/k3s\/agent\/etc\/cni\/net\.d/);
+    // Elsewhere an empty /etc/cni/net.d is what NetworkPluginNotReady means.
+    expect(evaluateCheck(cniReady, facts({ node: notReady(node()), pods: [], host: { ...healthyHost, cniConfigFiles: [] } })).status).toBe('fail');
+  });
   test('a CNI not in the table is not understood: unknown, never fail', () => {
     const r = evaluateCheck(cniReady, facts({ node: node(), pods: [], host: { ...healthyHost, cniConfigFiles: ['10-zebranet.conflist'] } }));
     expect(r).toMatchObject({ status: 'unknown', summary: 'CNI zebranet is not understood: its agent cannot be judged; the kubelet reports the network ready' });
