@@ -1,4 +1,5 @@
 import { nodeCni } from '../cni/cni';
+import { DEFAULT_CNI_CONF } from '../cni/platform';
 import { defineCheck, type FindingStep, found, unavailableEvidence } from '../core/check';
 import type { NodeFacts } from '../core/facts';
 import { hostFactRemedy } from '../remedy/agent';
@@ -64,7 +65,7 @@ const findings = {
       ...(a.own.length && a.pod ? [{ on: 'cluster', run: `kubectl -n ${shq(a.pod.namespace)} delete pod ${shq(a.pod.name)}` } as FindingStep] : []),
     ],
   },
-  noConfig: { status: 'skip', summary: () => 'no CNI config in /etc/cni/net.d yet (see cni-ready)' },
+  noConfig: { status: 'skip', summary: () => "no CNI config in the runtime's CNI config dir yet (see cni-ready)" },
   binDirHidden: { status: 'unknown', summary: (a: { dirs: string }) => `the CNI bin dir (${a.dirs}) is not visible to the agent` },
   unreadable: { status: 'unknown', summary: () => 'the CNI config or bin dir could not be read on the host' },
   notVisible: { status: 'unknown', summary: () => 'the CNI plugin binaries are not visible through the API', remedy: (a: { hint?: string }) => a.hint },
@@ -78,14 +79,14 @@ export const cniPlugins = defineCheck({
   wide: true,
   rank: 55,
   explains: ['cni-ready'],
-  needs: ['cniPlugins', 'cniBin', 'pods', 'agent'],
+  needs: ['cniPlugins', 'cniConfigDir', 'cniBin', 'pods', 'agent'],
   seenBest: 'host',
   findings,
   evaluate(facts: NodeFacts) {
     const host = facts.host;
     if (!host) return found(findings, 'notVisible', { hint: hostFactRemedy(facts) });
     const config = host.cniPlugins;
-    if (config === null) return found(findings, 'noConfig', {}, ['/etc/cni/net.d has no .conf or .conflist']);
+    if (config === null) return found(findings, 'noConfig', {}, [`${facts.host?.cniConfigDir ?? DEFAULT_CNI_CONF} has no .conf or .conflist`]);
     if (!config || !host.cniBin) return found(findings, 'unreadable', {}, unavailableEvidence(facts, ['cniPlugins', 'cniBin']));
     const visible = host.cniBin.dirs.filter((d) => d.binaries !== null);
     const where = host.cniBin.dirs.map((d) => `${d.dir} (${d.source})`);

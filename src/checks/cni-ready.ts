@@ -1,5 +1,5 @@
 import { CNIS, type CniAgent, cniAgent, nodeCni } from '../cni/cni';
-import { K3S_CNI_CONF_DIR, platformOf } from '../cni/platform';
+import { DEFAULT_CNI_CONF, K3S_CNI_CONF_DIR, platformOf } from '../cni/platform';
 import { defineCheck, type FindingStep, found, unavailableEvidence } from '../core/check';
 import type { NodeFacts } from '../core/facts';
 import { cluesOf } from '../kube/clues';
@@ -159,7 +159,7 @@ export const cniReady = defineCheck({
   // Not kubelet-ready: a CNI that is not ready leaves the kubelet posting status (its finding is a
   // warning then); a kubelet that stopped is a cause of its own.
   explains: ['peers'],
-  needs: ['node', 'pods', 'events', 'cniLogs', 'cniConfigFiles', 'ciliumHealth', 'apiEndpoints'],
+  needs: ['node', 'pods', 'events', 'cniLogs', 'cniConfigFiles', 'cniConfigDir', 'ciliumHealth', 'apiEndpoints'],
   fetchWhen: {
     // A CNI explains its own crash in its log; other pods' sandbox failures, and Calico's readiness
     // failures, are told only in events.
@@ -212,11 +212,13 @@ export const cniReady = defineCheck({
     }
     const files = facts.host?.cniConfigFiles;
     if (files) {
-      // k3s's containerd reads its CNI configs from its own data directory (the conf_dir of the
-      // config.toml it writes), not mounted into the agent: an empty /etc/cni/net.d says nothing there.
-      if (files.length === 0 && platform?.id === 'k3s') evidence.push(`/etc/cni/net.d: empty; k3s keeps its CNI config in ${K3S_CNI_CONF_DIR}, which the agent does not read`);
-      else if (files.length === 0) problems.push('no CNI config in /etc/cni/net.d');
-      else evidence.push(`/etc/cni/net.d: ${files.join(', ')}`);
+      // The runtime's own config dir (its config names it), else the default, /etc/cni/net.d.
+      const dir = facts.host?.cniConfigDir ?? DEFAULT_CNI_CONF;
+      // k3s's containerd reads its CNI configs from its own data directory, named in the config.toml
+      // k3s writes there, neither mounted into the agent: an empty /etc/cni/net.d says nothing on k3s.
+      if (files.length === 0 && platform?.id === 'k3s' && dir === DEFAULT_CNI_CONF) evidence.push(`${dir}: empty; k3s keeps its CNI config in ${K3S_CNI_CONF_DIR}, which the agent does not read`);
+      else if (files.length === 0) problems.push(`no CNI config in ${dir}`);
+      else evidence.push(`${dir}: ${files.join(', ')}`);
     }
     const sandboxFailures = (facts.events ?? []).filter((e) => e.reason === 'FailedCreatePodSandBox');
     if (sandboxFailures.length && !clues.subnetEnvMissing) {

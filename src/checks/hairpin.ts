@@ -1,4 +1,5 @@
 import { nodeCni } from '../cni/cni';
+import { DEFAULT_CNI_CONF } from '../cni/platform';
 import { defineCheck, type FindingStep, found, unavailableEvidence } from '../core/check';
 import type { NodeFacts } from '../core/facts';
 import { hostFactRemedy } from '../remedy/agent';
@@ -44,7 +45,7 @@ const findings = {
   },
   noBridgeCni: { status: 'skip', summary: (a: { cni: string }) => `${a.cni} attaches pods without a Linux bridge` },
   noBridge: { status: 'skip', summary: (a: { bridge: string }) => `no ${a.bridge} bridge yet (see cni-ready)` },
-  noConfig: { status: 'skip', summary: () => 'no CNI config in /etc/cni/net.d yet (see cni-ready)' },
+  noConfig: { status: 'skip', summary: () => "no CNI config in the runtime's CNI config dir yet (see cni-ready)" },
   unreadable: { status: 'unknown', summary: () => 'the CNI bridge could not be read on the host' },
   notVisible: { status: 'unknown', summary: () => 'hairpin mode is not visible through the API', remedy: (a: { hint?: string }) => a.hint },
 } as const;
@@ -56,13 +57,13 @@ export const hairpin = defineCheck({
   column: 'HAIRPIN',
   wide: true,
   rank: 76,
-  needs: ['cniPlugins', 'bridgePorts', 'pods', 'agent'],
+  needs: ['cniPlugins', 'cniConfigDir', 'bridgePorts', 'pods', 'agent'],
   seenBest: 'host',
   findings,
   evaluate(facts: NodeFacts) {
     const host = facts.host;
     if (!host) return found(findings, 'notVisible', { hint: hostFactRemedy(facts) });
-    if (host.cniPlugins === null) return found(findings, 'noConfig', {}, ['/etc/cni/net.d has no .conf or .conflist']);
+    if (host.cniPlugins === null) return found(findings, 'noConfig', {}, [`${facts.host?.cniConfigDir ?? DEFAULT_CNI_CONF} has no .conf or .conflist`]);
     if (!host.cniPlugins || !host.bridgePorts) return found(findings, 'unreadable', {}, unavailableEvidence(facts, ['cniPlugins', 'bridgePorts']));
     const conf = host.cniPlugins;
     const cni = nodeCni(facts);

@@ -1,7 +1,7 @@
 // The CNIs netcheck knows, one row each: how its node agent is found (namespace, pod name, label)
 // and judged, whether it uses the node's podCIDR, which host facts apply (subnet.env, BIRD, the
 // overlay device whose MTU matters, a Linux bridge) and how it is recognised without its pod (node
-// annotations, the host's /etc/cni/net.d). Adding a CNI is adding a row. A CNI that is not here is
+// annotations, the CNI config dir of the host's runtime, /etc/cni/net.d unless its config names another). Adding a CNI is adding a row. A CNI that is not here is
 // "not understood": the checks that need to know it say `unknown`, never `fail`.
 //
 // Names and labels are those of the upstream manifests and the platforms' own DaemonSets: flannel's
@@ -14,7 +14,7 @@
 // Weave Net (name=weave-net) and Multus (app=multus).
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { NodeFacts } from '../core/facts';
-import { platformOf } from './platform';
+import { DEFAULT_CNI_CONF, platformOf } from './platform';
 
 /** The families the checks tell apart (flannel's subnet.env, Calico's BIRD, Cilium's agent); the rest is `other`. */
 export type CniKind = 'flannel' | 'calico' | 'cilium' | 'other';
@@ -47,7 +47,7 @@ export interface CniRow {
   selector?: string;
   /** Where its agent pods run, for the evidence and for the remedy's commands. */
   namespaces?: readonly string[];
-  /** Its file in /etc/cni/net.d. */
+  /** Its file in the runtime's CNI config dir (/etc/cni/net.d by default). */
   configFile: RegExp;
   /** Pods attach to a Linux bridge (flannel's cni0, weave, kube-router, kubenet's cbr0): br_netfilter matters. */
   bridge: boolean;
@@ -272,7 +272,7 @@ const ROWS: readonly CniRow[] = [
 
 export const CNIS: readonly CniRow[] = ROWS.map((r) => (r.label ? { ...r, selector: `${r.label.key}=${r.label.value}` } : r));
 
-/** Any other CNI, known only by a config file in /etc/cni/net.d (the reference bridge plugin, say): not understood. */
+/** Any other CNI, known only by a config file in the runtime's CNI config dir (the reference bridge plugin, say): not understood. */
 export const GENERIC_CNI: CniRow = { id: 'unknown', kind: 'other', name: 'the CNI', agent: 'builtin', configFile: /./, bridge: true, podCidr: 'uses', hostFacts: [] };
 
 /**
@@ -312,14 +312,14 @@ export function cniAgent(pods: V1Pod[] | undefined): CniAgent | undefined {
   return meta;
 }
 
-/** The first config file in /etc/cni/net.d that is not a meta-plugin's: the network the runtime sets up. */
+/** The first config file in the runtime's CNI config dir that is not a meta-plugin's: the network the runtime sets up. */
 function primaryConfigFile(files: string[] | undefined): string | undefined {
   const sorted = [...(files ?? [])].sort();
   const multus = CNIS.find((r) => r.meta)!;
   return sorted.find((f) => !multus.configFile.test(f)) ?? sorted[0];
 }
 
-/** The CNI named by the first config file in /etc/cni/net.d (the one the runtime uses), past Multus's. */
+/** The CNI named by the first config file in the runtime's CNI config dir (the one the runtime uses), past Multus's. */
 export function cniFromConfigFiles(files: string[] | undefined): CniRow | undefined {
   const first = primaryConfigFile(files);
   if (!first) return undefined;
@@ -346,7 +346,7 @@ export function nodeCni(facts: Pick<NodeFacts, 'pods' | 'node' | 'host'>): NodeC
   const fromConfig = cniFromConfigFiles(files);
   const file = primaryConfigFile(files);
   if (fromConfig && !fromConfig.meta) {
-    const source = `/etc/cni/net.d/${file}`;
+    const source = `${facts.host?.cniConfigDir ?? DEFAULT_CNI_CONF}/${file}`;
     if (fromConfig === GENERIC_CNI) return { kind: 'other', row: GENERIC_CNI, source, notUnderstood: file!.replace(/\.(conflist|conf|json)$/, '').replace(/^\d+-/, '') };
     return { kind: fromConfig.kind, row: fromConfig, source };
   }

@@ -12,6 +12,8 @@ import type { V1Node } from '@kubernetes/client-node';
  * /var/lib/rancher/k3s/agent/etc/containerd): not /etc/cni/net.d, and not mounted into the agent.
  */
 export const K3S_CNI_CONF_DIR = '/var/lib/rancher/k3s/agent/etc/cni/net.d';
+/** Where containerd and CRI-O read CNI configs unless their config names another directory. */
+export const DEFAULT_CNI_CONF = '/etc/cni/net.d';
 
 export type PlatformId = 'eks' | 'gke' | 'aks' | 'k3s' | 'rke2' | 'openshift' | 'kind';
 

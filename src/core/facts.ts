@@ -73,8 +73,11 @@ export interface HostFacts {
   routes?: Route[];
   interfaces?: Record<string, string>; // name → operstate, for links that can carry node traffic
   interfaceCount?: number; // every link in /sys/class/net, veths included
+  /** The names of the CNI configs in cniConfigDir. */
   cniConfigFiles?: string[];
-  /** The first config in /etc/cni/net.d, the one the runtime uses; null: none. */
+  /** Where the container runtime reads CNI configs: its config's conf_dir / network_dir, else /etc/cni/net.d. */
+  cniConfigDir?: string;
+  /** The first config in cniConfigDir, the one the runtime uses; null: none. */
   cniConfig?: (CniConfig & { file: string }) | null;
   /** sysctl key → its value now; null where the file is absent (br_netfilter not loaded, no conntrack). */
   sysctls?: Record<string, string | null>;
@@ -203,6 +206,7 @@ export type FactKey =
   | 'interfaces'
   | 'interfaceCount'
   | 'cniConfigFiles'
+  | 'cniConfigDir'
   | 'cniConfig'
   | 'sysctls'
   | 'sysctlFiles'

@@ -3,7 +3,7 @@
 // readHostFacts gives every reader. Registered in readers.ts with one spread.
 import http from 'node:http';
 import type { CniBin, CniPlugins, HostFacts, IpamNetwork, KernelModules, KubeProxyLivez, NetCounters, NetworkManagerFacts } from '../core/facts';
-import { parseCniPlugins, parseRuntimeCniDirs } from '../parsers/cni-plugins';
+import { parseCniPlugins } from '../parsers/cni-plugins';
 import { KERNEL_MODULES, normalModule, parseModulesBuiltin, parseProcModules } from '../parsers/kernel-modules';
 import { parseKubeletConfig } from '../parsers/kubelet-config';
 import { parseNetworkdMatch, parseNmUnmanaged } from '../parsers/network-manager';
@@ -12,11 +12,14 @@ import { parseIfInet6, parseProcNetSnmp } from '../parsers/proc-net-snmp';
 import { parseResolvNameservers } from '../parsers/resolv-conf';
 import { isVirtualLink } from './network';
 import { HostFileError, type HostRoot } from './root';
+import { DEFAULT_CNI_BIN, type RuntimeCni, runtimeCni } from './runtime-cni';
 
 /** What these readers need of the agent's host options (readers.ts HostOptions has it). */
 export interface NodeReaderOptions {
   root: HostRoot;
   kubeletConfig?: () => Promise<string>;
+  /** The runtime's CNI dirs, read once a cycle (readers.ts shares one reading with these readers). */
+  runtimeCni?: (signal: AbortSignal) => Promise<RuntimeCni>;
   /** kube-proxy's livez URL; default http://127.0.0.1:10256/livez (the agent runs in the host network). */
   kubeProxyLivez?: string;
 }
@@ -38,9 +41,7 @@ export const NODE_DIR_LIMITS = { binDir: 2048, sysModule: 8192, networks: 64, le
 /** kube-proxy answers livez from memory: a second is plenty, and leaves the fact's deadline room. */
 export const LIVEZ_TIMEOUT_MS = 1000;
 
-export const DEFAULT_CNI_BIN = '/opt/cni/bin';
-const CONTAINERD_CONFIGS = ['etc/containerd/config.toml', 'var/lib/rancher/k3s/agent/etc/containerd/config.toml', 'var/lib/rancher/rke2/agent/etc/containerd/config.toml'];
-const CRIO_CONFIGS = ['etc/crio/crio.conf'];
+export { DEFAULT_CNI_BIN };
 const K3S_BIN = 'var/lib/rancher/k3s/data/current/bin';
 /** Bridges CNIs make (flannel's and the bridge plugin's cni0, kubenet's cbr0, kube-router's kube-bridge). */
 const CNI_BRIDGES = ['cni0', 'cbr0', 'kube-bridge'];
@@ -65,12 +66,15 @@ export function nodeReaders(opts: NodeReaderOptions): Readers {
   };
   const exists = async (rel: string) => (await root.resolve(rel).catch(() => undefined)) !== undefined;
   const confFiles = async (dir: string, signal: AbortSignal) => ((await soft(root.list(dir, NODE_DIR_LIMITS.config, signal))) ?? []).filter((n) => n.endsWith('.conf')).map((n) => `${dir}/${n}`);
+  const runtime = opts.runtimeCni ?? once((signal) => runtimeCni(root, signal));
 
   const cniPlugins = once(async (signal): Promise<CniPlugins | null> => {
-    const first = ((await root.list('etc/cni/net.d', 256, signal)) ?? []).filter((f) => /\.(conf|conflist|json)$/.test(f)).sort()[0];
+    const { dir } = (await runtime(signal)).conf;
+    const rel = dir.replace(/^\/+|\/+$/g, '');
+    const first = ((await root.list(rel, 256, signal)) ?? []).filter((f) => /\.(conf|conflist|json)$/.test(f)).sort()[0];
     if (!first) return null;
-    const content = await text(`etc/cni/net.d/${first}`, NODE_FILE_LIMITS.config, signal);
-    return content === null ? null : parseCniPlugins(content, `/etc/cni/net.d/${first}`);
+    const content = await text(`${rel}/${first}`, NODE_FILE_LIMITS.config, signal);
+    return content === null ? null : parseCniPlugins(content, `/${rel}/${first}`);
   });
   const links = once(async (signal) => (await root.list('sys/class/net', NODE_DIR_LIMITS.links, signal)) ?? []);
 
@@ -78,15 +82,7 @@ export function nodeReaders(opts: NodeReaderOptions): Readers {
     cniBin: {
       what: "reading the runtime's CNI bin dirs",
       read: async (signal): Promise<CniBin> => {
-        const named: { dir: string; source: string }[] = [];
-        for (const rel of CONTAINERD_CONFIGS) {
-          const content = await soft(text(rel, NODE_FILE_LIMITS.config, signal));
-          for (const dir of content ? parseRuntimeCniDirs(content, 'containerd') : []) named.push({ dir, source: `/${rel}` });
-        }
-        for (const rel of [...CRIO_CONFIGS, ...(await confFiles('etc/crio/crio.conf.d', signal))]) {
-          const content = await soft(text(rel, NODE_FILE_LIMITS.config, signal));
-          for (const dir of content ? parseRuntimeCniDirs(content, 'crio') : []) named.push({ dir, source: `/${rel}` });
-        }
+        const named: { dir: string; source: string }[] = [...(await runtime(signal)).bin];
         // k3s keeps its CNI binaries under its data dir (not mounted into the agent unless asked): k3s is known by /etc/rancher/k3s.
         if (!named.length && ((await exists(K3S_BIN)) || (await exists('etc/rancher/k3s')))) named.push({ dir: `/${K3S_BIN}`, source: 'k3s' });
         if (!named.length) named.push({ dir: DEFAULT_CNI_BIN, source: 'the default' });

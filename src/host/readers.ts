@@ -19,6 +19,7 @@ import { swapUnitWhat } from '../util/systemd';
 import { isVirtualLink } from './network';
 import { nodeReaders } from './node-readers';
 import { HostFileError, type HostRoot } from './root';
+import { runtimeCni } from './runtime-cni';
 
 /** Byte caps, sized to what each file holds on a busy node, with room to spare. */
 export const HOST_FILE_LIMITS = {
@@ -152,6 +153,10 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
     }
     return files;
   };
+  // The container runtime's CNI dirs (its config names them; OpenShift, k3s and GKE move them).
+  const runtime = once((signal) => runtimeCni(root, signal));
+  const cniConfDir = async (signal: AbortSignal) => (await runtime(signal)).conf.dir.replace(/^\/+|\/+$/g, '');
+  const cniConfNames = once(async (signal) => ((await root.list(await cniConfDir(signal), HOST_DIR_LIMITS.cniConfigs, signal)) ?? []).filter((f) => /\.(conf|conflist|json)$/.test(f)));
   // Both families: /proc/net/ipv6_route is absent only where IPv6 is off, which leaves IPv4's alone.
   const routes = once(async (signal): Promise<Route[]> => {
     const [v4, v6] = await Promise.all([required('proc/net/route', HOST_FILE_LIMITS.procNetRoute, signal), text('proc/net/ipv6_route', HOST_FILE_LIMITS.procNetIpv6Route, signal)]);
@@ -167,7 +172,7 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
   });
   return {
     // cni-plugins ... overlay-errors: src/host/node-readers.ts
-    ...nodeReaders(opts),
+    ...nodeReaders({ ...opts, runtimeCni: runtime }),
     subnetEnv: {
       what: 'reading /run/flannel/subnet.env',
       read: async (signal) => {
@@ -332,10 +337,11 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
     cniConfig: {
       what: 'reading the CNI config',
       read: async (signal) => {
-        const first = ((await root.list('etc/cni/net.d', HOST_DIR_LIMITS.cniConfigs, signal)) ?? []).filter((f) => /\.(conf|conflist|json)$/.test(f)).sort()[0];
+        const dir = await cniConfDir(signal);
+        const first = [...(await cniConfNames(signal))].sort()[0];
         if (!first) return null;
-        const content = await text(`etc/cni/net.d/${first}`, HOST_FILE_LIMITS.config, signal);
-        return content === null ? null : { ...parseCniConfig(content), file: `/etc/cni/net.d/${first}` };
+        const content = await text(`${dir}/${first}`, HOST_FILE_LIMITS.config, signal);
+        return content === null ? null : { ...parseCniConfig(content), file: `/${dir}/${first}` };
       },
     },
     ciliumHealth: {
@@ -351,10 +357,8 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
       what: 'counting /sys/class/net',
       read: async (signal) => (await links(signal)).length,
     },
-    cniConfigFiles: {
-      what: 'listing /etc/cni/net.d',
-      read: async (signal) => ((await root.list('etc/cni/net.d', HOST_DIR_LIMITS.cniConfigs, signal)) ?? []).filter((f) => /\.(conf|conflist|json)$/.test(f)),
-    },
+    cniConfigFiles: { what: "listing the runtime's CNI config dir", read: cniConfNames },
+    cniConfigDir: { what: "reading the container runtime's config", read: async (signal) => `/${await cniConfDir(signal)}` },
     bgpSessions: {
       what: 'asking BIRD (show protocols all)',
       read: async (signal) => {

@@ -47,11 +47,13 @@ export function parseCniPlugins(text: string, file: string): CniPlugins {
 }
 
 /**
- * The CNI bin dirs a container runtime's config names. containerd (config.toml, version 2 and 3):
- * `bin_dir = "..."` or `bin_dirs = [...]` in the CRI plugin's `cni` table; CRI-O (crio.conf and
- * crio.conf.d): `plugin_dirs = [...]` (or the older `plugin_dir`) under [crio.network].
+ * The CNI dirs a container runtime's config names. Bin dirs (`which` 'bin'): containerd (config.toml,
+ * version 2 and 3) `bin_dir = "..."` or `bin_dirs = [...]` in the CRI plugin's `cni` table; CRI-O
+ * (crio.conf and crio.conf.d) `plugin_dirs = [...]` (or the older `plugin_dir`) under [crio.network].
+ * The config dir (`which` 'conf'): containerd's `conf_dir` there, CRI-O's `network_dir` (OpenShift
+ * sets /etc/kubernetes/cni/net.d/, k3s its own data directory).
  */
-export function parseRuntimeCniDirs(text: string, runtime: 'containerd' | 'crio'): string[] {
+export function parseRuntimeCniDirs(text: string, runtime: 'containerd' | 'crio', which: 'bin' | 'conf' = 'bin'): string[] {
   const dirs: string[] = [];
   let section = '';
   const lines = text.split('\n');
@@ -65,10 +67,8 @@ export function parseRuntimeCniDirs(text: string, runtime: 'containerd' | 'crio'
     }
     const m = /^([A-Za-z_]+)\s*=\s*(.*)$/.exec(line);
     if (!m) continue;
-    const wanted =
-      runtime === 'containerd'
-        ? /cri/.test(section) && /(^|\.)cni$/.test(section) && (m[1] === 'bin_dir' || m[1] === 'bin_dirs')
-        : section === 'crio.network' && (m[1] === 'plugin_dirs' || m[1] === 'plugin_dir');
+    const keys = { containerd: { bin: ['bin_dir', 'bin_dirs'], conf: ['conf_dir'] }, crio: { bin: ['plugin_dirs', 'plugin_dir'], conf: ['network_dir'] } }[runtime][which];
+    const wanted = (runtime === 'containerd' ? /cri/.test(section) && /(^|\.)cni$/.test(section) : section === 'crio.network') && keys.includes(m[1]);
     if (!wanted) continue;
     let value = m[2];
     // A TOML array may run over several lines.
