@@ -1,7 +1,7 @@
 # netcheck: `make test` and `make demo` work on a fresh clone; they install what they need.
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: deps debian-deps image-deps demo-deps build typecheck lint test test-unit golden demo bench generate release install soak footprint-floor clean image image-arm64 image-smoke image-smoke-arm64 write-load
+.PHONY: deps debian-deps image-deps demo-deps build typecheck lint test test-unit golden demo bench generate release install soak footprint-floor clean image image-arm64 image-smoke image-smoke-arm64 image-index image-push-smoke release-manifest write-load
 
 # The real peers the tests run against, as tool:Debian-package: Prometheus and promtool, Alertmanager
 # and amtool, BIRD 1.6, node_exporter, jsonnet (the mixin), kubectl (kubernetes-client only where
@@ -116,6 +116,24 @@ image-smoke: image image-deps
 image-smoke-arm64: image-arm64 image-deps
 	$(call install-missing,qemu-aarch64-static:qemu-user-static)
 	node tools/image/smoke.mjs --arch arm64
+
+# Both platforms in one archive under one index digest (tools/image/index.mjs): what gets pushed.
+image-index: image image-arm64
+	node tools/image/index.mjs
+
+# The release path against a real registry here (root): Debian's docker-registry on loopback in a
+# fresh network namespace, skopeo copy --all --preserve-digests, the digests read back, a platform
+# pulled by the index digest, the release manifest pinned to it (tools/image/push-smoke.mjs).
+image-push-smoke: image-index image-deps
+	$(call install-missing,docker-registry:docker-registry skopeo:skopeo)
+	node tools/image/push-smoke.mjs
+
+# deploy/ rendered into dist/release/netcheck-<version>.yaml with the agent pinned by digest:
+#   make release-manifest IMAGE=registry.example.com/netcheck/netcheck-agent   (after make image-index
+#   and pushing it; DIGEST=sha256:... for an image pushed from elsewhere)
+# IMAGE and DIGEST reach the tool through the environment, never through the shell's words.
+release-manifest: demo-deps
+	node tools/release-manifest.mjs
 
 # 100 agents whose hosts' conntrack counts move, against the simulated cluster: NodeReport writes
 # per agent per heartbeat (bench/write-load.mjs; about 3 minutes; the table goes into docs/benchmarks.md).
