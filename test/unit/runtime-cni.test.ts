@@ -25,8 +25,7 @@ function tree(files: Record<string, string>): string {
 
 const OPENSHIFT_CRIO = '[crio.network]\n    cni_default_network = ""\n    network_dir = "/etc/kubernetes/cni/net.d/"\n    plugin_dirs = ["/var/lib/cni/bin", "/usr/libexec/cni"]\n';
 const MULTUS = JSON.stringify({ cniVersion: '0.3.1', name: 'multus-cni-network', type: 'multus', kubeconfig: '/etc/kubernetes/cni/net.d/multus.d/multus.kubeconfig' });
-const K3S_CONTAINERD =
-  'version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/var/lib/rancher/k3s/data/cni"\n  conf_dir = "/var/lib/rancher/k3s/agent/etc/cni/net.d"\n';
+const K3S_CONTAINERD = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/var/lib/rancher/k3s/data/cni"\n  conf_dir = "/var/lib/rancher/k3s/agent/etc/cni/net.d"\n';
 const signal = () => new AbortController().signal;
 
 describe("the runtime's CNI dirs", () => {
