@@ -9,7 +9,8 @@ import type { V1Node } from '@kubernetes/client-node';
 
 /**
  * Where k3s's containerd reads CNI configs (the conf_dir of the config.toml k3s writes under
- * /var/lib/rancher/k3s/agent/etc/containerd): not /etc/cni/net.d, and not mounted into the agent.
+ * /var/lib/rancher/k3s/agent/etc/containerd): not /etc/cni/net.d, and mounted into the agent only
+ * with deploy/components/k3s.
  */
 export const K3S_CNI_CONF_DIR = '/var/lib/rancher/k3s/agent/etc/cni/net.d';
 /** Where containerd and CRI-O read CNI configs unless their config names another directory. */

@@ -1,7 +1,7 @@
 // Where this node's container runtime looks for CNI plugins and configs: what containerd's or
 // CRI-O's own config names (OpenShift's CRI-O reads /etc/kubernetes/cni/net.d, GKE's containerd runs
 // plugins from /home/kubernetes/bin, k3s keeps both in its data directory), else the defaults.
-import { DEFAULT_CNI_CONF } from '../cni/platform';
+import { DEFAULT_CNI_CONF, K3S_CNI_CONF_DIR } from '../cni/platform';
 import { parseRuntimeCniDirs } from '../parsers/cni-plugins';
 import { HostFileError, type HostRoot } from './root';
 
@@ -47,5 +47,8 @@ export async function runtimeCni(root: HostRoot, signal: AbortSignal): Promise<R
     const conf = parseRuntimeCniDirs(content, 'crio', 'conf').at(-1);
     if (conf) crioConf = { dir: conf, source: `/${rel}` };
   }
-  return { bin, conf: containerdConf ?? crioConf ?? { dir: DEFAULT_CNI_CONF, source: 'the default' } };
+  // k3s's containerd config (under its agent directory, holding registry credentials) is not mounted
+  // into the agent; its CNI config dir is, with deploy/components/k3s, and is k3s's default.
+  const k3s = !containerdConf && !crioConf && (await root.resolve(K3S_CNI_CONF_DIR.slice(1)).catch(() => undefined)) ? { dir: K3S_CNI_CONF_DIR, source: 'k3s' } : undefined;
+  return { bin, conf: containerdConf ?? crioConf ?? k3s ?? { dir: DEFAULT_CNI_CONF, source: 'the default' } };
 }

@@ -112,7 +112,7 @@ describe('cni-ready', () => {
   test("k3s: an empty /etc/cni/net.d is not k3s's CNI config directory, and no failure", () => {
     const r = evaluateCheck(cniReady, facts({ node: k3s(), pods: [], host: { ...healthyHost, cniConfigFiles: [] } }));
     expect(r.status).toBe('ok');
-    expect(r.evidence.join('\n')).toMatch(/k3s keeps its CNI config in \/var\/lib\/rancher\/k3s\/agent\/etc\/cni\/net\.d/);
+    expect(r.evidence.join('\n')).toMatch(/k3s keeps its CNI config in \/var\/lib\/rancher\/k3s\/agent\/etc\/cni\/net\.d, which the agent reads with deploy\/components\/k3s/);
     // Elsewhere an empty /etc/cni/net.d is what NetworkPluginNotReady means.
     expect(evaluateCheck(cniReady, facts({ node: notReady(node()), pods: [], host: { ...healthyHost, cniConfigFiles: [] } })).status).toBe('fail');
   });

@@ -513,6 +513,18 @@ describe('deploy/', () => {
     expect(kubeadm.containers[0].volumeMounts.every((m: { readOnly: boolean }) => m.readOnly)).toBe(true);
   });
 
+  test("k3s mounts k3s's CNI config and bin dirs alone, read-only, under the host root", () => {
+    const pod = overlay(['k3s']).find((o) => o.kind === 'DaemonSet')!.spec.template.spec;
+    expect(pod.volumes.filter((v: { hostPath: { path: string } }) => v.hostPath.path.startsWith('/var/lib/rancher'))).toEqual([
+      { name: 'k3s-cni-conf', hostPath: { path: '/var/lib/rancher/k3s/agent/etc/cni/net.d', type: 'Directory' } },
+      { name: 'k3s-cni-bin', hostPath: { path: '/var/lib/rancher/k3s/data/current/bin', type: 'Directory' } },
+    ]);
+    expect(pod.containers[0].volumeMounts.filter((m: { name: string }) => m.name.startsWith('k3s-'))).toEqual([
+      { name: 'k3s-cni-conf', mountPath: '/host/var/lib/rancher/k3s/agent/etc/cni/net.d', readOnly: true },
+      { name: 'k3s-cni-bin', mountPath: '/host/var/lib/rancher/k3s/data/current/bin', readOnly: true },
+    ]);
+  });
+
   test("gke-kubelet-config mounts GKE's kubelet config file alone, read-only, where the kubelet's --config names it", () => {
     for (const components of [['gke-kubelet-config'], ['cni-sockets', 'gke-kubelet-config']]) {
       const pod = overlay(components).find((o) => o.kind === 'DaemonSet')!.spec.template.spec;

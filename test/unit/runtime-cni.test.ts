@@ -56,6 +56,21 @@ describe("the runtime's CNI dirs", () => {
     expect(evaluateCheck(cniReady, facts({ node: node(), pods: [], host })).summary).toBe('no CNI config in /var/lib/rancher/k3s/agent/etc/cni/net.d');
   });
 
+  test("k3s with deploy/components/k3s (its CNI dirs mounted, not its containerd config): k3s's dirs are read", async () => {
+    const conflist = JSON.stringify({ name: 'cbr0', cniVersion: '1.0.0', plugins: [{ type: 'flannel', delegate: { hairpinMode: true } }, { type: 'portmap' }] });
+    const root = tree({
+      'etc/rancher/node/password': 'x\n',
+      'var/lib/rancher/k3s/agent/etc/cni/net.d/10-flannel.conflist': conflist,
+      'var/lib/rancher/k3s/data/current/bin/flannel': '',
+      'var/lib/rancher/k3s/data/current/bin/portmap': '',
+      'var/lib/rancher/k3s/data/current/bin/bridge': '',
+      'var/lib/rancher/k3s/data/current/bin/host-local': '',
+    });
+    const { host } = await readHostFacts({ root: await HostRoot.open(root), factTimeoutMs: 2000 });
+    expect(host).toMatchObject({ cniConfigDir: '/var/lib/rancher/k3s/agent/etc/cni/net.d', cniConfigFiles: ['10-flannel.conflist'] });
+    expect(host.cniBin?.dirs).toEqual([{ dir: '/var/lib/rancher/k3s/data/current/bin', source: 'k3s', binaries: ['bridge', 'flannel', 'host-local', 'portmap'] }]);
+  });
+
   test('no runtime config visible: /etc/cni/net.d, the default', async () => {
     const root = tree({ 'etc/cni/net.d/10-flannel.conflist': JSON.stringify({ name: 'cbr0', cniVersion: '0.3.1', plugins: [{ type: 'flannel' }] }) });
     const { host } = await readHostFacts({ root: await HostRoot.open(root), factTimeoutMs: 2000 });
