@@ -214,9 +214,10 @@ export const cniReady = defineCheck({
     if (files) {
       // The runtime's own config dir (its config names it), else the default, /etc/cni/net.d.
       const dir = facts.host?.cniConfigDir ?? DEFAULT_CNI_CONF;
-      // k3s's containerd reads its CNI configs from its own data directory (mounted into the agent
-      // only with deploy/components/k3s): an empty /etc/cni/net.d says nothing on k3s.
-      if (files.length === 0 && platform?.id === 'k3s' && dir === DEFAULT_CNI_CONF)
+      // With its built-in flannel, k3s points containerd at its own data directory for CNI configs
+      // (mounted into the agent only with deploy/components/k3s): an empty /etc/cni/net.d says
+      // nothing there. With --flannel-backend=none (another CNI) k3s keeps /etc/cni/net.d, as RKE2 does.
+      if (files.length === 0 && platform?.id === 'k3s' && cni.row?.id === 'k3s-flannel' && dir === DEFAULT_CNI_CONF)
         evidence.push(`${dir}: empty; k3s keeps its CNI config in ${K3S_CNI_CONF_DIR}, which the agent reads with deploy/components/k3s`);
       else if (files.length === 0) problems.push(`no CNI config in ${dir}`);
       else evidence.push(`${dir}: ${files.join(', ')}`);
