@@ -114,10 +114,7 @@ describe('cni-ready', () => {
     expect(r.status).toBe('ok');
     expect(r.evidence.join('\n')).toMatch(/k3s keeps its CNI config in \/var\/lib\/rancher\/k3s\/agent\/etc\/cni\/net\.d, which the agent reads with deploy\/components\/k3s/);
     // k3s with --flannel-backend=none (Calico here) keeps /etc/cni/net.d: empty there is a failure.
-    const k3sCalico = evaluateCheck(
-      cniReady,
-      facts({ node: k3s(), pods: [pod('calico-node-x1', 'calico-system', { 'k8s-app': 'calico-node' })], host: { ...healthyHost, cniConfigFiles: [] } }),
-    );
+    const k3sCalico = evaluateCheck(cniReady, facts({ node: k3s(), pods: [pod('calico-node-x1', 'calico-system', { 'k8s-app': 'calico-node' })], host: { ...healthyHost, cniConfigFiles: [] } }));
     expect(k3sCalico).toMatchObject({ status: 'fail', summary: 'no CNI config in /etc/cni/net.d' });
     // Elsewhere an empty /etc/cni/net.d is what NetworkPluginNotReady means.
     expect(evaluateCheck(cniReady, facts({ node: notReady(node()), pods: [], host: { ...healthyHost, cniConfigFiles: [] } })).status).toBe('fail');
