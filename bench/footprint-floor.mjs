@@ -18,7 +18,13 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const SECONDS = Number(process.env.FLOOR_SECONDS ?? 30);
 const NODE = process.env.FLOOR_NODE === 'image' ? imageNode() : (process.env.FLOOR_NODE ?? process.execPath);
 const FLAGS = imageNodeFlags();
-const nodeVersion = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
+const nodeVersion = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout?.trim();
+/** One line and exit 1, with what the child printed below it. */
+function fail(message, output = '') {
+  process.stderr.write(`error: make footprint-floor: ${message}\n${output ? `--- it printed:\n${output}\n---\n` : ''}`);
+  process.exit(1);
+}
+if (!nodeVersion) fail(`${NODE} does not run (FLOOR_NODE)`);
 
 // netcheck's process_* collectors, compiled for the skeleton that uses them.
 const processMetrics = path.join(ROOT, '.tmp/floor-process-metrics.cjs');
@@ -28,7 +34,7 @@ const esbuild = spawnSync(
   ['esbuild', 'exporter/process-metrics.ts', '--bundle', '--platform=node', '--format=cjs', '--external:prom-client', `--outfile=${processMetrics}`, '--log-level=warning'],
   { cwd: ROOT, encoding: 'utf8' },
 );
-if (esbuild.status !== 0) throw new Error(`esbuild failed:\n${esbuild.stderr}`);
+if (esbuild.status !== 0) fail('esbuild could not compile exporter/process-metrics.ts', esbuild.stderr);
 
 const status = (pid) => fs.readFileSync(`/proc/${pid}/status`, 'utf8');
 const mib = (text, field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN) / 1024;
@@ -44,7 +50,10 @@ async function measure(label, command, args, env, port) {
   try {
     const deadline = Date.now() + 20_000;
     while (!(await fetch(url).catch(() => undefined))?.ok) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${label} did not start:\n${output}`);
+      if (Date.now() > deadline || child.exitCode !== null) {
+        child.kill('SIGKILL'); // process.exit skips the finally below
+        fail(`${label}: did not answer /metrics within 20 s`, output);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     const ready = status(child.pid);

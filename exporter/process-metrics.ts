@@ -9,34 +9,48 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 // left out of that rendering, never reported as 0.
 
 const PROC = '/proc/self';
+/** /proc/self/status and limits are under 2 KiB; reads stop here. Kernel files answer at once. */
+const PROC_FILE_LIMIT = 16 * 1024;
+/** Open fds are counted up to here (the agent holds at most 256 connections); past it, no value. */
+const FD_COUNT_LIMIT = 65_536;
 
-/** VmRSS, VmSize, VmData of /proc/self/status in bytes (a small file, read at each rendering); empty off Linux or when unreadable. */
-function status(): Map<string, number> {
-  const out = new Map<string, number>();
-  let text: string;
+/** A /proc file's text, at most PROC_FILE_LIMIT bytes; null off Linux or when unreadable. */
+function procText(name: string): string | null {
+  let fd: number | undefined;
   try {
-    text = fs.readFileSync(`${PROC}/status`, 'utf8');
+    fd = fs.openSync(`${PROC}/${name}`, 'r');
+    const buffer = Buffer.alloc(PROC_FILE_LIMIT);
+    let length = 0;
+    for (let n = 1; n > 0 && length < buffer.length; length += n) n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+    return buffer.toString('utf8', 0, length);
   } catch {
-    return out;
+    return null;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
-  for (const m of text.matchAll(/^(VmRSS|VmSize|VmData):\s+(\d+) kB$/gm)) out.set(m[1], Number(m[2]) * 1024);
-  return out;
+}
+
+/** VmRSS, VmSize, VmData of /proc/self/status in bytes; empty off Linux or when unreadable. */
+function readStatus(): Map<string, number> {
+  return new Map([...(procText('status') ?? '').matchAll(/^(VmRSS|VmSize|VmData):\s+(\d+) kB$/gm)].map((m) => [m[1], Number(m[2]) * 1024]));
 }
 
 function maxFds(): number | undefined {
-  try {
-    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync(`${PROC}/limits`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
+  const m = /^Max open files\s+(\d+)/m.exec(procText('limits') ?? '');
+  return m ? Number(m[1]) : undefined;
 }
 
 function openFds(): number | undefined {
+  let dir: fs.Dir | undefined;
   try {
-    return fs.readdirSync(`${PROC}/fd`).length - 1; // the directory handle readdir itself opened
+    dir = fs.opendirSync(`${PROC}/fd`);
+    let count = 0;
+    while (dir.readSync() !== null) if (++count > FD_COUNT_LIMIT) return undefined;
+    return count - 1; // the directory handle opendir itself holds
   } catch {
     return undefined;
+  } finally {
+    dir?.closeSync();
   }
 }
 
@@ -75,9 +89,15 @@ export function registerProcessMetrics(registry: Registry): void {
     },
   });
 
-  sampled(registry, 'process_resident_memory_bytes', 'Resident memory size in bytes.', () => status().get('VmRSS') ?? process.memoryUsage.rss());
-  sampled(registry, 'process_virtual_memory_bytes', 'Virtual memory size in bytes.', () => status().get('VmSize'));
-  sampled(registry, 'process_heap_bytes', 'Process heap size in bytes.', () => status().get('VmData'));
+  // /proc/self/status once per rendering: prom-client collects in registration order, so the
+  // resident gauge reads it and the two after it use that reading.
+  let vm = new Map<string, number>();
+  sampled(registry, 'process_resident_memory_bytes', 'Resident memory size in bytes.', () => {
+    vm = readStatus();
+    return vm.get('VmRSS') ?? process.memoryUsage.rss();
+  });
+  sampled(registry, 'process_virtual_memory_bytes', 'Virtual memory size in bytes.', () => vm.get('VmSize'));
+  sampled(registry, 'process_heap_bytes', 'Process heap size in bytes.', () => vm.get('VmData'));
   sampled(registry, 'process_open_fds', 'Number of open file descriptors.', openFds);
   const max = maxFds();
   sampled(registry, 'process_max_fds', 'Maximum number of open file descriptors.', () => max);
