@@ -211,6 +211,7 @@ export const cniReady = defineCheck({
       evidence.push(...unavailableEvidence(facts, ['ciliumHealth']));
     }
     const files = facts.host?.cniConfigFiles;
+    if (!files && facts.unavailable.cniConfigFiles) evidence.push(...unavailableEvidence(facts, ['cniConfigFiles']));
     if (files) {
       // The runtime's own config dir (its config names it), else the default, /etc/cni/net.d.
       const dir = facts.host?.cniConfigDir ?? DEFAULT_CNI_CONF;

@@ -41,7 +41,6 @@ export const NODE_DIR_LIMITS = { binDir: 2048, sysModule: 8192, networks: 64, le
 /** kube-proxy answers livez from memory: a second is plenty, and leaves the fact's deadline room. */
 export const LIVEZ_TIMEOUT_MS = 1000;
 
-export { DEFAULT_CNI_BIN };
 const K3S_BIN = 'var/lib/rancher/k3s/data/current/bin';
 /** Bridges CNIs make (flannel's and the bridge plugin's cni0, kubenet's cbr0, kube-router's kube-bridge). */
 const CNI_BRIDGES = ['cni0', 'cbr0', 'kube-bridge'];

@@ -156,7 +156,16 @@ function readers(opts: HostOptions): { [K in keyof HostFacts & FactKey]?: { what
   // The container runtime's CNI dirs (its config names them; OpenShift, k3s and GKE move them).
   const runtime = once((signal) => runtimeCni(root, signal));
   const cniConfDir = async (signal: AbortSignal) => (await runtime(signal)).conf.dir.replace(/^\/+|\/+$/g, '');
-  const cniConfNames = once(async (signal) => ((await root.list(await cniConfDir(signal), HOST_DIR_LIMITS.cniConfigs, signal)) ?? []).filter((f) => /\.(conf|conflist|json)$/.test(f)));
+  const cniConfNames = once(async (signal) => {
+    const { conf } = await runtime(signal);
+    const names = await root.list(await cniConfDir(signal), HOST_DIR_LIMITS.cniConfigs, signal);
+    // No /etc/cni/net.d is no CNI config (the agent sees all of /etc); a directory a runtime config
+    // names elsewhere may just not be mounted into the agent, which proves nothing.
+    if (names === null && conf.source !== 'the default' && !conf.dir.startsWith('/etc/')) {
+      throw new HostFileError(conf.dir, `${conf.dir} (the CNI config dir ${conf.source} names) is not visible to the agent`, 'ENOENT');
+    }
+    return (names ?? []).filter((f) => /\.(conf|conflist|json)$/.test(f));
+  });
   // Both families: /proc/net/ipv6_route is absent only where IPv6 is off, which leaves IPv4's alone.
   const routes = once(async (signal): Promise<Route[]> => {
     const [v4, v6] = await Promise.all([required('proc/net/route', HOST_FILE_LIMITS.procNetRoute, signal), text('proc/net/ipv6_route', HOST_FILE_LIMITS.procNetIpv6Route, signal)]);

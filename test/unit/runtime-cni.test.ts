@@ -71,6 +71,16 @@ describe("the runtime's CNI dirs", () => {
     expect(host.cniBin?.dirs).toEqual([{ dir: '/var/lib/rancher/k3s/data/current/bin', source: 'k3s', binaries: ['bridge', 'flannel', 'host-local', 'portmap'] }]);
   });
 
+  test('a config dir a runtime config names outside /etc, not mounted: not visible, and no failure', async () => {
+    const root = tree({ 'etc/containerd/config.toml': 'version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  conf_dir = "/var/lib/acme/cni/net.d"\n' });
+    const { host, unavailable } = await readHostFacts({ root: await HostRoot.open(root), factTimeoutMs: 2000 });
+    expect(host.cniConfigFiles).toBeUndefined();
+    expect(unavailable.cniConfigFiles).toMatch(/\/var\/lib\/acme\/cni\/net\.d \(the CNI config dir \/etc\/containerd\/config\.toml names\) is not visible to the agent/);
+    const r = evaluateCheck(cniReady, facts({ node: node(), pods: [], host, unavailable }));
+    expect(r.status).not.toBe('fail');
+    expect(r.evidence.join('\n')).toMatch(/is not visible to the agent/);
+  });
+
   test('no runtime config visible: /etc/cni/net.d, the default', async () => {
     const root = tree({ 'etc/cni/net.d/10-flannel.conflist': JSON.stringify({ name: 'cbr0', cniVersion: '0.3.1', plugins: [{ type: 'flannel' }] }) });
     const { host } = await readHostFacts({ root: await HostRoot.open(root), factTimeoutMs: 2000 });
